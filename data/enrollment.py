@@ -1,0 +1,207 @@
+"""Enrolling people in campaigns: bulk by audience, by picked ids, by email. One code path.
+
+Every route selects people, classifies each with `audience.membership_category` (the single
+exclusion rule), and inserts the NEW ones with one INSERT … SELECT … ON CONFLICT DO NOTHING per
+person table, inside one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from peewee import Value, chunked, fn
+
+from data.audience import (
+    ALREADY,
+    EXCLUSION_REASONS,
+    NEW,
+    audience_sources,
+    membership_category,
+)
+from data.db import database
+from data.engagement import EXITS, SENT
+from data.models import Campaign, CampaignMember, Contact, Lead, utcnow
+from data.rollups import add_to_counters, recount
+
+ID_CHUNK = 10_000
+"""Picked ids are sent to the database this many at a time."""
+
+
+@dataclass
+class EnrollmentResult:
+    enrolled: int = 0
+    already_members: int = 0
+    excluded: Counter = field(default_factory=Counter)
+    unknown_emails: list[str] = field(default_factory=list)
+
+    @property
+    def excluded_total(self) -> int:
+        return sum(self.excluded.values())
+
+    def as_dict(self) -> dict:
+        data = {
+            "enrolled": self.enrolled,
+            "already_members": self.already_members,
+            "excluded": self.excluded_total,
+            "excluded_by_reason": {
+                EXCLUSION_REASONS[k]: v for k, v in self.excluded.items() if v
+            },
+        }
+        if self.unknown_emails:
+            data["unknown_emails"] = self.unknown_emails
+        return data
+
+    def summary(self, *, preview: bool = False) -> str:
+        verb = "will enroll" if preview else "enrolled"
+        text = f"{verb} {self.enrolled:,}, already members {self.already_members:,}"
+        text += f", excluded {self.excluded_total:,}"
+        if self.excluded_total:
+            reasons = ", ".join(
+                f"{EXCLUSION_REASONS[k]} {v:,}" for k, v in self.excluded.items() if v
+            )
+            text += f" ({reasons})"
+        if self.unknown_emails:
+            text += f", unknown emails {len(self.unknown_emails):,}"
+        return text
+
+
+def _people_chunks(people: dict | None):
+    """Split a large pick into chunks the database accepts; None means the audience."""
+    if people is None:
+        yield None
+        return
+    for key in ("lead", "contact"):
+        for ids in chunked(people.get(key) or [], ID_CHUNK):
+            yield {key: list(ids)}
+
+
+def _tally(campaign: Campaign, people: dict | None) -> Counter:
+    """How many of the selected people fall in each membership category."""
+    counts: Counter = Counter()
+    for chunk in _people_chunks(people):
+        for model, conditions in audience_sources(campaign, chunk):
+            category = membership_category(model, campaign.id)
+            query = model.select(category, fn.COUNT(model.id)).group_by(category)
+            if conditions:
+                query = query.where(*conditions)
+            for cat, n in query.tuples():
+                counts[cat] += n
+    return counts
+
+
+def _result(counts: Counter, enrolled: int) -> EnrollmentResult:
+    excluded = Counter({k: counts[k] for k in EXCLUSION_REASONS if counts[k]})
+    return EnrollmentResult(enrolled=enrolled, already_members=counts[ALREADY], excluded=excluded)
+
+
+def preview(campaign: Campaign, people: dict | None = None) -> EnrollmentResult:
+    """What enrolling would do, without doing it (for the confirmation before a start)."""
+    counts = _tally(campaign, people)
+    return _result(counts, counts[NEW])
+
+
+def enroll(campaign: Campaign, people: dict | None = None, now: datetime | None = None):
+    """Enroll the campaign's audience (people=None) or exactly these people; one transaction."""
+    now = now or utcnow()
+    with database.atomic():
+        counts = _tally(campaign, people)
+        inserted = 0
+        for chunk in _people_chunks(people):
+            for model, conditions in audience_sources(campaign, chunk):
+                person_field = CampaignMember.lead if model is Lead else CampaignMember.contact
+                select = model.select(
+                    Value(campaign.id), model.id, Value(SENT), Value(0), Value(False),
+                    Value(False), Value(now), Value(False),
+                ).where(membership_category(model, campaign.id) == NEW, *conditions)
+                inserted += (
+                    CampaignMember.insert_from(
+                        select,
+                        [
+                            CampaignMember.campaign, person_field, CampaignMember.status,
+                            CampaignMember.rung, CampaignMember.bounced,
+                            CampaignMember.unsubscribed, CampaignMember.added_at,
+                            CampaignMember.has_responded,
+                        ],
+                    )
+                    .on_conflict_ignore()
+                    .as_rowcount()
+                    .execute()
+                )
+        if inserted:
+            add_to_counters({campaign.id: (inserted, 0, 0, 0, 0, 0, 0)})
+    # Anyone counted NEW but not inserted was enrolled by a concurrent writer meanwhile.
+    result = _result(counts, inserted)
+    result.already_members += counts[NEW] - inserted
+    return result
+
+
+def start_campaign(campaign: Campaign, now: datetime | None = None) -> EnrollmentResult:
+    """Move a campaign to In Progress and enroll its audience (again: only newcomers join)."""
+    with database.atomic():
+        if campaign.status != "In Progress":
+            campaign.status = "In Progress"
+            campaign.save()
+        return enroll(campaign, now=now)
+
+
+def people_by_email(emails: list[str]) -> tuple[dict, list[str]]:
+    """Resolve emails to people ({"lead": ids, "contact": ids}) and the emails nobody has.
+
+    A contact wins over a lead with the same email: it is the person the lead became."""
+    from data.people import normalize_email
+
+    wanted = list(dict.fromkeys(normalize_email(e) for e in emails if e.strip()))
+    found: dict[str, tuple[str, int]] = {}
+    for chunk in chunked(wanted, ID_CHUNK):
+        for pid, email in Contact.select(Contact.id, Contact.email).where(
+            Contact.email.in_(chunk)
+        ).tuples():
+            found[email] = ("contact", pid)
+        for pid, email in Lead.select(Lead.id, Lead.email).where(Lead.email.in_(chunk)).tuples():
+            found.setdefault(email, ("lead", pid))
+    people: dict = {"lead": [], "contact": []}
+    for key, pid in found.values():
+        people[key].append(pid)
+    return people, [e for e in wanted if e not in found]
+
+
+def enroll_emails(campaign: Campaign, emails: list[str], now: datetime | None = None):
+    people, unknown = people_by_email(emails)
+    result = enroll(campaign, people, now=now)
+    result.unknown_emails = unknown
+    return result
+
+
+def remove_members(campaign: Campaign, member_ids: list[int]) -> int:
+    with database.atomic():
+        removed = 0
+        for chunk in chunked(member_ids, ID_CHUNK):
+            removed += (
+                CampaignMember.delete()
+                .where((CampaignMember.campaign == campaign.id) & CampaignMember.id.in_(chunk))
+                .execute()
+            )
+        recount([campaign.id])
+    return removed
+
+
+def exits_count(campaign: Campaign) -> int:
+    return (
+        CampaignMember.select()
+        .where((CampaignMember.campaign == campaign.id) & CampaignMember.status.in_(EXITS))
+        .count()
+    )
+
+
+def clean_exits(campaign: Campaign) -> int:
+    """Remove bounced and unsubscribed members, which pollute an active campaign's rates."""
+    with database.atomic():
+        removed = (
+            CampaignMember.delete()
+            .where((CampaignMember.campaign == campaign.id) & CampaignMember.status.in_(EXITS))
+            .execute()
+        )
+        recount([campaign.id])
+    return removed

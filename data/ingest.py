@@ -1,0 +1,386 @@
+"""Engagement event ingest: read, validate, resolve, de-duplicate and apply, a batch at a time.
+
+Each batch is one transaction with a fixed number of statements whatever its size: a look-up of
+the people, members and seen event ids it names, one multi-row insert of the event log, one
+multi-row upsert of the changed members, one update of the counters per campaign and of the
+reachability flags. The status rule itself is `MemberState.apply`; nothing here decides status.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from peewee import chunked
+
+from data.db import database
+from data.engagement import EVENT_TYPES, MemberState, rollup_buckets
+from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
+from data.people import normalize_email
+from data.rollups import add_to_counters
+
+BATCH_SIZE = 5_000
+"""Events per transaction: large enough to amortise a commit, small enough to lose little."""
+
+KNOWN_KEYS = ("id", "type", "campaign", "email", "at")
+MAX_RAW = 4_000
+"""How much of an unreadable line is kept with its rejection."""
+
+
+@dataclass
+class IngestReport:
+    applied: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+    def add(self, other: IngestReport) -> None:
+        self.applied += other.applied
+        self.unchanged += other.unchanged
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.reasons.update(other.reasons)
+
+    @property
+    def total(self) -> int:
+        return self.applied + self.unchanged + self.duplicates + self.rejected
+
+    def as_dict(self) -> dict:
+        return {
+            "applied": self.applied,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "rejected_by_reason": dict(self.reasons),
+        }
+
+
+@dataclass(slots=True)
+class Event:
+    """One received event on its way to the log; `reason` set means rejected."""
+
+    event_id: str | None = None
+    type: str = ""
+    campaign_ref: str = ""
+    email: str = ""
+    at: datetime | None = None
+    extra: str = ""
+    reason: str = ""
+    reason_kind: str = ""
+    campaign_id: int | None = None
+    member_id: int | None = None
+    outcome: str = ""
+
+    def reject(self, kind: str, detail: str) -> None:
+        self.reason_kind, self.reason = kind, detail
+
+
+# Reading -----------------------------------------------------------------------------------------
+
+
+def read_records(stream: Iterable[str], fmt: str | None = None) -> Iterator[dict | str]:
+    """Yield each event as a dict, or as the raw text when it cannot be read as an object.
+
+    `fmt` is "jsonl" or "csv"; None guesses from the first line (`{` means JSON Lines)."""
+    lines = iter(stream)
+    head: list[str] = []
+    for line in lines:
+        head.append(line)
+        if line.strip():
+            break
+    if fmt is None:
+        fmt = "jsonl" if not head or head[-1].lstrip().startswith(("{", "[")) else "csv"
+    lines = itertools.chain(head, lines)
+    if fmt == "csv":
+        for row in csv.DictReader(lines):
+            yield {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+        return
+    for line in lines:
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            value = json.loads(text)
+        except ValueError:
+            yield text
+            continue
+        yield value if isinstance(value, dict) else text
+
+
+def parse_time(value) -> datetime:
+    """An ISO 8601 time as naive UTC; a time without an offset is taken as UTC."""
+    if not isinstance(value, str):
+        raise ValueError(value)
+    parsed = datetime.fromisoformat(value.strip())
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def parse_event(record: dict | str) -> Event:
+    """Validate one received record; the result carries its rejection reason when invalid."""
+    if isinstance(record, str):
+        event = Event(extra=record[:MAX_RAW])
+        event.reject("malformed", "malformed JSON: not a JSON object")
+        return event
+    raw_id = record.get("id")
+    event = Event(
+        event_id=str(raw_id) if raw_id not in (None, "") else None,
+        type=str(record.get("type") or "").strip().lower(),
+        campaign_ref=str(record.get("campaign") if record.get("campaign") is not None else ""),
+        email=normalize_email(str(record.get("email") or "")),
+    )
+    extra = {k: v for k, v in record.items() if k not in KNOWN_KEYS}
+    if extra:
+        event.extra = json.dumps(extra, default=str)[:MAX_RAW]
+    if not event.type:
+        event.reject("missing_field", "type is required")
+    elif event.type not in EVENT_TYPES:
+        event.reject("unknown_type", f"unknown type {event.type!r}")
+    elif not event.campaign_ref.strip():
+        event.reject("missing_field", "campaign is required")
+    elif not event.email:
+        event.reject("missing_field", "email is required")
+    elif record.get("at") in (None, ""):
+        event.reject("missing_field", "at is required")
+    else:
+        try:
+            event.at = parse_time(record["at"])
+        except ValueError:
+            event.reject("bad_timestamp", f"bad timestamp {record['at']!r}")
+    return event
+
+
+# Resolving ---------------------------------------------------------------------------------------
+
+
+class CampaignDirectory:
+    """Campaign names and ids, looked up once per ingest (there are few campaigns)."""
+
+    def __init__(self) -> None:
+        self.by_ref: dict[str, int] = {}
+        for cid, name in Campaign.select(Campaign.id, Campaign.name).tuples():
+            self.by_ref[name] = cid
+            self.by_ref.setdefault(str(cid), cid)
+
+    def resolve(self, ref: str) -> int | None:
+        ref = ref.strip()
+        if ref not in self.by_ref:
+            found = Campaign.get_or_none(Campaign.name == ref)
+            if found is None and ref.isdigit():
+                found = Campaign.get_or_none(Campaign.id == int(ref))
+            if found is None:
+                return None
+            self.by_ref[ref] = found.id
+        return self.by_ref[ref]
+
+
+def _resolve_members(events: list[Event]) -> None:
+    """Find the member each event is about: the member of that campaign with that email."""
+    wanted = [e for e in events if not e.reason]
+    emails = list({e.email for e in wanted})
+    lead_ids: dict[int, str] = {}
+    contact_ids: dict[int, str] = {}
+    for chunk in chunked(emails, 5_000):
+        lead_ids.update(Lead.select(Lead.id, Lead.email).where(Lead.email.in_(chunk)).tuples())
+        contact_ids.update(
+            Contact.select(Contact.id, Contact.email).where(Contact.email.in_(chunk)).tuples()
+        )
+    campaigns = list({e.campaign_id for e in wanted})
+    M = CampaignMember
+    found: dict[tuple[int, str], int] = {}
+    for model_ids, column in ((lead_ids, M.lead), (contact_ids, M.contact)):
+        for chunk in chunked(list(model_ids), 5_000):
+            for mid, cid, pid in (
+                M.select(M.id, M.campaign, column)
+                .where(M.campaign.in_(campaigns) & column.in_(chunk))
+                .tuples()
+            ):
+                # A contact's membership wins over the lead's when both share the email.
+                found[(cid, model_ids[pid])] = mid
+    for event in wanted:
+        event.member_id = found.get((event.campaign_id, event.email))
+        if event.member_id is None:
+            event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
+
+
+def _seen_event_ids(ids: list[str]) -> set[str]:
+    seen: set[str] = set()
+    E = EngagementEvent
+    for chunk in chunked(ids, 5_000):
+        seen.update(
+            row[0]
+            for row in E.select(E.event_id)
+            .where(E.event_id.in_(chunk) & E.outcome.in_(("applied", "unchanged")))
+            .tuples()
+        )
+    return seen
+
+
+# Applying ----------------------------------------------------------------------------------------
+
+MEMBER_COLUMNS = (
+    "id", "campaign", "lead", "contact", "status", "rung", "bounced", "unsubscribed", "added_at",
+    "first_opened_at", "first_clicked_at", "response_date", "converted_at", "has_responded",
+)
+STATE_FIELDS = (
+    "rung", "bounced", "unsubscribed", "first_opened_at", "first_clicked_at", "response_date",
+    "converted_at",
+)
+
+
+def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | None = None):
+    """De-duplicate, fold into member records and write everything in one transaction."""
+    report = IngestReport()
+    now = now or utcnow()
+    M = CampaignMember
+    with database.atomic():
+        ids = [e.event_id for e in events if e.event_id and not e.reason]
+        seen = _seen_event_ids(ids) if ids else set()
+        member_ids = list({e.member_id for e in events if e.member_id and not e.reason})
+        rows: dict[int, dict] = {}
+        for chunk in chunked(member_ids, 5_000):
+            for row in M.select(*[getattr(M, c) for c in MEMBER_COLUMNS]).where(
+                M.id.in_(chunk)
+            ).dicts():
+                rows[row["id"]] = row
+        before = {mid: MemberState(**{f: row[f] for f in STATE_FIELDS}) for mid, row in rows.items()}
+        state = dict(before)
+        bounced_people: set[tuple[str, int]] = set()
+        unsubscribed_people: set[tuple[str, int]] = set()
+        for event in events:
+            if not event.reason and event.member_id not in rows:
+                event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
+            if event.reason:
+                event.outcome = "rejected"
+                report.rejected += 1
+                report.reasons[event.reason_kind] += 1
+                continue
+            if event.event_id:
+                if event.event_id in seen:
+                    event.outcome = "duplicate"
+                    report.duplicates += 1
+                    continue
+                seen.add(event.event_id)
+            current = state[event.member_id]
+            after = current.apply(event.type, event.at)
+            if after is current:
+                event.outcome = "unchanged"
+                report.unchanged += 1
+            else:
+                state[event.member_id] = after
+                event.outcome = "applied"
+                report.applied += 1
+            if event.type in ("bounce", "unsubscribe"):
+                row = rows[event.member_id]
+                person = ("lead", row["lead"]) if row["lead"] else ("contact", row["contact"])
+                (bounced_people if event.type == "bounce" else unsubscribed_people).add(person)
+        _write_events(events, source, now)
+        _write_members(rows, before, state)
+        _set_flags(bounced_people, "email_bounced")
+        _set_flags(unsubscribed_people, "do_not_email")
+    return report
+
+
+def _write_events(events: list[Event], source: str, now: datetime) -> None:
+    E = EngagementEvent
+    fields = [E.event_id, E.type, E.campaign, E.campaign_ref, E.email, E.at, E.member,
+              E.outcome, E.reason, E.extra, E.source, E.received_at]
+    rows = [
+        (e.event_id, e.type, e.campaign_id, e.campaign_ref[:255], e.email[:255], e.at,
+         e.member_id if e.outcome != "rejected" else None, e.outcome, e.reason[:255], e.extra,
+         source, now)
+        for e in events
+    ]
+    for chunk in chunked(rows, 1_000):
+        E.insert_many(chunk, fields=fields).execute()
+
+
+def _write_members(rows: dict[int, dict], before: dict, state: dict) -> None:
+    M = CampaignMember
+    changed = []
+    deltas: dict[int, list[int]] = {}
+    for mid, after in state.items():
+        if after is before[mid]:
+            continue
+        row = dict(rows[mid])
+        for f in STATE_FIELDS:
+            row[f] = getattr(after, f)
+        row["status"] = after.status
+        row["has_responded"] = after.has_responded
+        changed.append(tuple(row[c] for c in MEMBER_COLUMNS))
+        old, new = rollup_buckets(before[mid]), rollup_buckets(after)
+        delta = deltas.setdefault(row["campaign"], [0] * len(old))
+        for i, (a, b) in enumerate(zip(old, new)):
+            delta[i] += b - a
+    fields = [getattr(M, c) for c in MEMBER_COLUMNS]
+    preserve = [getattr(M, c) for c in (*STATE_FIELDS, "status", "has_responded")]
+    for chunk in chunked(changed, 500):
+        M.insert_many(chunk, fields=fields).on_conflict(
+            conflict_target=[M.id], preserve=preserve
+        ).execute()
+    add_to_counters(deltas)
+
+
+def _set_flags(people: set[tuple[str, int]], flag: str) -> None:
+    """Set a reachability flag on these people and on the lead or contact they are linked to."""
+    lead_ids = [pid for kind, pid in people if kind == "lead"]
+    contact_ids = [pid for kind, pid in people if kind == "contact"]
+    for chunk in chunked(lead_ids, 5_000):
+        Lead.update({getattr(Lead, flag): True}).where(Lead.id.in_(chunk)).execute()
+        contact_ids.extend(
+            cid
+            for (cid,) in Lead.select(Lead.converted_contact)
+            .where(Lead.id.in_(chunk) & Lead.converted_contact.is_null(False))
+            .tuples()
+        )
+    for chunk in chunked(contact_ids, 5_000):
+        Contact.update({getattr(Contact, flag): True}).where(Contact.id.in_(chunk)).execute()
+        Lead.update({getattr(Lead, flag): True}).where(Lead.converted_contact.in_(chunk)).execute()
+
+
+def ingest_records(
+    records: Iterable[dict | str], batch_size: int = BATCH_SIZE, now: datetime | None = None,
+    on_batch=None,
+) -> IngestReport:
+    """Apply events from any iterable of records, one transaction per batch."""
+    report = IngestReport()
+    directory = CampaignDirectory()
+    for batch in chunked(records, batch_size):
+        events = [parse_event(r) for r in batch]
+        for event in events:
+            if not event.reason:
+                event.campaign_id = directory.resolve(event.campaign_ref)
+                if event.campaign_id is None:
+                    event.reject("unknown_campaign", f"unknown campaign {event.campaign_ref!r}")
+        _resolve_members(events)
+        report.add(apply_resolved(events, now=now))
+        if on_batch:
+            on_batch(report)
+    return report
+
+
+def ingest_stream(stream, fmt: str | None = None, **kwargs) -> IngestReport:
+    return ingest_records(read_records(stream, fmt), **kwargs)
+
+
+def set_member_status(member: CampaignMember, target: str, now: datetime | None = None):
+    """A manual status change: the same rule as events, recorded in the log as a manual event.
+
+    Raises StatusChangeRefused (with the reason) for an attempt to lower the status."""
+    from data.engagement import EVENT_FOR_STATUS, manual_change
+
+    now = now or utcnow()
+    manual_change(member.state, target, now)
+    event = Event(
+        type=EVENT_FOR_STATUS[target], campaign_ref=str(member.campaign_id), at=now,
+        campaign_id=member.campaign_id, member_id=member.id,
+    )
+    apply_resolved([event], source="manual", now=now)
+    return CampaignMember.get_by_id(member.id)

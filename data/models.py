@@ -1,0 +1,295 @@
+"""Peewee models: the rules that can live in the schema live there, the rest in `validate()`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from peewee import (
+    SQL,
+    BooleanField,
+    Check,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    SmallIntegerField,
+    TextField,
+)
+
+from data.db import database
+from data.engagement import EVENT_TYPES, LADDER, SENT, STATUSES, MemberState
+
+CAMPAIGN_TYPES = ("Email", "Webinar", "Event", "Content", "Advertisement", "Other")
+CAMPAIGN_STATUSES = ("Planned", "In Progress", "Completed", "Aborted")
+AUDIENCE_KINDS = ("leads", "contacts", "both")
+OPPORTUNITY_STAGES = (
+    "Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost",
+)
+LEAD_STATUSES = ("Open", "Working", "Nurturing", "Qualified", "Unqualified", "Converted")
+OUTCOMES = ("applied", "unchanged", "duplicate", "rejected")
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the form every timestamp is stored in."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class ValidationError(ValueError):
+    """A record breaks a domain rule; the message is readable as it is."""
+
+
+def _choices_check(column: str, values: tuple[str, ...]) -> Check:
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return Check(f"{column} IN ({quoted})")
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+    def validate(self) -> None:
+        """Raise ValidationError when the record breaks a rule; subclasses add their rules."""
+
+    def save(self, *args, **kwargs):
+        self.validate()
+        return super().save(*args, **kwargs)
+
+
+class Account(BaseModel):
+    name = CharField(unique=True)
+    industry = CharField(default="")
+    country = CharField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+
+class Person(BaseModel):
+    """What leads and contacts share: a name, an email and the two reachability flags."""
+
+    first_name = CharField(default="")
+    last_name = CharField()
+    email = CharField(unique=True)
+    title = CharField(default="")
+    country = CharField(default="", index=True)
+    industry = CharField(default="", index=True)
+    created_at = DateTimeField(default=utcnow)
+    do_not_email = BooleanField(default=False)
+    email_bounced = BooleanField(default=False)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def validate(self) -> None:
+        from data.people import normalize_email, email_problem
+
+        if not (self.last_name or "").strip():
+            raise ValidationError("last name is required")
+        problem = email_problem(self.email or "")
+        if problem:
+            raise ValidationError(problem)
+        self.email = normalize_email(self.email)
+
+
+class Contact(Person):
+    account = ForeignKeyField(Account, null=True, backref="contacts", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("last_name", "first_name", "id"), False),)
+
+    @property
+    def company(self) -> str:
+        return self.account.name if self.account_id else ""
+
+
+class Lead(Person):
+    company = CharField(default="")
+    lead_source = CharField(default="", index=True)
+    lead_status = CharField(default="Open", index=True)
+    converted_contact = ForeignKeyField(
+        Contact, null=True, backref="converted_leads", on_delete="SET NULL"
+    )
+    converted_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("last_name", "first_name", "id"), False),)
+
+
+class Campaign(BaseModel):
+    name = CharField(unique=True)
+    type = CharField(default="Email", constraints=[_choices_check("type", CAMPAIGN_TYPES)])
+    status = CharField(
+        default="Planned", index=True, constraints=[_choices_check("status", CAMPAIGN_STATUSES)]
+    )
+    start_date = DateField(null=True)
+    end_date = DateField(null=True)
+    budgeted_cost = DecimalField(max_digits=14, decimal_places=2, default=0)
+    actual_cost = DecimalField(max_digits=14, decimal_places=2, default=0)
+    description = TextField(default="")
+    audience_kind = CharField(
+        default="both", constraints=[_choices_check("audience_kind", AUDIENCE_KINDS)]
+    )
+    audience_filters = TextField(default="{}")
+    """JSON: {"country": [...], "industry": [...], "lead_source": [...], "lead_status": [...],
+    "title_contains": "...", "created_since": "YYYY-MM-DD"}"""
+    created_at = DateTimeField(default=utcnow)
+
+    @property
+    def filters(self) -> dict:
+        return json.loads(self.audience_filters or "{}")
+
+    def validate(self) -> None:
+        from data.audience import validate_filters
+
+        if not (self.name or "").strip():
+            raise ValidationError("campaign name is required")
+        self.name = self.name.strip()
+        if self.type not in CAMPAIGN_TYPES:
+            raise ValidationError(
+                f"unknown campaign type {self.type!r}; use one of {', '.join(CAMPAIGN_TYPES)}"
+            )
+        if self.status not in CAMPAIGN_STATUSES:
+            raise ValidationError(
+                f"unknown status {self.status!r}; use one of {', '.join(CAMPAIGN_STATUSES)}"
+            )
+        if self.audience_kind not in AUDIENCE_KINDS:
+            raise ValidationError(
+                f"unknown audience kind {self.audience_kind!r}; use leads, contacts or both"
+            )
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError("the end date is before the start date")
+        validate_filters(self.filters)
+
+
+class CampaignStats(BaseModel):
+    """Rollup counters per campaign, kept current by every service that changes members."""
+
+    campaign = ForeignKeyField(Campaign, primary_key=True, backref="stats", on_delete="CASCADE")
+    sent = IntegerField(default=0)
+    opened = IntegerField(default=0)
+    clicked = IntegerField(default=0)
+    responded = IntegerField(default=0)
+    converted = IntegerField(default=0)
+    bounced = IntegerField(default=0)
+    unsubscribed = IntegerField(default=0)
+
+
+class CampaignMember(BaseModel):
+    campaign = ForeignKeyField(Campaign, backref="members", on_delete="CASCADE")
+    lead = ForeignKeyField(Lead, null=True, backref="memberships", on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, null=True, backref="memberships", on_delete="CASCADE")
+    status = CharField(default=SENT, constraints=[_choices_check("status", STATUSES)])
+    rung = SmallIntegerField(default=0, constraints=[Check(f"rung BETWEEN 0 AND {len(LADDER) - 1}")])
+    bounced = BooleanField(default=False)
+    unsubscribed = BooleanField(default=False)
+    added_at = DateTimeField(default=utcnow)
+    first_opened_at = DateTimeField(null=True)
+    first_clicked_at = DateTimeField(null=True)
+    response_date = DateTimeField(null=True)
+    converted_at = DateTimeField(null=True)
+    has_responded = BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            SQL(
+                "CONSTRAINT member_is_one_person CHECK ("
+                "(lead_id IS NULL AND contact_id IS NOT NULL) OR "
+                "(lead_id IS NOT NULL AND contact_id IS NULL))"
+            )
+        ]
+        indexes = (
+            (("campaign", "lead"), True),
+            (("campaign", "contact"), True),
+            (("campaign", "status", "id"), False),
+            (("campaign", "has_responded", "id"), False),
+        )
+
+    def validate(self) -> None:
+        if (self.lead_id is None) == (self.contact_id is None):
+            raise ValidationError(
+                "a campaign member is exactly one person: set a lead or a contact, not both"
+                if self.lead_id is not None
+                else "a campaign member is exactly one person: set a lead or a contact"
+            )
+        if self.status not in STATUSES:
+            raise ValidationError(f"unknown member status {self.status!r}")
+
+    @property
+    def state(self) -> MemberState:
+        return MemberState(
+            rung=self.rung,
+            bounced=self.bounced,
+            unsubscribed=self.unsubscribed,
+            first_opened_at=self.first_opened_at,
+            first_clicked_at=self.first_clicked_at,
+            response_date=self.response_date,
+            converted_at=self.converted_at,
+        )
+
+
+class Opportunity(BaseModel):
+    name = CharField()
+    amount = DecimalField(max_digits=14, decimal_places=2, default=0)
+    stage = CharField(
+        default="Prospecting", constraints=[_choices_check("stage", OPPORTUNITY_STAGES)]
+    )
+    close_date = DateField(null=True)
+    contact = ForeignKeyField(Contact, null=True, backref="opportunities", on_delete="SET NULL")
+    account = ForeignKeyField(Account, null=True, backref="opportunities", on_delete="SET NULL")
+    lead = ForeignKeyField(Lead, null=True, backref="opportunities", on_delete="SET NULL")
+    campaign_source = ForeignKeyField(
+        Campaign, null=True, backref="sourced_opportunities", on_delete="SET NULL"
+    )
+    created_at = DateTimeField(default=utcnow)
+
+    def validate(self) -> None:
+        if not (self.name or "").strip():
+            raise ValidationError("opportunity name is required")
+        if self.stage not in OPPORTUNITY_STAGES:
+            raise ValidationError(
+                f"unknown stage {self.stage!r}; use one of {', '.join(OPPORTUNITY_STAGES)}"
+            )
+
+
+class EngagementEvent(BaseModel):
+    """Every event ever received, with what it did; rejected ones keep their reason."""
+
+    event_id = CharField(null=True, index=True)
+    type = CharField(default="")
+    campaign = ForeignKeyField(Campaign, null=True, backref="events", on_delete="SET NULL")
+    campaign_ref = CharField(default="")
+    email = CharField(default="")
+    at = DateTimeField(null=True)
+    member = ForeignKeyField(CampaignMember, null=True, backref="events", on_delete="SET NULL")
+    outcome = CharField(constraints=[_choices_check("outcome", OUTCOMES)])
+    reason = CharField(default="")
+    extra = TextField(default="")
+    """The rest of the event as received: extra keys as JSON, or the raw line when unreadable."""
+    source = CharField(default="ingest")
+    received_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("member", "at"), False),
+            (("outcome", "id"), False),
+        )
+
+
+class SchemaVersion(BaseModel):
+    """The migrations applied to this database, one row each."""
+
+    version = IntegerField(primary_key=True)
+    applied_at = DateTimeField(default=utcnow)
+
+
+MODELS = (
+    Account, Contact, Lead, Campaign, CampaignStats, CampaignMember, Opportunity,
+    EngagementEvent, SchemaVersion,
+)
+"""Every table, in an order that creates referenced tables first."""
+
+EVENT_TYPE_SET = frozenset(EVENT_TYPES)

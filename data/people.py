@@ -1,0 +1,88 @@
+"""Leads and contacts: email rules, look-ups, searchable lists, and edits that keep the flags honest."""
+
+from __future__ import annotations
+
+import re
+
+from peewee import JOIN, Tuple
+
+from data.db import database
+from data.models import Account, Contact, Lead, Person
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(email: str) -> str:
+    """Emails compare case-insensitively, so they are stored trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def email_problem(email: str) -> str | None:
+    """Why this is not a usable email address, or None."""
+    value = email.strip()
+    if not value:
+        return "email is required"
+    if not EMAIL_PATTERN.match(value):
+        return f"{value!r} is not an email address"
+    return None
+
+
+def person_model(kind: str) -> type[Person]:
+    return {"lead": Lead, "contact": Contact}[kind]
+
+
+def find_person(email: str) -> Person | None:
+    """The person with this email; the contact when a lead was converted into one."""
+    email = normalize_email(email)
+    return Contact.get_or_none(Contact.email == email) or Lead.get_or_none(Lead.email == email)
+
+
+def company_of(person: Person) -> str:
+    if isinstance(person, Lead):
+        return person.company
+    return person.account.name if person.account_id else ""
+
+
+def change_email(person: Person, email: str) -> None:
+    """A new address has not bounced (yet): changing the email clears the bounced flag."""
+    new = normalize_email(email)
+    if new == person.email:
+        return
+    with database.atomic():
+        person.email = new
+        person.email_bounced = False
+        person.save()
+
+
+PAGE_SIZE = 100
+
+
+def people_page(kind: str, search: str = "", after: tuple | None = None, limit: int = PAGE_SIZE):
+    """One page of leads or contacts ordered by name, keyed by (last, first, id); search matches
+    name, email or company. Rows: (id, first, last, email, company, country, dne, bounced)."""
+    model = person_model(kind)
+    if model is Lead:
+        company = Lead.company
+        query = Lead.select(
+            Lead.id, Lead.first_name, Lead.last_name, Lead.email, company, Lead.country,
+            Lead.do_not_email, Lead.email_bounced,
+        )
+    else:
+        company = Account.name
+        query = Contact.select(
+            Contact.id, Contact.first_name, Contact.last_name, Contact.email, company,
+            Contact.country, Contact.do_not_email, Contact.email_bounced,
+        ).join(Account, JOIN.LEFT_OUTER)
+    if search:
+        term = search.strip()
+        full_name = model.first_name.concat(" ").concat(model.last_name)
+        query = query.where(
+            full_name.contains(term) | model.last_name.contains(term)
+            | model.email.contains(term) | company.contains(term)
+        )
+    key = Tuple(model.last_name, model.first_name, model.id)
+    if after is not None:
+        query = query.where(key > Tuple(*after))
+    return list(
+        query.order_by(model.last_name, model.first_name, model.id).limit(limit).tuples()
+    )

@@ -1,0 +1,163 @@
+"""Campaign rollups: counters kept per campaign, and the metrics derived from them.
+
+Counting a million members on every screen refresh is too slow, so each service that changes
+members adjusts `CampaignStats` in the same transaction: enrollment adds to Sent, ingest adds the
+difference each member's change makes (`rollup_buckets(after) - rollup_buckets(before)`), and
+removal recounts the campaign. `recount` is the from-scratch definition the tests hold them to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from peewee import Case, fn
+
+from data.engagement import BOUNCED, ROLLUP_FIELDS, UNSUBSCRIBED
+from data.models import Campaign, CampaignMember, CampaignStats, Opportunity
+
+
+def _bucket_sql():
+    """The same buckets as `engagement.rollup_buckets`, as SQL aggregates over members."""
+    M = CampaignMember
+
+    def count_if(condition):
+        return fn.SUM(Case(None, [(condition, 1)], 0))
+
+    return [
+        fn.COUNT(M.id),
+        count_if(M.rung >= 1),
+        count_if(M.rung >= 2),
+        count_if(M.rung >= 3),
+        count_if(M.rung >= 4),
+        count_if(M.status == BOUNCED),
+        count_if(M.status == UNSUBSCRIBED),
+    ]
+
+
+def recount(campaign_ids: Iterable[int]) -> None:
+    """Recompute the counters of these campaigns from their members."""
+    ids = list(campaign_ids)
+    if not ids:
+        return
+    M = CampaignMember
+    rows = {
+        row[0]: row[1:]
+        for row in M.select(M.campaign, *_bucket_sql())
+        .where(M.campaign.in_(ids))
+        .group_by(M.campaign)
+        .tuples()
+    }
+    data = [
+        {"campaign": cid, **dict(zip(ROLLUP_FIELDS, rows.get(cid, (0,) * 7)))} for cid in ids
+    ]
+    (
+        CampaignStats.insert_many(data)
+        .on_conflict(
+            conflict_target=[CampaignStats.campaign],
+            preserve=[getattr(CampaignStats, f) for f in ROLLUP_FIELDS],
+        )
+        .execute()
+    )
+
+
+def add_to_counters(deltas: dict[int, list[int] | tuple[int, ...]]) -> None:
+    """Add per-campaign differences to the counters (inside the caller's transaction)."""
+    for campaign_id, delta in deltas.items():
+        if not any(delta):
+            continue
+        updates = {
+            getattr(CampaignStats, field): getattr(CampaignStats, field) + amount
+            for field, amount in zip(ROLLUP_FIELDS, delta)
+            if amount
+        }
+        changed = (
+            CampaignStats.update(updates).where(CampaignStats.campaign == campaign_id).execute()
+        )
+        if not changed:
+            recount([campaign_id])
+
+
+@dataclass
+class Metrics:
+    campaign_id: int
+    campaign: str
+    type: str
+    status: str
+    sent: int
+    opened: int
+    clicked: int
+    responded: int
+    converted: int
+    bounced: int
+    unsubscribed: int
+    delivered: int
+    open_rate: float
+    click_rate: float
+    response_rate: float
+    conversion_rate: float
+    won_amount: float
+    actual_cost: float
+    cost_per_response: float | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _metrics(campaign: Campaign, counts: dict, won: Decimal | float | None) -> Metrics:
+    sent = counts["sent"]
+
+    def rate(n: int) -> float:
+        return n / sent if sent else 0.0
+
+    cost = float(campaign.actual_cost or 0)
+    return Metrics(
+        campaign_id=campaign.id,
+        campaign=campaign.name,
+        type=campaign.type,
+        status=campaign.status,
+        **counts,
+        delivered=sent - counts["bounced"],
+        open_rate=rate(counts["opened"]),
+        click_rate=rate(counts["clicked"]),
+        response_rate=rate(counts["responded"]),
+        conversion_rate=rate(counts["converted"]),
+        won_amount=float(won or 0),
+        actual_cost=cost,
+        cost_per_response=(cost / counts["responded"]) if counts["responded"] else None,
+    )
+
+
+def _won_amounts(campaign_ids: list[int] | None) -> dict[int, float]:
+    O = Opportunity
+    query = (
+        O.select(O.campaign_source, fn.SUM(O.amount))
+        .where(O.campaign_source.is_null(False) & (O.stage == "Closed Won"))
+        .group_by(O.campaign_source)
+    )
+    if campaign_ids is not None:
+        query = query.where(O.campaign_source.in_(campaign_ids))
+    return {cid: amount for cid, amount in query.tuples()}
+
+
+def all_metrics(campaigns: Iterable[Campaign] | None = None) -> list[Metrics]:
+    """Rollups of every campaign (or of those given), from the counters: one query each kind."""
+    if campaigns is None:
+        campaigns = list(Campaign.select().order_by(Campaign.name))
+    else:
+        campaigns = list(campaigns)
+    ids = [c.id for c in campaigns]
+    counters = {
+        row[0]: dict(zip(ROLLUP_FIELDS, row[1:]))
+        for row in CampaignStats.select(
+            CampaignStats.campaign, *[getattr(CampaignStats, f) for f in ROLLUP_FIELDS]
+        ).tuples()
+    }
+    won = _won_amounts(None if len(ids) > 50 else ids)
+    empty = dict.fromkeys(ROLLUP_FIELDS, 0)
+    return [_metrics(c, counters.get(c.id, empty), won.get(c.id)) for c in campaigns]
+
+
+def campaign_metrics(campaign: Campaign) -> Metrics:
+    return all_metrics([campaign])[0]
