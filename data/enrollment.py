@@ -137,15 +137,6 @@ def enroll(campaign: Campaign, people: dict | None = None, now: datetime | None 
     return result
 
 
-def start_campaign(campaign: Campaign, now: datetime | None = None) -> EnrollmentResult:
-    """Move a campaign to In Progress and enroll its audience (again: only newcomers join)."""
-    with database.atomic():
-        if campaign.status != "In Progress":
-            campaign.status = "In Progress"
-            campaign.save()
-        return enroll(campaign, now=now)
-
-
 def people_by_email(emails: list[str]) -> tuple[dict, list[str]]:
     """Resolve emails to people ({"lead": ids, "contact": ids}) and the emails nobody has.
 

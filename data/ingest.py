@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from peewee import chunked
 
-from data.db import database
+from data.db import database, in_list, insert_rows
 from data.engagement import EVENT_TYPES, MemberState, rollup_buckets
 from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
 from data.people import normalize_email
@@ -188,9 +188,9 @@ def _resolve_members(events: list[Event]) -> None:
     lead_ids: dict[int, str] = {}
     contact_ids: dict[int, str] = {}
     for chunk in chunked(emails, 5_000):
-        lead_ids.update(Lead.select(Lead.id, Lead.email).where(Lead.email.in_(chunk)).tuples())
+        lead_ids.update(Lead.select(Lead.id, Lead.email).where(in_list(Lead.email, chunk)).tuples())
         contact_ids.update(
-            Contact.select(Contact.id, Contact.email).where(Contact.email.in_(chunk)).tuples()
+            Contact.select(Contact.id, Contact.email).where(in_list(Contact.email, chunk)).tuples()
         )
     campaigns = list({e.campaign_id for e in wanted})
     M = CampaignMember
@@ -199,7 +199,7 @@ def _resolve_members(events: list[Event]) -> None:
         for chunk in chunked(list(model_ids), 5_000):
             for mid, cid, pid in (
                 M.select(M.id, M.campaign, column)
-                .where(M.campaign.in_(campaigns) & column.in_(chunk))
+                .where(M.campaign.in_(campaigns) & in_list(column, chunk))
                 .tuples()
             ):
                 # A contact's membership wins over the lead's when both share the email.
@@ -217,7 +217,7 @@ def _seen_event_ids(ids: list[str]) -> set[str]:
         seen.update(
             row[0]
             for row in E.select(E.event_id)
-            .where(E.event_id.in_(chunk) & E.outcome.in_(("applied", "unchanged")))
+            .where(in_list(E.event_id, chunk) & E.outcome.in_(("applied", "unchanged")))
             .tuples()
         )
     return seen
@@ -246,10 +246,10 @@ def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | 
         member_ids = list({e.member_id for e in events if e.member_id and not e.reason})
         rows: dict[int, dict] = {}
         for chunk in chunked(member_ids, 5_000):
-            for row in M.select(*[getattr(M, c) for c in MEMBER_COLUMNS]).where(
-                M.id.in_(chunk)
-            ).dicts():
-                rows[row["id"]] = row
+            for values in M.select(*[getattr(M, c) for c in MEMBER_COLUMNS]).where(
+                in_list(M.id, chunk)
+            ).tuples():
+                rows[values[0]] = dict(zip(MEMBER_COLUMNS, values))
         before = {mid: MemberState(**{f: row[f] for f in STATE_FIELDS}) for mid, row in rows.items()}
         state = dict(before)
         bounced_people: set[tuple[str, int]] = set()
@@ -298,8 +298,7 @@ def _write_events(events: list[Event], source: str, now: datetime) -> None:
          source, now)
         for e in events
     ]
-    for chunk in chunked(rows, 1_000):
-        E.insert_many(chunk, fields=fields).execute()
+    insert_rows(E, fields, rows)
 
 
 def _write_members(rows: dict[int, dict], before: dict, state: dict) -> None:
@@ -321,10 +320,10 @@ def _write_members(rows: dict[int, dict], before: dict, state: dict) -> None:
             delta[i] += b - a
     fields = [getattr(M, c) for c in MEMBER_COLUMNS]
     preserve = [getattr(M, c) for c in (*STATE_FIELDS, "status", "has_responded")]
-    for chunk in chunked(changed, 500):
-        M.insert_many(chunk, fields=fields).on_conflict(
-            conflict_target=[M.id], preserve=preserve
-        ).execute()
+    insert_rows(
+        M, fields, changed,
+        conflict=lambda q: q.on_conflict(conflict_target=[M.id], preserve=preserve),
+    )
     add_to_counters(deltas)
 
 

@@ -1,0 +1,259 @@
+"""Reading members: the four list views paged by key, a person's memberships, the picker's rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from peewee import JOIN, fn
+
+from data.audience import NEW, membership_category
+from data.engagement import CONVERTED, EXITS
+from data.models import Account, Campaign, CampaignMember, Contact, Lead, Person
+
+VIEWS = {
+    "all": "All Members",
+    "responded": "Responded",
+    "bounced-unsubscribed": "Bounced / Unsubscribed",
+    "converted": "Converted to Opportunity",
+}
+"""The standard member list views: key -> title."""
+
+PAGE_SIZE = 100
+
+
+class MemberRow(NamedTuple):
+    id: int
+    person_type: str
+    person_id: int
+    name: str
+    email: str
+    company: str
+    status: str
+    added_at: datetime | None
+    first_opened_at: datetime | None
+    first_clicked_at: datetime | None
+    response_date: datetime | None
+    converted_at: datetime | None
+    has_responded: bool
+
+
+def view_condition(view: str):
+    M = CampaignMember
+    if view == "all":
+        return None
+    if view == "responded":
+        return M.has_responded == True  # noqa: E712  (peewee expression)
+    if view == "bounced-unsubscribed":
+        return M.status.in_(EXITS)
+    if view == "converted":
+        return M.status == CONVERTED
+    raise ValueError(f"unknown view {view!r}; use {', '.join(VIEWS)}")
+
+
+def _member_query(campaign_id: int, view: str, search: str):
+    M = CampaignMember
+    first = fn.COALESCE(Lead.first_name, Contact.first_name)
+    last = fn.COALESCE(Lead.last_name, Contact.last_name)
+    email = fn.COALESCE(Lead.email, Contact.email)
+    company = fn.COALESCE(Lead.company, Account.name, "")
+    query = (
+        M.select(
+            M.id, M.lead, M.contact, first.alias("first_name"), last.alias("last_name"),
+            email.alias("email"), company.alias("company"), M.status, M.added_at,
+            M.first_opened_at, M.first_clicked_at, M.response_date, M.converted_at,
+            M.has_responded,
+        )
+        .join_from(M, Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
+        .join_from(M, Contact, JOIN.LEFT_OUTER, on=(M.contact == Contact.id))
+        .join_from(Contact, Account, JOIN.LEFT_OUTER, on=(Contact.account == Account.id))
+        .where(M.campaign == campaign_id)
+    )
+    condition = view_condition(view)
+    if condition is not None:
+        query = query.where(condition)
+    if search.strip():
+        term = search.strip()
+        name = first.concat(" ").concat(last)
+        query = query.where(
+            name.contains(term) | email.contains(term) | company.contains(term)
+        )
+    return query
+
+
+def _row(values: tuple) -> MemberRow:
+    (mid, lead_id, contact_id, first, last, email, company, status, added, opened, clicked,
+     responded, converted, has_responded) = values
+    field = CampaignMember._meta.fields
+    convert = field["added_at"].python_value
+    return MemberRow(
+        id=mid,
+        person_type="lead" if lead_id else "contact",
+        person_id=lead_id or contact_id,
+        name=f"{first or ''} {last or ''}".strip(),
+        email=email or "",
+        company=company or "",
+        status=status,
+        added_at=convert(added),
+        first_opened_at=convert(opened),
+        first_clicked_at=convert(clicked),
+        response_date=convert(responded),
+        converted_at=convert(converted),
+        has_responded=bool(has_responded),
+    )
+
+
+def member_page(
+    campaign_id: int,
+    view: str = "all",
+    search: str = "",
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    last: bool = False,
+    limit: int = PAGE_SIZE,
+) -> list[MemberRow]:
+    """A page of a member list view in member-id order, found by key, never by OFFSET.
+
+    `after`: the page following that member id; `before`: the page preceding it; `last`: the
+    final page. With none of them, the first page."""
+    M = CampaignMember
+    query = _member_query(campaign_id, view, search)
+    if after is not None:
+        query = query.where(M.id > after)
+    if before is not None:
+        query = query.where(M.id < before)
+    backwards = last or before is not None
+    query = query.order_by(M.id.desc() if backwards else M.id).limit(limit)
+    rows = [_row(values) for values in query.tuples()]
+    return rows[::-1] if backwards else rows
+
+
+def member_count(campaign_id: int, view: str = "all", search: str = "") -> int:
+    M = CampaignMember
+    if not search.strip():
+        query = M.select(fn.COUNT(M.id)).where(M.campaign == campaign_id)
+        condition = view_condition(view)
+        if condition is not None:
+            query = query.where(condition)
+        return query.scalar()
+    return _member_query(campaign_id, view, search).count()
+
+
+def member_rows_for_export(campaign_id: int, view: str = "all", search: str = ""):
+    """Every row of a view, streamed page by page (the export never holds them all)."""
+    after = None
+    while True:
+        page = member_page(campaign_id, view, search, after=after, limit=2_000)
+        yield from page
+        if len(page) < 2_000:
+            return
+        after = page[-1].id
+
+
+class Membership(NamedTuple):
+    member_id: int
+    campaign_id: int
+    campaign: str
+    campaign_type: str
+    campaign_status: str
+    status: str
+    added_at: datetime | None
+    first_opened_at: datetime | None
+    first_clicked_at: datetime | None
+    response_date: datetime | None
+    converted_at: datetime | None
+    via: str
+
+
+def linked_people(person: Person) -> tuple[list[int], list[int]]:
+    """(lead ids, contact ids) of one person: a lead and the contact it became are one person."""
+    if isinstance(person, Lead):
+        contacts = [person.converted_contact_id] if person.converted_contact_id else []
+        return [person.id], contacts
+    leads = [lid for (lid,) in Lead.select(Lead.id).where(Lead.converted_contact == person.id).tuples()]
+    return leads, [person.id]
+
+
+def memberships_of(person: Person) -> list[Membership]:
+    """Every campaign the person is in, newest first, as lead or as contact."""
+    M = CampaignMember
+    lead_ids, contact_ids = linked_people(person)
+    condition = M.lead.in_(lead_ids) if lead_ids else None
+    if contact_ids:
+        by_contact = M.contact.in_(contact_ids)
+        condition = by_contact if condition is None else (condition | by_contact)
+    query = (
+        M.select(
+            M.id, Campaign.id, Campaign.name, Campaign.type, Campaign.status, M.status,
+            M.added_at, M.first_opened_at, M.first_clicked_at, M.response_date,
+            M.converted_at, M.lead,
+        )
+        .join(Campaign)
+        .where(condition)
+        .order_by(M.added_at.desc(), M.id.desc())
+    )
+    return [
+        Membership(*values[:-1], via="lead" if values[-1] else "contact")
+        for values in query.tuples()
+    ]
+
+
+def campaigns_open_to(person: Person) -> list[Campaign]:
+    """Campaigns the person is not yet in (neither as the lead nor as the contact it became)."""
+    taken = {m.campaign_id for m in memberships_of(person)}
+    return [c for c in Campaign.select().order_by(Campaign.name) if c.id not in taken]
+
+
+class PickerRow(NamedTuple):
+    id: int
+    name: str
+    email: str
+    company: str
+    category: str
+    """audience.NEW when the person can be picked; otherwise why not."""
+
+
+def _picker_query(campaign: Campaign, kind: str, search: str):
+    model = Lead if kind == "lead" else Contact
+    category = membership_category(model, campaign.id)
+    company = Lead.company if model is Lead else fn.COALESCE(Account.name, "")
+    query = model.select(
+        model.id, model.first_name, model.last_name, model.email, company, category.alias("cat")
+    )
+    if model is Contact:
+        query = query.join(Account, JOIN.LEFT_OUTER)
+    if search.strip():
+        term = search.strip()
+        name = model.first_name.concat(" ").concat(model.last_name)
+        query = query.where(
+            name.contains(term) | model.email.contains(term) | company.contains(term)
+        )
+    return query, model, category
+
+
+def picker_page(
+    campaign: Campaign, kind: str, search: str = "", after: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> list[PickerRow]:
+    """People for the Add Members picker, by id, each with whether they can be picked."""
+    query, model, _ = _picker_query(campaign, kind, search)
+    if after is not None:
+        query = query.where(model.id > after)
+    return [
+        PickerRow(pid, f"{first} {last}".strip(), email, company or "", cat)
+        for pid, first, last, email, company, cat in query.order_by(model.id).limit(limit).tuples()
+    ]
+
+
+def pickable_ids(campaign: Campaign, kind: str, search: str = "") -> list[int]:
+    """Ids of every person matching the filter who can be enrolled (for mark-all)."""
+    query, model, category = _picker_query(campaign, kind, search)
+    return [row[0] for row in query.where(category == NEW).order_by(model.id).tuples()]
+
+
+def picker_count(campaign: Campaign, kind: str, search: str = "") -> int:
+    query, _, _ = _picker_query(campaign, kind, search)
+    return query.count()
+
+
