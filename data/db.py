@@ -150,15 +150,15 @@ def insert_rows(model, fields, rows, conflict=None) -> None:
     if conflict is not None:
         query = conflict(query)
     sql, params = query.sql()
-    if len(params) != len(fields):
-        raise ValueError("insert_rows needs a statement with one parameter per field")
+    constants = params[len(fields):]  # parameters of the ON CONFLICT clause, the same every row
     # Only decimals need converting; the driver takes the other Python values as they are.
     decimals = [i for i, field in enumerate(fields) if isinstance(field, peewee.DecimalField)]
-    if decimals:
+    if decimals or constants:
         rows = [list(row) for row in rows]
         for row in rows:
             for i in decimals:
                 row[i] = fields[i].db_value(row[i])
+            row.extend(constants)
     database.cursor().executemany(sql, rows)
 
 

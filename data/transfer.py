@@ -1,0 +1,210 @@
+"""CSV in and out: importing leads and contacts, exporting a campaign's members."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TextIO
+
+from peewee import EXCLUDED, fn
+
+from data.db import database, in_list, insert_rows
+from data.members import MemberRow, member_rows_for_export, view_condition
+from data.models import LEAD_STATUSES, Account, Contact, Lead, ValidationError, utcnow
+from data.people import email_problem, normalize_email
+
+TEXT_COLUMNS = {
+    "lead": ("first_name", "last_name", "email", "title", "company", "country", "industry",
+             "lead_source", "lead_status"),
+    "contact": ("first_name", "last_name", "email", "title", "company", "country", "industry"),
+}
+"""The columns an import understands for each kind of person; others are ignored."""
+
+FLAG_COLUMNS = ("do_not_email", "email_bounced")
+"""Reachability flags an import may set; an import never clears them."""
+
+ALIASES = {"account": "company", "first": "first_name", "last": "last_name",
+           "email_address": "email", "source": "lead_source", "status": "lead_status",
+           "firstname": "first_name", "lastname": "last_name"}
+TRUE_WORDS = {"1", "true", "yes", "y", "x"}
+FALSE_WORDS = {"", "0", "false", "no", "n"}
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    created: int = 0
+    updated: int = 0
+    invalid: list[tuple[int, str]] = field(default_factory=list)
+    written: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "invalid": len(self.invalid),
+            "written": self.written,
+            "errors": [{"line": line, "reason": reason} for line, reason in self.invalid],
+        }
+
+
+def _header_key(name: str) -> str:
+    key = name.strip().lower().replace(" ", "_").replace("-", "_")
+    return ALIASES.get(key, key)
+
+
+def _check_row(kind: str, row: dict) -> str | None:
+    if not row.get("last_name"):
+        return "last name is required"
+    problem = email_problem(row.get("email", ""))
+    if problem:
+        return problem
+    status = row.get("lead_status")
+    if kind == "lead" and status and status not in LEAD_STATUSES:
+        return f"unknown lead status {status!r}; use one of {', '.join(LEAD_STATUSES)}"
+    for flag in FLAG_COLUMNS:
+        if row.get(flag, "").lower() not in TRUE_WORDS | FALSE_WORDS:
+            return f"{flag} must be true or false, not {row[flag]!r}"
+    return None
+
+
+def read_people(kind: str, stream: TextIO) -> tuple[list[dict], list[tuple[int, str]]]:
+    """Valid rows (normalised) and (line, reason) for every bad one."""
+    reader = csv.reader(stream)
+    try:
+        header = [_header_key(h) for h in next(reader)]
+    except StopIteration:
+        raise ValidationError("the file is empty; expected a header row with an email column")
+    if "email" not in header:
+        raise ValidationError("the header row has no email column")
+    known = set(TEXT_COLUMNS[kind]) | set(FLAG_COLUMNS)
+    columns = [(i, name) for i, name in enumerate(header) if name in known]
+    good: list[dict] = []
+    bad: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in columns}
+        reason = _check_row(kind, row)
+        if reason is None:
+            row["email"] = normalize_email(row["email"])
+            if row["email"] in seen:
+                reason = f"email {row['email']} already appears on line {seen[row['email']]}"
+            else:
+                seen[row["email"]] = line
+        if reason:
+            bad.append((line, reason))
+        else:
+            good.append(row)
+    return good, bad
+
+
+def import_people(
+    kind: str, stream: TextIO, *, skip_invalid: bool = False, now: datetime | None = None
+) -> ImportReport:
+    """Upsert people by email. All or nothing unless skip_invalid; never clears a flag."""
+    now = now or utcnow()
+    model = Lead if kind == "lead" else Contact
+    good, bad = read_people(kind, stream)
+    report = ImportReport(kind=kind, invalid=bad)
+    if bad and not skip_invalid:
+        return report
+    with database.atomic():
+        existing = set()
+        emails = [row["email"] for row in good]
+        for start in range(0, len(emails), 10_000):
+            existing.update(
+                e for (e,) in model.select(model.email)
+                .where(in_list(model.email, emails[start:start + 10_000])).tuples()
+            )
+        if model is Contact:
+            _attach_accounts(good, now)
+        text = [c for c in TEXT_COLUMNS[kind] if c != "company" or model is Lead]
+        if model is Contact:
+            text.append("account")
+        fields = [getattr(model, c) for c in text] + [
+            getattr(model, f) for f in FLAG_COLUMNS] + [model.created_at]
+        rows = [
+            tuple(row.get(c, "") if c != "account" else row.get("account") for c in text)
+            + tuple(row.get(f, "").lower() in TRUE_WORDS for f in FLAG_COLUMNS)
+            + (now,)
+            for row in good
+        ]
+        update = {
+            getattr(model, c): fn.COALESCE(fn.NULLIF(getattr(EXCLUDED, c), ""), getattr(model, c))
+            for c in text if c not in ("email", "account")
+        }
+        if model is Contact:
+            update[Contact.account] = fn.COALESCE(EXCLUDED.account_id, Contact.account)
+        for flag in FLAG_COLUMNS:  # set, never clear: re-importing must not re-subscribe anyone
+            update[getattr(model, flag)] = getattr(EXCLUDED, flag) | getattr(model, flag)
+        insert_rows(
+            model, fields, rows,
+            conflict=lambda q: q.on_conflict(conflict_target=[model.email], update=update),
+        )
+    report.created = len(good) - len(existing)
+    report.updated = len(existing)
+    report.written = True
+    return report
+
+
+def _attach_accounts(rows: list[dict], now: datetime) -> None:
+    names = sorted({row["company"] for row in rows if row.get("company")})
+    if names:
+        insert_rows(Account, [Account.name, Account.created_at], [(n, now) for n in names],
+                    conflict=lambda q: q.on_conflict_ignore())
+    ids = dict(Account.select(Account.name, Account.id).where(in_list(Account.name, names)).tuples())
+    for row in rows:
+        row["account"] = ids.get(row.get("company")) if row.get("company") else None
+
+
+# Export ------------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "email", "person_type", "status", "added_at", "first_opened_at", "first_clicked_at",
+    "response_date", "converted_at", "has_responded", "name", "company",
+)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """Spreadsheets run cells that start like a formula; a leading quote makes them text."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def iso_utc(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+
+
+def member_csv_row(row: MemberRow) -> list[str]:
+    return [
+        safe_cell(row.email), row.person_type, row.status, iso_utc(row.added_at),
+        iso_utc(row.first_opened_at), iso_utc(row.first_clicked_at), iso_utc(row.response_date),
+        iso_utc(row.converted_at), "true" if row.has_responded else "false",
+        safe_cell(row.name), safe_cell(row.company),
+    ]
+
+
+def write_members(rows: Iterable[MemberRow], out: TextIO) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow(member_csv_row(row))
+        count += 1
+    return count
+
+
+def export_members(campaign, view: str, out: TextIO, search: str = "") -> int:
+    view_condition(view)  # unknown views fail before anything is written
+    return write_members(member_rows_for_export(campaign.id, view, search), out)
+
+
+def write_members_csv(campaign, view: str, search: str, path: str) -> int:
+    """Export a view to a file (the app's export); returns the number of rows written."""
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        return export_members(campaign, view, out, search)
