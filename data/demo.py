@@ -54,17 +54,17 @@ CAMPAIGNS = (
      {"title_contains": "Director"}, 30, 60, 5000),
     ("Retargeting Ads Q3", "Advertisement", "Completed", "leads",
      {"lead_source": ["Web", "Advertisement"]}, 150, 45, 20000),
+    ("Partner Summit", "Event", "Aborted", "contacts", {"country": ["US"]}, 90, 2, 15000),
+    ("Onboarding Series", "Other", "Completed", "contacts", {"country": ["DE", "AU", "JP"]}, 200, 90,
+     1500),
     ("Developer Conference", "Event", "Planned", "both", {"title_contains": "Engineer"}, -30, 3,
      60000),
     ("Renewal Drive", "Email", "In Progress", "contacts", {"industry": ["Healthcare", "Retail"]},
      20, 60, 2500),
     ("Holiday Promotion", "Email", "Planned", "both", {}, -10, 40, 8000),
-    ("Partner Summit", "Event", "Aborted", "contacts", {"country": ["US"]}, 90, 2, 15000),
     ("Analyst Report Download", "Content", "In Progress", "both", {"industry": ["Energy", "Media"]},
      15, 90, 4000),
     ("North America Launch", "Email", "In Progress", "both", {"country": ["US", "CA"]}, 10, 60, 9000),
-    ("Onboarding Series", "Other", "Completed", "contacts", {"country": ["DE", "AU", "JP"]}, 200, 90,
-     1500),
 )
 """The campaign templates; more campaigns than templates repeat them with a numbered name."""
 
@@ -173,7 +173,9 @@ def _engage(rng: random.Random, campaign: Campaign, start: datetime, now: dateti
     events: list[Event] = []
     count = 0
     for (member_id,) in members.iterator():
-        for n, (etype, at) in enumerate(_engagement_for(rng, start, now)):
+        produced = _engagement_for(rng, start, now)
+        for etype, at in produced:
+            n = produced.index((etype, at))  # a re-sent event carries its original id
             events.append(Event(
                 event_id=f"demo-{campaign.id}-{member_id}-{n}", type=etype,
                 campaign_ref=campaign.name, at=at, campaign_id=campaign.id, member_id=member_id,

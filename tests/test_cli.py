@@ -1,0 +1,131 @@
+"""The `campaigns` command end to end, as a user runs it: real subprocesses on a real file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run(db, *args, stdin: str | None = None, expect: int = 0):
+    env = {**os.environ, "CAMPAIGNS_DB": str(db)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui_app", *args], input=stdin, capture_output=True, text=True,
+        env=env, timeout=120,
+    )
+    assert proc.returncode == expect, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "cli.db"
+
+
+LEADS = """First Name,Last Name,Email,Company,Country,Industry,Lead Source
+Ana,Silva,ana@example.com,Acme,US,Software,Web
+Ben,Okafor,ben@example.com,Globex,DE,Finance,Webinar
+Cara,Novak,cara@example.com,Initech,US,Software,Web
+Dev,Patel,dev@example.com,Initech,FR,Retail,Partner
+"""
+
+
+def test_the_whole_lifecycle_from_the_shell(db, tmp_path):
+    leads = tmp_path / "leads.csv"
+    leads.write_text(LEADS)
+    out = json.loads(run(db, "import", "leads", str(leads), "--json").stdout)
+    assert (out["created"], out["updated"]) == (4, 0)
+    run(db, "campaign", "create", "Spring Webinar", "--type", "Webinar", "--kind", "leads",
+        "--where", "country=US,DE")
+    started = json.loads(run(db, "campaign", "start", "Spring Webinar", "--json").stdout)
+    assert (started["enrolled"], started["already_members"], started["excluded"]) == (3, 0, 0)
+    events = "\n".join(json.dumps(e) for e in [
+        {"id": "evt-1", "type": "open", "campaign": "Spring Webinar", "email": "ana@example.com",
+         "at": "2026-03-02T09:15:00Z"},
+        {"id": "evt-2", "type": "click", "campaign": "Spring Webinar", "email": "ana@example.com",
+         "at": "2026-03-02T09:16:00Z", "url": "https://example.com"},
+        {"id": "evt-3", "type": "unsubscribe", "campaign": "Spring Webinar",
+         "email": "ben@example.com", "at": "2026-03-02T10:00:00Z"},
+        {"id": "evt-4", "type": "open", "campaign": "Spring Webinar", "email": "nobody@example.com",
+         "at": "2026-03-02T10:00:00Z"},
+    ]) + "\nnot json\n"
+    first = json.loads(run(db, "ingest", "-", "--json", stdin=events).stdout)
+    assert {k: first[k] for k in ("applied", "unchanged", "duplicates", "rejected")} == {
+        "applied": 3, "unchanged": 0, "duplicates": 0, "rejected": 2}
+    again = json.loads(run(db, "ingest", "-", "--json", stdin=events).stdout)
+    assert (again["applied"], again["duplicates"]) == (0, 3)
+    metrics = json.loads(run(db, "metrics", "Spring Webinar", "--json").stdout)
+    assert (metrics["sent"], metrics["opened"], metrics["clicked"], metrics["unsubscribed"]) == (3, 1, 1, 1)
+    assert metrics["open_rate"] == pytest.approx(1 / 3)
+    listing = json.loads(run(db, "metrics", "--json").stdout)
+    assert [m["campaign"] for m in listing] == ["Spring Webinar"]
+    # a second run of the start adds only newcomers; ben unsubscribed, so a new campaign skips him
+    run(db, "campaign", "create", "Follow-up", "--kind", "leads", "--where", "country=DE")
+    follow = json.loads(run(db, "campaign", "start", "Follow-up", "--json").stdout)
+    assert (follow["enrolled"], follow["excluded"]) == (0, 1)
+    converted = json.loads(run(db, "lead", "convert", "ana@example.com", "--opportunity", "Acme deal",
+                               "--amount", "5000", "--campaign-source", "Spring Webinar",
+                               "--json").stdout)
+    assert converted["source_member_status"] == "Converted"
+    exported = run(db, "export", "members", "Spring Webinar", "--view", "converted").stdout
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert [(r["email"], r["person_type"], r["status"], r["has_responded"]) for r in rows] == [
+        ("ana@example.com", "lead", "Converted", "true")]
+    added = json.loads(run(db, "members", "add", "Follow-up", "cara@example.com",
+                           "who@example.com", "--json").stdout)
+    assert added["enrolled"] == 1 and added["unknown_emails"] == ["who@example.com"]
+
+
+def test_import_is_all_or_nothing_and_names_bad_lines(db, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("last_name,email\nSilva,ana@example.com\n,ben@example.com\nNovak,nope\n")
+    proc = run(db, "import", "leads", str(bad), expect=1)
+    assert "line 3: last name is required" in proc.stderr
+    assert "line 4: 'nope' is not an email address" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("campaigns: error:")
+    ok = json.loads(run(db, "import", "leads", str(bad), "--skip-invalid", "--json").stdout)
+    assert ok["created"] == 1 and ok["invalid"] == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["metrics", "Nope"], "no campaign named 'Nope'"),
+    (["ingest", "/no/such/file.jsonl"], "no such file"),
+    (["campaign", "create", "X", "--type", "Fax"], "unknown campaign type"),
+    (["campaign", "create", "X", "--where", "colour=red"], "unknown audience filter"),
+    (["lead", "convert", "who@example.com"], "no lead with email"),
+    (["campaign", "status", "X", "Paused"], "no campaign named"),
+])
+def test_bad_input_is_one_line_and_a_nonzero_exit(db, args, message):
+    proc = run(db, *args, expect=1)
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_bad_database_locations(tmp_path):
+    missing = run(tmp_path / "missing" / "x.db", "metrics", expect=1)
+    assert "does not exist" in missing.stderr
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database")
+    assert "not an SQLite file" in run(junk, "metrics", expect=1).stderr
+    assert len(run(junk, "metrics", expect=1).stderr.strip().splitlines()) == 1
+
+
+def test_db_option_wins_over_the_environment(db, tmp_path):
+    other = tmp_path / "other.db"
+    run(db, "--db", str(other), "campaign", "create", "Only Here")
+    assert "Only Here" in run(db, "campaign", "list", "--db", str(other)).stdout
+    assert "Only Here" not in run(db, "campaign", "list").stdout
+    assert oct(other.stat().st_mode & 0o777) == "0o600"
+
+
+def test_demo_fills_the_database(db):
+    made = json.loads(run(db, "demo", "--people", "300", "--campaigns", "5", "--json").stdout)
+    assert made["leads"] + made["contacts"] == 300 and made["campaigns"] == 5
+    metrics = json.loads(run(db, "metrics", "--json").stdout)
+    assert any(m["sent"] > 0 and 0 < m["open_rate"] < 1 for m in metrics)
