@@ -170,3 +170,16 @@ def in_list(field, values):
         return field.in_([])
     placeholders = ", ".join([database.param] * len(values))
     return field.in_(SQL(f"({placeholders})", values))
+
+
+def rows_where_in(query, field, values) -> list[tuple]:
+    """Run `query` narrowed to `field IN values`, returning plain tuples.
+
+    For hot paths: the values go straight to the driver, skipping Peewee's per-value and
+    per-row processing. The IN condition is added last, so its parameters come last."""
+    values = list(values)
+    if not values:
+        return []
+    placeholders = SQL("(" + ", ".join([database.param] * len(values)) + ")")
+    sql, params = query.where(field.in_(placeholders)).sql()
+    return database.execute_sql(sql, [*params, *values]).fetchall()

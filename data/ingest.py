@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from peewee import chunked
 
-from data.db import database, in_list, insert_rows
+from data.db import database, insert_rows, rows_where_in
 from data.engagement import EVENT_TYPES, MemberState, rollup_buckets
 from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
 from data.people import normalize_email
@@ -185,25 +185,27 @@ def _resolve_members(events: list[Event]) -> None:
     """Find the member each event is about: the member of that campaign with that email."""
     wanted = [e for e in events if not e.reason]
     emails = list({e.email for e in wanted})
-    lead_ids: dict[int, str] = {}
-    contact_ids: dict[int, str] = {}
+    lead_of: dict[str, int] = {}
+    contact_of: dict[str, int] = {}
     for chunk in chunked(emails, 5_000):
-        lead_ids.update(Lead.select(Lead.id, Lead.email).where(in_list(Lead.email, chunk)).tuples())
-        contact_ids.update(
-            Contact.select(Contact.id, Contact.email).where(in_list(Contact.email, chunk)).tuples()
+        lead_of.update(rows_where_in(Lead.select(Lead.email, Lead.id), Lead.email, chunk))
+        contact_of.update(
+            rows_where_in(Contact.select(Contact.email, Contact.id), Contact.email, chunk)
         )
-    campaigns = list({e.campaign_id for e in wanted})
     M = CampaignMember
     found: dict[tuple[int, str], int] = {}
-    for model_ids, column in ((lead_ids, M.lead), (contact_ids, M.contact)):
-        for chunk in chunked(list(model_ids), 5_000):
-            for mid, cid, pid in (
-                M.select(M.id, M.campaign, column)
-                .where(M.campaign.in_(campaigns) & in_list(column, chunk))
-                .tuples()
-            ):
-                # A contact's membership wins over the lead's when both share the email.
-                found[(cid, model_ids[pid])] = mid
+    # Leads first: a contact's membership wins over the lead's when both share the email.
+    for person_of, column in ((lead_of, M.lead), (contact_of, M.contact)):
+        wanted_by_campaign: dict[int, dict[int, str]] = {}
+        for event in wanted:
+            pid = person_of.get(event.email)
+            if pid is not None:
+                wanted_by_campaign.setdefault(event.campaign_id, {})[pid] = event.email
+        for campaign_id, people in wanted_by_campaign.items():
+            for chunk in chunked(list(people), 5_000):
+                query = M.select(M.id, column).where(M.campaign == campaign_id)
+                for mid, pid in rows_where_in(query, column, chunk):
+                    found[(campaign_id, people[pid])] = mid
     for event in wanted:
         event.member_id = found.get((event.campaign_id, event.email))
         if event.member_id is None:
@@ -214,12 +216,8 @@ def _seen_event_ids(ids: list[str]) -> set[str]:
     seen: set[str] = set()
     E = EngagementEvent
     for chunk in chunked(ids, 5_000):
-        seen.update(
-            row[0]
-            for row in E.select(E.event_id)
-            .where(in_list(E.event_id, chunk) & E.outcome.in_(("applied", "unchanged")))
-            .tuples()
-        )
+        query = E.select(E.event_id).where(E.outcome.in_(("applied", "unchanged")))
+        seen.update(row[0] for row in rows_where_in(query, E.event_id, chunk))
     return seen
 
 
@@ -229,6 +227,16 @@ MEMBER_COLUMNS = (
     "id", "campaign", "lead", "contact", "status", "rung", "bounced", "unsubscribed", "added_at",
     "first_opened_at", "first_clicked_at", "response_date", "converted_at", "has_responded",
 )
+TIME_FIELDS = ("added_at", "first_opened_at", "first_clicked_at", "response_date", "converted_at")
+
+
+def _as_datetime(value):
+    """A stored timestamp as a datetime (SQLite hands back text, other databases datetimes)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
 STATE_FIELDS = (
     "rung", "bounced", "unsubscribed", "first_opened_at", "first_clicked_at", "response_date",
     "converted_at",
@@ -246,11 +254,21 @@ def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | 
         member_ids = list({e.member_id for e in events if e.member_id and not e.reason})
         rows: dict[int, dict] = {}
         for chunk in chunked(member_ids, 5_000):
-            for values in M.select(*[getattr(M, c) for c in MEMBER_COLUMNS]).where(
-                in_list(M.id, chunk)
-            ).tuples():
-                rows[values[0]] = dict(zip(MEMBER_COLUMNS, values))
-        before = {mid: MemberState(**{f: row[f] for f in STATE_FIELDS}) for mid, row in rows.items()}
+            query = M.select(*[getattr(M, c) for c in MEMBER_COLUMNS])
+            for values in rows_where_in(query, M.id, chunk):
+                row = dict(zip(MEMBER_COLUMNS, values))
+                for name in TIME_FIELDS:
+                    row[name] = _as_datetime(row[name])
+                rows[row["id"]] = row
+        before = {
+            mid: MemberState(
+                rung=row["rung"], bounced=bool(row["bounced"]),
+                unsubscribed=bool(row["unsubscribed"]), first_opened_at=row["first_opened_at"],
+                first_clicked_at=row["first_clicked_at"], response_date=row["response_date"],
+                converted_at=row["converted_at"],
+            )
+            for mid, row in rows.items()
+        }
         state = dict(before)
         bounced_people: set[tuple[str, int]] = set()
         unsubscribed_people: set[tuple[str, int]] = set()

@@ -179,7 +179,9 @@ class CampaignStats(BaseModel):
 
 
 class CampaignMember(BaseModel):
-    campaign = ForeignKeyField(Campaign, backref="members", on_delete="CASCADE")
+    campaign = ForeignKeyField(  # indexed by the composite indexes below
+        Campaign, backref="members", on_delete="CASCADE", index=False
+    )
     lead = ForeignKeyField(Lead, null=True, backref="memberships", on_delete="CASCADE")
     contact = ForeignKeyField(Contact, null=True, backref="memberships", on_delete="CASCADE")
     status = CharField(default=SENT, constraints=[_choices_check("status", STATUSES)])
@@ -258,13 +260,17 @@ class Opportunity(BaseModel):
 class EngagementEvent(BaseModel):
     """Every event ever received, with what it did; rejected ones keep their reason."""
 
-    event_id = CharField(null=True, index=True)
+    event_id = CharField(null=True)
     type = CharField(default="")
-    campaign = ForeignKeyField(Campaign, null=True, backref="events", on_delete="SET NULL")
+    campaign = ForeignKeyField(
+        Campaign, null=True, backref="events", on_delete="SET NULL", index=False
+    )
     campaign_ref = CharField(default="")
     email = CharField(default="")
     at = DateTimeField(null=True)
-    member = ForeignKeyField(CampaignMember, null=True, backref="events", on_delete="SET NULL")
+    member = ForeignKeyField(  # indexed by (member, at) below
+        CampaignMember, null=True, backref="events", on_delete="SET NULL", index=False
+    )
     outcome = CharField(constraints=[_choices_check("outcome", OUTCOMES)])
     reason = CharField(default="")
     extra = TextField(default="")
@@ -274,6 +280,7 @@ class EngagementEvent(BaseModel):
 
     class Meta:
         indexes = (
+            (("event_id", "outcome"), False),
             (("member", "at"), False),
             (("outcome", "id"), False),
         )
