@@ -24,7 +24,7 @@ from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead
 from data.people import normalize_email
 from data.rollups import add_to_counters
 
-BATCH_SIZE = 5_000
+BATCH_SIZE = 20_000
 """Events per transaction: large enough to amortise a commit, small enough to lose little."""
 
 KNOWN_KEYS = ("id", "type", "campaign", "email", "at")

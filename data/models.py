@@ -206,6 +206,7 @@ class CampaignMember(BaseModel):
         indexes = (
             (("campaign", "lead"), True),
             (("campaign", "contact"), True),
+            (("campaign", "id"), False),
             (("campaign", "status", "id"), False),
             (("campaign", "has_responded", "id"), False),
         )
@@ -282,8 +283,14 @@ class EngagementEvent(BaseModel):
         indexes = (
             (("event_id", "outcome"), False),
             (("member", "at"), False),
-            (("outcome", "id"), False),
         )
+
+
+EngagementEvent.add_index(
+    EngagementEvent.index(EngagementEvent.id, name="engagement_event_rejected")
+    .where(EngagementEvent.outcome == "rejected")
+)
+"""Rejected events are few and listed for repair; a partial index keeps ingest cheap."""
 
 
 class SchemaVersion(BaseModel):
