@@ -181,7 +181,7 @@ def _engage(rng: random.Random, campaign: Campaign, start: datetime, now: dateti
                 campaign_ref=campaign.name, at=at, campaign_id=campaign.id, member_id=member_id,
             ))
     for chunk in chunked(events, BATCH_SIZE):
-        apply_resolved(list(chunk), now=now)
+        apply_resolved(list(chunk), source="demo", now=now)
         count += len(chunk)
     return count
 

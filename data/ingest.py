@@ -9,6 +9,7 @@ reachability flags. The status rule itself is `MemberState.apply`; nothing here 
 from __future__ import annotations
 
 import csv
+import hashlib
 import itertools
 import json
 from collections import Counter
@@ -20,7 +21,9 @@ from peewee import chunked
 
 from data.db import database, insert_rows, rows_where_in
 from data.engagement import EVENT_TYPES, MemberState, rollup_buckets
-from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
+from data.models import (
+    Campaign, CampaignMember, Contact, EngagementEvent, IngestRun, Lead, utcnow,
+)
 from data.people import normalize_email
 from data.rollups import add_to_counters
 
@@ -39,6 +42,8 @@ class IngestReport:
     duplicates: int = 0
     rejected: int = 0
     reasons: Counter = field(default_factory=Counter)
+    resumed_from: int = 0
+    """Events an interrupted earlier run had already committed (skipped this time)."""
 
     def add(self, other: IngestReport) -> None:
         self.applied += other.applied
@@ -362,14 +367,102 @@ def _set_flags(people: set[tuple[str, int]], flag: str) -> None:
         Lead.update({getattr(Lead, flag): True}).where(Lead.converted_contact.in_(chunk)).execute()
 
 
+def _fingerprint(record: dict | str) -> bytes:
+    text = record if isinstance(record, str) else json.dumps(record, sort_keys=True, default=str)
+    return text.encode("utf-8", "surrogatepass") + b"\n"
+
+
+class RunTracker:
+    """Ties an ingest to an `IngestRun` row, committed with each batch, so that a run killed at
+    any point and started again over the same input skips exactly the batches already
+    committed and ends in the same state as one uninterrupted run."""
+
+    def __init__(self, source: str, batch_size: int, now: datetime) -> None:
+        self.source, self.batch_size, self.now = source, batch_size, now
+        self.run: IngestRun | None = None
+        self.hasher = hashlib.sha256()
+        self.resumed_from = 0
+
+    def pending(self, batches: Iterable[list], report: IngestReport) -> Iterator[list]:
+        """The batches still to apply; on a resume, `report` starts from the earlier counts."""
+        candidates = list(
+            IngestRun.select().where(
+                (IngestRun.source == self.source) & (IngestRun.finished == False)  # noqa: E712
+                & (IngestRun.batch_size == self.batch_size) & (IngestRun.records_done > 0)
+            )
+        )
+        horizon = max((c.records_done for c in candidates), default=0)
+        lookahead, held, seen = hashlib.sha256(), [], 0
+        for batch in batches:
+            if seen >= horizon:
+                yield batch
+                continue
+            for record in batch:
+                lookahead.update(_fingerprint(record))
+            seen += len(batch)
+            held.append(batch)
+            digest = lookahead.hexdigest()
+            match = next(
+                (c for c in candidates if c.records_done == seen and c.prefix_sha == digest), None
+            )
+            if match is not None:
+                self.run, self.hasher, self.resumed_from = match, lookahead.copy(), seen
+                report.add(_report_from(json.loads(match.counts)))
+                held, horizon = [], 0
+            elif seen >= horizon:
+                yield from held
+                held = []
+        yield from held
+
+    def advance(self, batch: list, report: IngestReport) -> None:
+        """Record progress inside the batch's transaction."""
+        for record in batch:
+            self.hasher.update(_fingerprint(record))
+        if self.run is None:
+            self.run = IngestRun.create(
+                source=self.source, batch_size=self.batch_size, started_at=self.now,
+                updated_at=self.now,
+            )
+        self.run.records_done += len(batch)
+        self.run.prefix_sha = self.hasher.hexdigest()
+        self.run.counts = json.dumps(report.as_dict())
+        self.run.updated_at = utcnow()
+        self.run.save()
+
+    def finish(self) -> None:
+        if self.run is not None:
+            IngestRun.update(finished=True, updated_at=utcnow()).where(
+                IngestRun.id == self.run.id
+            ).execute()
+
+
+def _report_from(counts: dict) -> IngestReport:
+    return IngestReport(
+        applied=counts.get("applied", 0), unchanged=counts.get("unchanged", 0),
+        duplicates=counts.get("duplicates", 0), rejected=counts.get("rejected", 0),
+        reasons=Counter(counts.get("rejected_by_reason", {})),
+    )
+
+
 def ingest_records(
-    records: Iterable[dict | str], batch_size: int = BATCH_SIZE, now: datetime | None = None,
+    records: Iterable[dict | str],
+    batch_size: int = BATCH_SIZE,
+    now: datetime | None = None,
     on_batch=None,
+    source: str | None = None,
 ) -> IngestReport:
-    """Apply events from any iterable of records, one transaction per batch."""
+    """Apply events from any iterable of records, one transaction per batch.
+
+    With `source` (a file path, or "-" for standard input), progress is committed with each
+    batch and an interrupted run over the same input resumes after its last committed batch."""
     report = IngestReport()
+    now = now or utcnow()
     directory = CampaignDirectory()
-    for batch in chunked(records, batch_size):
+    tracker = RunTracker(source, batch_size, now) if source else None
+    batches = (list(b) for b in chunked(records, batch_size))
+    if tracker is not None:
+        batches = tracker.pending(batches, report)
+    for batch in batches:
         events = [parse_event(r) for r in batch]
         for event in events:
             if not event.reason:
@@ -377,9 +470,15 @@ def ingest_records(
                 if event.campaign_id is None:
                     event.reject("unknown_campaign", f"unknown campaign {event.campaign_ref!r}")
         _resolve_members(events)
-        report.add(apply_resolved(events, now=now))
+        with database.atomic():
+            report.add(apply_resolved(events, now=now))
+            if tracker is not None:
+                tracker.advance(batch, report)
         if on_batch:
             on_batch(report)
+    if tracker is not None:
+        tracker.finish()
+        report.resumed_from = tracker.resumed_from
     return report
 
 

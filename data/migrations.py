@@ -9,15 +9,42 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from peewee import Database
+from peewee import (
+    BooleanField, CharField, Database, DateTimeField, IntegerField, Model, TextField,
+)
 from playhouse.migrate import SchemaMigrator
 
 from data.models import MODELS, SchemaVersion, utcnow
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The version the current models describe."""
 
-MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {}
+
+def _add_ingest_runs(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 2: ingest progress, so an interrupted ingest resumes where it stopped."""
+
+    class IngestRun(Model):  # frozen as it was at version 2
+        source = CharField()
+        batch_size = IntegerField()
+        records_done = IntegerField(default=0)
+        prefix_sha = CharField(default="")
+        counts = TextField(default="{}")
+        started_at = DateTimeField()
+        updated_at = DateTimeField()
+        finished = BooleanField(default=False)
+
+        class Meta:
+            database = db
+            table_name = "ingest_run"
+            legacy_table_names = False
+            indexes = ((("source", "finished"), False),)
+
+    db.create_tables([IngestRun])
+
+
+MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
+    2: _add_ingest_runs,
+}
 """version -> the step that upgrades a database from version - 1 to it."""
 
 

@@ -293,6 +293,25 @@ EngagementEvent.add_index(
 """Rejected events are few and listed for repair; a partial index keeps ingest cheap."""
 
 
+class IngestRun(BaseModel):
+    """Progress of one ingest: how much of its input is committed, so a killed run resumes.
+
+    `prefix_sha` fingerprints the first `records_done` records; a later run over input that
+    starts the same way skips them instead of recording them twice."""
+
+    source = CharField()
+    batch_size = IntegerField()
+    records_done = IntegerField(default=0)
+    prefix_sha = CharField(default="")
+    counts = TextField(default="{}")
+    started_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    finished = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("source", "finished"), False),)
+
+
 class SchemaVersion(BaseModel):
     """The migrations applied to this database, one row each."""
 
@@ -302,7 +321,7 @@ class SchemaVersion(BaseModel):
 
 MODELS = (
     Account, Contact, Lead, Campaign, CampaignStats, CampaignMember, Opportunity,
-    EngagementEvent, SchemaVersion,
+    EngagementEvent, IngestRun, SchemaVersion,
 )
 """Every table, in an order that creates referenced tables first."""
 

@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", parents=[common], help="apply engagement events (JSONL or CSV)")
     p.add_argument("file", help="file, or - for standard input")
     p.add_argument("--format", choices=("jsonl", "csv"), help="default: guessed from the content")
+    p.add_argument("--batch-size", type=int, default=None, metavar="N",
+                   help="events per transaction (default 20,000)")
 
     p = sub.add_parser("metrics", parents=[common], help="rollups of one or all campaigns")
     p.add_argument("campaign", nargs="?")
@@ -220,17 +222,25 @@ def cmd_members(args) -> None:
 
 
 def cmd_ingest(args) -> None:
-    from data.ingest import ingest_stream
+    from data.ingest import BATCH_SIZE, ingest_stream
 
+    batch_size = args.batch_size or BATCH_SIZE
+    if batch_size < 1:
+        raise UserError("--batch-size takes a number of one or more")
     _open(args)
+    source = "-" if args.file == "-" else str(Path(args.file).resolve())
     with _input(args.file) as stream:
-        report = ingest_stream(stream, args.format)
-    text = (f"applied {report.applied:,}, unchanged {report.unchanged:,}, "
+        report = ingest_stream(stream, args.format, batch_size=batch_size, source=source)
+    text = ""
+    if report.resumed_from:
+        text = (f"resumed an interrupted ingest of this input after {report.resumed_from:,} "
+                "events it had already committed\n")
+    text += (f"applied {report.applied:,}, unchanged {report.unchanged:,}, "
             f"duplicates {report.duplicates:,}, rejected {report.rejected:,}")
     if report.reasons:
         text += " (" + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in
                                  report.reasons.items()) + ")"
-    _print(args, report.as_dict(), text)
+    _print(args, {**report.as_dict(), "resumed_from": report.resumed_from}, text)
 
 
 def _metrics_json(metrics) -> dict:

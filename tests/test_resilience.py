@@ -1,0 +1,257 @@
+"""Other writers, killed ingests and old databases: the file stays right through all of them."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from data.db import open_database
+from data.ingest import ingest_records
+from data.migrations import SCHEMA_VERSION, current_version
+from tests.conftest import FIXED_NOW
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def schema(path) -> dict:
+    con = sqlite3.connect(path)
+    tables = [r[0] for r in con.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+    shape = {t: [tuple(c[1:]) for c in con.execute(f'PRAGMA table_info("{t}")')] for t in tables}
+    shape["indexes"] = sorted(r for r in con.execute(
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"))
+    con.close()
+    return shape
+
+
+def counts(path) -> dict:
+    con = sqlite3.connect(path)
+    result = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in (
+        "lead", "contact", "account", "campaign", "campaign_member", "engagement_event",
+        "opportunity")}
+    con.close()
+    return result
+
+
+def test_every_released_schema_upgrades_in_place_with_nothing_lost(tmp_path):
+    fixtures = sorted(FIXTURES.glob("schema_v*.db"))
+    assert fixtures, "keep a database of each released schema version in tests/fixtures"
+    fresh = tmp_path / "fresh.db"
+    open_database(str(fresh)).close()
+    for fixture in fixtures:
+        path = tmp_path / fixture.name
+        shutil.copyfile(fixture, path)
+        before = counts(path)
+        db = open_database(str(path))
+        assert current_version(db) == SCHEMA_VERSION
+        db.close()
+        assert counts(path) == before
+        assert schema(path) == schema(fresh), f"{fixture.name} upgrades to the current schema"
+
+
+def test_a_database_from_a_newer_program_is_refused(tmp_path):
+    from data.db import DatabaseError
+    from data.models import SchemaVersion
+
+    path = tmp_path / "new.db"
+    open_database(str(path))
+    SchemaVersion.create(version=SCHEMA_VERSION + 1)
+    with pytest.raises(DatabaseError, match="newer than this program"):
+        open_database(str(path))
+
+
+# Killed and resumed ingests ---------------------------------------------------------------------
+
+
+def build_world(path, events: int, seed: int = 1):
+    """A small demo database and an event file touching its members, some events repeated."""
+    from data.demo import generate
+    from data.models import Campaign, CampaignMember, Contact, Lead
+
+    db = open_database(str(path))
+    generate(people=300, campaigns=8, seed=seed, now=FIXED_NOW)
+    M = CampaignMember
+    members = list(M.select(Campaign.name, Lead.email).join(Campaign).switch(M).join(Lead)
+                   .tuples()) + list(M.select(Campaign.name, Contact.email).join(Campaign)
+                                     .switch(M).join(Contact).tuples())
+    db.close()
+    rng = random.Random(seed)
+    lines = []
+    for n in range(events):
+        campaign, email = rng.choice(members)
+        event = {"type": rng.choice(["open", "click", "respond", "bounce", "unsubscribe",
+                                     "convert"]),
+                 "campaign": campaign, "email": email,
+                 "at": f"2026-10-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:00Z"}
+        if rng.random() < 0.7:
+            event["id"] = f"k-{rng.randrange(events)}"
+        lines.append(json.dumps(event) if rng.random() > 0.01 else "garbage")
+    return "\n".join(lines) + "\n"
+
+
+def state(path) -> dict:
+    """Everything an ingest may change, without the wall-clock receive time."""
+    con = sqlite3.connect(path)
+    result = {
+        "members": con.execute("SELECT * FROM campaign_member ORDER BY id").fetchall(),
+        "leads": con.execute("SELECT id, do_not_email, email_bounced FROM lead ORDER BY id").fetchall(),
+        "contacts": con.execute(
+            "SELECT id, do_not_email, email_bounced FROM contact ORDER BY id").fetchall(),
+        "stats": con.execute("SELECT * FROM campaign_stats ORDER BY campaign_id").fetchall(),
+        "events": con.execute(
+            "SELECT id, event_id, type, campaign_id, email, at, member_id, outcome, reason, extra"
+            " FROM engagement_event ORDER BY id").fetchall(),
+    }
+    con.close()
+    return result
+
+
+def cli(db, *args, **kwargs):
+    env = {**os.environ, "CAMPAIGNS_DB": str(db)}
+    return subprocess.Popen([sys.executable, "-m", "tui_app", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_an_ingest_killed_anywhere_and_rerun_ends_as_one_clean_run(tmp_path):
+    world = tmp_path / "world.db"
+    text = build_world(world, events=6_000)
+    feed = tmp_path / "events.jsonl"
+    feed.write_text(text)
+    clean = tmp_path / "clean.db"
+    shutil.copyfile(world, clean)
+    proc = cli(clean, "ingest", str(feed), "--batch-size", "250", "--json")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    expected = state(clean)
+    clean_report = json.loads(out)
+
+    for attempt, threshold in enumerate((0, 750, 2_500, 5_000)):
+        victim = tmp_path / f"killed{attempt}.db"
+        shutil.copyfile(world, victim)
+        proc = cli(victim, "ingest", str(feed), "--batch-size", "250")
+        while proc.poll() is None and committed(victim) < threshold:
+            time.sleep(0.005)
+        time.sleep(random.Random(attempt).uniform(0, 0.02))  # land anywhere inside a batch
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        if proc.returncode == 0:  # it finished before the signal: that is one clean run
+            assert state(victim) == expected
+            continue
+        assert proc.returncode == -signal.SIGKILL
+        rerun = cli(victim, "ingest", str(feed), "--batch-size", "250", "--json")
+        out, err = rerun.communicate(timeout=120)
+        assert rerun.returncode == 0, err
+        report = json.loads(out)
+        assert state(victim) == expected, f"killed after {threshold} events"
+        for key in ("applied", "unchanged", "duplicates", "rejected"):
+            assert report[key] == clean_report[key]
+
+
+def committed(path) -> int:
+    """Events an ingest has committed so far, read as another process would."""
+    try:
+        con = sqlite3.connect(path, timeout=5)
+        row = con.execute("SELECT max(records_done) FROM ingest_run").fetchone()
+        con.close()
+    except sqlite3.OperationalError:  # the table is created by the first batch's migration
+        return 0
+    return row[0] or 0
+
+
+def test_a_failure_midway_resumes_in_process(fresh_db):
+    from data.demo import generate
+
+    generate(people=80, campaigns=3, seed=2, now=FIXED_NOW)
+    from data.models import CampaignMember, Lead
+
+    member = CampaignMember.select().where(CampaignMember.lead.is_null(False)).first()
+    email = Lead.get_by_id(member.lead_id).email
+    records = [{"id": f"r{n}", "type": "open", "campaign": str(member.campaign_id),
+                "email": email, "at": f"2026-10-01T{n % 24:02d}:00:00Z"} for n in range(50)]
+
+    def failing():
+        for n, record in enumerate(records):
+            if n == 23:
+                raise KeyboardInterrupt
+            yield record
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest_records(failing(), batch_size=10, source="feed")
+    report = ingest_records(records, batch_size=10, source="feed")
+    assert report.resumed_from == 20
+    assert report.applied + report.unchanged + report.duplicates == 50
+    again = ingest_records(records, batch_size=10, source="feed")
+    assert again.resumed_from == 0 and again.duplicates == 50  # a finished run is not resumed
+
+
+# Concurrent writers ------------------------------------------------------------------------------
+
+
+def test_ingest_enrollment_and_app_writes_at_once_lose_nothing(tmp_path):
+    """Three processes write the same file together: none sees "database is locked"."""
+    db = tmp_path / "busy.db"
+    text = build_world(db, events=8_000, seed=4)
+    feed = tmp_path / "events.jsonl"
+    feed.write_text(text)
+    expected_events = len(text.splitlines())
+    con = sqlite3.connect(db)
+    planned = [r[0] for r in con.execute("SELECT name FROM campaign WHERE status = 'Planned'")]
+    con.close()
+    assert planned
+    writer_script = """
+import sys
+from data.db import open_database
+from data.campaigns import create_campaign, find_campaign
+from data.enrollment import enroll
+from data.ingest import set_member_status
+from data.models import CampaignMember
+open_database(sys.argv[1])
+for n in range(40):  # what the app does: small interactive writes, one after another
+    c = create_campaign(f"Interactive {n}", "Email", "both", {"country": ["US"]})
+    enroll(c)
+    m = CampaignMember.select().where(CampaignMember.campaign == c.id).first()
+    if m is not None:
+        set_member_status(m, "Responded")
+print("ok")
+"""
+    procs = [
+        cli(db, "ingest", str(feed), "--batch-size", "200", "--json"),
+        *[cli(db, "campaign", "start", name, "--json") for name in planned],
+        subprocess.Popen([sys.executable, "-c", writer_script, str(db)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True),
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for proc, (out, err) in zip(procs, outputs):
+        assert proc.returncode == 0, err
+        assert "locked" not in err
+    ingest = json.loads(outputs[0][0])
+    assert sum(ingest[k] for k in ("applied", "unchanged", "duplicates", "rejected")) == expected_events
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM engagement_event WHERE source = 'ingest'"
+                       ).fetchone()[0] == expected_events
+    assert con.execute("SELECT count(*) FROM campaign WHERE name LIKE 'Interactive %'"
+                       ).fetchone()[0] == 40
+    for name in planned:
+        assert con.execute(
+            "SELECT count(*) FROM campaign_member m JOIN campaign c ON c.id = m.campaign_id"
+            " WHERE c.name = ?", (name,)).fetchone()[0] > 0
+    kept = con.execute("SELECT * FROM campaign_stats ORDER BY campaign_id").fetchall()
+    con.close()
+    from data.models import Campaign
+    from data.rollups import recount
+
+    open_database(str(db))
+    recount([c.id for c in Campaign.select()])
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT * FROM campaign_stats ORDER BY campaign_id").fetchall() == kept
+    con.close()
