@@ -129,3 +129,25 @@ def test_demo_fills_the_database(db):
     assert made["leads"] + made["contacts"] == 300 and made["campaigns"] == 5
     metrics = json.loads(run(db, "metrics", "--json").stdout)
     assert any(m["sent"] > 0 and 0 < m["open_rate"] < 1 for m in metrics)
+
+
+def test_rejected_events_can_be_listed_fixed_and_sent_again(db):
+    run(db, "campaign", "create", "Spring", "--kind", "leads")
+    leads = "last_name,email\nSilva,ana@example.com\n"
+    run(db, "import", "leads", "-", stdin=leads)
+    run(db, "campaign", "start", "Spring")
+    bad = json.dumps({"id": "e1", "type": "open", "campaign": "Sprnig", "email": "ana@example.com",
+                      "at": "2026-03-02T09:00:00Z", "url": "https://x"})
+    assert json.loads(run(db, "ingest", "-", "--json", stdin=bad + "\n{oops\n").stdout)["rejected"] == 2
+    listed = json.loads(run(db, "events", "--rejected", "--json").stdout)
+    assert [e["reason"] for e in listed] == ["unknown campaign 'Sprnig'",
+                                             "malformed JSON: not a JSON object"]
+    assert listed[1]["raw"] == "{oops"
+    fixed = dict(listed[0]["event"], campaign="Spring")
+    assert fixed["url"] == "https://x"
+    resent = json.loads(run(db, "ingest", "-", "--json", stdin=json.dumps(fixed)).stdout)
+    assert resent["applied"] == 1  # a rejected id is not a duplicate: it never took effect
+    timeline = json.loads(run(db, "events", "--campaign", "Spring", "--email", "ana@example.com",
+                              "--json").stdout)
+    assert timeline["status"] == "Opened"
+    assert [(e["event"]["type"], e["outcome"]) for e in timeline["events"]] == [("open", "applied")]

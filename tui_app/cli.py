@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--view", choices=VIEW_CHOICES, default="all")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
 
+    p = sub.add_parser("events", parents=[common],
+                       help="the event log: rejected events, or one member's timeline")
+    p.add_argument("--rejected", action="store_true", help="list rejected events with reasons")
+    p.add_argument("--campaign", help="with --email: that member's timeline")
+    p.add_argument("--email")
+    p.add_argument("--limit", type=int, default=1_000)
+
     lead = sub.add_parser("lead", help="lead conversion")
     lsub = lead.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = lsub.add_parser("convert", parents=[common], help="convert a lead into a contact")
@@ -320,6 +327,47 @@ def cmd_lead(args) -> None:
     _print(args, data, text)
 
 
+def cmd_events(args) -> None:
+    from data.campaigns import find_campaign
+    from peewee import JOIN
+
+    from data.events import member_timeline, rejected_count, rejected_events
+    from data.models import CampaignMember, Contact, Lead
+    from data.people import normalize_email
+
+    _open(args)
+    if args.rejected == bool(args.campaign or args.email):
+        raise UserError("say --rejected, or --campaign and --email for a member's timeline")
+    if args.rejected:
+        events = rejected_events(limit=args.limit)
+        total = rejected_count()
+        lines = [f"{e.received_at:%Y-%m-%d %H:%M:%S}  {e.reason}  "
+                 + (json.dumps(e.original()) if e.original() else repr(e.extra)) for e in events]
+        if total > len(events):
+            lines.append(f"… {total - len(events):,} more (raise --limit)")
+        _print(args, [e.as_dict() for e in events], "\n".join(lines) or "no rejected events")
+        return
+    if not (args.campaign and args.email):
+        raise UserError("a member's timeline needs both --campaign and --email")
+    campaign = find_campaign(args.campaign)
+    email = normalize_email(args.email)
+    M = CampaignMember
+    member = (
+        M.select().join(Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
+        .join_from(M, Contact, JOIN.LEFT_OUTER, on=(M.contact == Contact.id))
+        .where((M.campaign == campaign.id) & ((Lead.email == email) | (Contact.email == email)))
+        .first()
+    )
+    if member is None:
+        raise UserError(f"{args.email} is not a member of {campaign.name}")
+    events = member_timeline(member)
+    lines = [f"{e.at:%Y-%m-%d %H:%M:%S}  {e.type:<11} {e.outcome:<9} {e.source}"
+             + (f"  id {e.event_id}" if e.event_id else "") for e in events]
+    lines.append(f"status now: {member.status}")
+    _print(args, {"status": member.status, "events": [e.as_dict() for e in events]},
+           "\n".join(lines))
+
+
 def run_app(args) -> None:
     from tui_app.app import make_app
 
@@ -345,7 +393,7 @@ def _demo_location(db: str | None) -> str:
 
 COMMANDS = {
     "demo": cmd_demo, "import": cmd_import, "campaign": cmd_campaign, "members": cmd_members,
-    "ingest": cmd_ingest, "metrics": cmd_metrics, "export": cmd_export, "lead": cmd_lead,
+    "ingest": cmd_ingest, "events": cmd_events, "metrics": cmd_metrics, "export": cmd_export, "lead": cmd_lead,
 }
 
 

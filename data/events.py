@@ -1,0 +1,80 @@
+"""Reading the event log: a member's engagement timeline, and the rejected events to repair."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import NamedTuple
+
+from data.models import CampaignMember, EngagementEvent
+
+
+class LoggedEvent(NamedTuple):
+    id: int
+    event_id: str | None
+    type: str
+    campaign_ref: str
+    email: str
+    at: datetime | None
+    outcome: str
+    reason: str
+    source: str
+    extra: str
+    received_at: datetime
+
+    def original(self) -> dict | None:
+        """The event as it was sent (to fix and send again); None for an unreadable line."""
+        if self.reason.startswith("malformed"):
+            return None
+        record = {"type": self.type, "campaign": self.campaign_ref, "email": self.email}
+        if self.event_id:
+            record = {"id": self.event_id, **record}
+        if self.at is not None:
+            record["at"] = self.at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.extra:
+            try:
+                extra = json.loads(self.extra)
+            except ValueError:
+                extra = {}
+            if isinstance(extra, dict):
+                record.update(extra)
+        return record
+
+    def as_dict(self) -> dict:
+        data = {
+            "log_id": self.id, "received_at": self.received_at.isoformat(timespec="seconds"),
+            "source": self.source, "outcome": self.outcome, "reason": self.reason,
+            "event": self.original(),
+        }
+        if data["event"] is None:
+            data["raw"] = self.extra
+        return data
+
+
+_FIELDS = (
+    EngagementEvent.id, EngagementEvent.event_id, EngagementEvent.type,
+    EngagementEvent.campaign_ref, EngagementEvent.email, EngagementEvent.at,
+    EngagementEvent.outcome, EngagementEvent.reason, EngagementEvent.source,
+    EngagementEvent.extra, EngagementEvent.received_at,
+)
+
+
+def member_timeline(member: CampaignMember | int) -> list[LoggedEvent]:
+    """Every event recorded for a member, oldest first, each with what it did."""
+    member_id = member if isinstance(member, int) else member.id
+    E = EngagementEvent
+    query = E.select(*_FIELDS).where(E.member == member_id).order_by(E.at, E.id)
+    return [LoggedEvent(*row) for row in query.tuples()]
+
+
+def rejected_events(after: int | None = None, limit: int = 200) -> list[LoggedEvent]:
+    """Rejected events, oldest first, a page at a time by log id."""
+    E = EngagementEvent
+    query = E.select(*_FIELDS).where(E.outcome == "rejected")
+    if after is not None:
+        query = query.where(E.id > after)
+    return [LoggedEvent(*row) for row in query.order_by(E.id).limit(limit).tuples()]
+
+
+def rejected_count() -> int:
+    return EngagementEvent.select().where(EngagementEvent.outcome == "rejected").count()
