@@ -20,7 +20,11 @@ FILTER_FIELDS = {
 LEAD_ONLY_FILTERS = ("lead_source", "lead_status")
 
 ALREADY, DO_NOT_EMAIL, BOUNCED, CONVERTED_LEAD, NEW = (
-    "already_member", "do_not_email", "bounced", "converted_lead", "new"
+    "already_member",
+    "do_not_email",
+    "bounced",
+    "converted_lead",
+    "new",
 )
 EXCLUSION_REASONS = {
     DO_NOT_EMAIL: "do not email",
@@ -137,13 +141,12 @@ def audience_sources(campaign, people: dict | None = None):
 def membership_category(model, campaign_id: int):
     """The exclusion rule, as one SQL expression over a person table: why this person is left
     out of the campaign, or NEW. A lead and the contact it became are one person."""
-    from data.models import CampaignMember as M, Lead
+    from data.models import CampaignMember as M
+    from data.models import Lead
 
     if model is Lead:
         converted = Lead.converted_contact.is_null(False)
-        member = fn.EXISTS(
-            M.select(1).where((M.campaign == campaign_id) & (M.lead == Lead.id))
-        ) | (
+        member = fn.EXISTS(M.select(1).where((M.campaign == campaign_id) & (M.lead == Lead.id))) | (
             converted
             & fn.EXISTS(
                 M.select(1).where(
@@ -151,8 +154,12 @@ def membership_category(model, campaign_id: int):
                 )
             )
         )
-        checks = [(member, ALREADY), (Lead.do_not_email, DO_NOT_EMAIL),
-                  (Lead.email_bounced, BOUNCED), (converted, CONVERTED_LEAD)]
+        checks = [
+            (member, ALREADY),
+            (Lead.do_not_email, DO_NOT_EMAIL),
+            (Lead.email_bounced, BOUNCED),
+            (converted, CONVERTED_LEAD),
+        ]
     else:
         SourceLead = Lead.alias("source_lead")
         member = fn.EXISTS(
@@ -162,8 +169,11 @@ def membership_category(model, campaign_id: int):
             .join(M, on=(M.lead == SourceLead.id))
             .where((SourceLead.converted_contact == model.id) & (M.campaign == campaign_id))
         )
-        checks = [(member, ALREADY), (model.do_not_email, DO_NOT_EMAIL),
-                  (model.email_bounced, BOUNCED)]
+        checks = [
+            (member, ALREADY),
+            (model.do_not_email, DO_NOT_EMAIL),
+            (model.email_bounced, BOUNCED),
+        ]
     return Case(None, checks, NEW)
 
 
@@ -187,4 +197,3 @@ def count_matching(kind: str, filters: dict) -> int:
             query = query.where(condition)
         total += query.scalar()
     return total
-

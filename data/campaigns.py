@@ -57,9 +57,16 @@ def create_campaign(
     now: datetime | None = None,
 ) -> Campaign:
     campaign = Campaign(
-        name=name, type=type, status=status, audience_kind=kind,
-        audience_filters=json.dumps(filters or {}), start_date=start_date, end_date=end_date,
-        budgeted_cost=budgeted_cost, actual_cost=actual_cost, description=description,
+        name=name,
+        type=type,
+        status=status,
+        audience_kind=kind,
+        audience_filters=json.dumps(filters or {}),
+        start_date=start_date,
+        end_date=end_date,
+        budgeted_cost=budgeted_cost,
+        actual_cost=actual_cost,
+        description=description,
     )
     if now is not None:
         campaign.created_at = now

@@ -64,12 +64,20 @@ def create_opportunity(
     campaign becomes Converted (as a recorded conversion event)."""
     now = now or utcnow()
     if stage not in OPPORTUNITY_STAGES:
-        raise ValidationError(f"unknown stage {stage!r}; use one of {', '.join(OPPORTUNITY_STAGES)}")
+        raise ValidationError(
+            f"unknown stage {stage!r}; use one of {', '.join(OPPORTUNITY_STAGES)}"
+        )
     with database.atomic():
         opportunity = Opportunity(
-            name=(name or "").strip(), amount=parse_amount(amount), stage=stage,
-            close_date=close_date, contact=contact, account=contact.account_id, lead=lead,
-            campaign_source=campaign_source, created_at=now,
+            name=(name or "").strip(),
+            amount=parse_amount(amount),
+            stage=stage,
+            close_date=close_date,
+            contact=contact,
+            account=contact.account_id,
+            lead=lead,
+            campaign_source=campaign_source,
+            created_at=now,
         )
         opportunity.save()
         member = None
@@ -77,8 +85,11 @@ def create_opportunity(
             member = _source_membership(contact, lead, campaign_source)
             if member is not None:
                 event = Event(
-                    type="convert", campaign_ref=str(campaign_source.id), at=now,
-                    campaign_id=campaign_source.id, member_id=member.id,
+                    type="convert",
+                    campaign_ref=str(campaign_source.id),
+                    at=now,
+                    campaign_id=campaign_source.id,
+                    member_id=member.id,
                     extra=f'{{"opportunity": {opportunity.id}}}',
                 )
                 apply_resolved([event], source="conversion", now=now)
@@ -120,10 +131,16 @@ def convert_lead(
         created = contact is None
         if created:
             contact = Contact.create(
-                first_name=lead.first_name, last_name=lead.last_name, email=lead.email,
-                title=lead.title, country=lead.country, industry=lead.industry,
-                account=_account_named(lead.company, now), created_at=now,
-                do_not_email=lead.do_not_email, email_bounced=lead.email_bounced,
+                first_name=lead.first_name,
+                last_name=lead.last_name,
+                email=lead.email,
+                title=lead.title,
+                country=lead.country,
+                industry=lead.industry,
+                account=_account_named(lead.company, now),
+                created_at=now,
+                do_not_email=lead.do_not_email,
+                email_bounced=lead.email_bounced,
             )
         elif lead.do_not_email or lead.email_bounced:
             # One person: an opt-out or bounce recorded on the lead holds for the contact too.
@@ -137,7 +154,13 @@ def convert_lead(
         opportunity = member = None
         if (opportunity_name or "").strip():
             opportunity, member = create_opportunity(
-                contact, opportunity_name, amount, stage=stage, close_date=close_date,
-                campaign_source=campaign_source, lead=lead, now=now,
+                contact,
+                opportunity_name,
+                amount,
+                stage=stage,
+                close_date=close_date,
+                campaign_source=campaign_source,
+                lead=lead,
+                now=now,
             )
     return ConversionResult(contact, created, opportunity, member)

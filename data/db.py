@@ -150,7 +150,7 @@ def insert_rows(model, fields, rows, conflict=None) -> None:
     if conflict is not None:
         query = conflict(query)
     sql, params = query.sql()
-    constants = params[len(fields):]  # parameters of the ON CONFLICT clause, the same every row
+    constants = params[len(fields) :]  # parameters of the ON CONFLICT clause, the same every row
     # Only decimals need converting; the driver takes the other Python values as they are.
     decimals = [i for i, field in enumerate(fields) if isinstance(field, peewee.DecimalField)]
     if decimals or constants:

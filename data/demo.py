@@ -15,61 +15,313 @@ from data.enrollment import enroll
 from data.ingest import BATCH_SIZE, Event, apply_resolved
 from data.models import Account, Campaign, CampaignMember, Contact, Lead, utcnow
 
-FIRST_NAMES = (
-    "Ana Ben Chloe Dev Elena Farid Grace Hiro Ines Jonas Kofi Lena Mateo Nadia Omar Priya Quinn "
-    "Rosa Sven Tara Umar Vera Wei Ximena Yusuf Zoe Aisha Bruno Carmen Dmitri Emma Felix Greta "
-    "Hamza Ivy Jamal Kira Luca Maya Nils Olga Pablo Rhea Sami Theo Una Viktor Willa Yara Zane"
-).split()
-LAST_NAMES = (
-    "Silva Novak Garcia Okafor Schmidt Tanaka Dubois Rossi Kowalski Haddad Larsen Patel Kim "
-    "Murphy Jensen Moreau Costa Ivanova Nguyen Fischer Brennan Alvarez Sato Lindqvist Mensah "
-    "Kaur Romero Weber Hughes Bakker Petrov Santos Meyer Lopez Ahmed Young Wright Becker Chen "
-    "Walsh Nakamura Ortiz Berg Varga Kaplan Ferreira Obi Laine Horvat Reyes Quinn"
-).split()
-COMPANY_ROOTS = (
-    "Acme Globex Initech Umbrella Stark Wayne Hooli Vandelay Soylent Tyrell Cyberdyne Wonka "
-    "Aperture Gringotts Oceanic Nakatomi Pied Piper Massive Dynamic Monarch Vehement Sirius "
-    "Blue Sun Ollivander Duff Krusty Gekko Bluth Dunder Prestige Zorg Oscorp Yoyodyne Nimbus "
-    "Falcon Juniper Cobalt Meridian Summit Harbor Lumen Quanta Vertex Orbit Kestrel Atlas"
-).split()
+FIRST_NAMES = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wei",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Aisha",
+    "Bruno",
+    "Carmen",
+    "Dmitri",
+    "Emma",
+    "Felix",
+    "Greta",
+    "Hamza",
+    "Ivy",
+    "Jamal",
+    "Kira",
+    "Luca",
+    "Maya",
+    "Nils",
+    "Olga",
+    "Pablo",
+    "Rhea",
+    "Sami",
+    "Theo",
+    "Una",
+    "Viktor",
+    "Willa",
+    "Yara",
+    "Zane",
+]
+LAST_NAMES = [
+    "Silva",
+    "Novak",
+    "Garcia",
+    "Okafor",
+    "Schmidt",
+    "Tanaka",
+    "Dubois",
+    "Rossi",
+    "Kowalski",
+    "Haddad",
+    "Larsen",
+    "Patel",
+    "Kim",
+    "Murphy",
+    "Jensen",
+    "Moreau",
+    "Costa",
+    "Ivanova",
+    "Nguyen",
+    "Fischer",
+    "Brennan",
+    "Alvarez",
+    "Sato",
+    "Lindqvist",
+    "Mensah",
+    "Kaur",
+    "Romero",
+    "Weber",
+    "Hughes",
+    "Bakker",
+    "Petrov",
+    "Santos",
+    "Meyer",
+    "Lopez",
+    "Ahmed",
+    "Young",
+    "Wright",
+    "Becker",
+    "Chen",
+    "Walsh",
+    "Nakamura",
+    "Ortiz",
+    "Berg",
+    "Varga",
+    "Kaplan",
+    "Ferreira",
+    "Obi",
+    "Laine",
+    "Horvat",
+    "Reyes",
+    "Quinn",
+]
+COMPANY_ROOTS = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Tyrell",
+    "Cyberdyne",
+    "Wonka",
+    "Aperture",
+    "Gringotts",
+    "Oceanic",
+    "Nakatomi",
+    "Pied",
+    "Piper",
+    "Massive",
+    "Dynamic",
+    "Monarch",
+    "Vehement",
+    "Sirius",
+    "Blue",
+    "Sun",
+    "Ollivander",
+    "Duff",
+    "Krusty",
+    "Gekko",
+    "Bluth",
+    "Dunder",
+    "Prestige",
+    "Zorg",
+    "Oscorp",
+    "Yoyodyne",
+    "Nimbus",
+    "Falcon",
+    "Juniper",
+    "Cobalt",
+    "Meridian",
+    "Summit",
+    "Harbor",
+    "Lumen",
+    "Quanta",
+    "Vertex",
+    "Orbit",
+    "Kestrel",
+    "Atlas",
+]
 COMPANY_SUFFIXES = ("Inc", "Labs", "Group", "GmbH", "Ltd", "Systems", "Partners", "Co")
-COUNTRIES = ("US", "US", "US", "GB", "GB", "DE", "DE", "FR", "CA", "AU", "NL", "ES", "IN", "BR",
-             "JP", "SE")
-INDUSTRIES = ("Software", "Finance", "Healthcare", "Retail", "Manufacturing", "Education",
-              "Media", "Energy")
-TITLES = ("VP Marketing", "Marketing Manager", "CTO", "Software Engineer", "Sales Director",
-          "Data Analyst", "CEO", "Head of Growth", "Product Manager", "Operations Lead",
-          "IT Director", "Procurement Manager")
+COUNTRIES = (
+    "US",
+    "US",
+    "US",
+    "GB",
+    "GB",
+    "DE",
+    "DE",
+    "FR",
+    "CA",
+    "AU",
+    "NL",
+    "ES",
+    "IN",
+    "BR",
+    "JP",
+    "SE",
+)
+INDUSTRIES = (
+    "Software",
+    "Finance",
+    "Healthcare",
+    "Retail",
+    "Manufacturing",
+    "Education",
+    "Media",
+    "Energy",
+)
+TITLES = (
+    "VP Marketing",
+    "Marketing Manager",
+    "CTO",
+    "Software Engineer",
+    "Sales Director",
+    "Data Analyst",
+    "CEO",
+    "Head of Growth",
+    "Product Manager",
+    "Operations Lead",
+    "IT Director",
+    "Procurement Manager",
+)
 LEAD_SOURCES = ("Web", "Webinar", "Trade Show", "Referral", "Partner", "Advertisement", "Cold Call")
 LEAD_STATUSES = ("Open", "Open", "Working", "Nurturing", "Qualified", "Unqualified")
 
 CAMPAIGNS = (
     # name, type, status, audience kind, filters, days since start, length in days, cost
-    ("Spring Product Webinar", "Webinar", "Completed", "leads",
-     {"industry": ["Software", "Finance"]}, 240, 30, 12000),
-    ("EMEA Roadshow", "Event", "In Progress", "both", {"country": ["GB", "DE", "FR", "NL", "ES", "SE"]},
-     60, 90, 45000),
+    (
+        "Spring Product Webinar",
+        "Webinar",
+        "Completed",
+        "leads",
+        {"industry": ["Software", "Finance"]},
+        240,
+        30,
+        12000,
+    ),
+    (
+        "EMEA Roadshow",
+        "Event",
+        "In Progress",
+        "both",
+        {"country": ["GB", "DE", "FR", "NL", "ES", "SE"]},
+        60,
+        90,
+        45000,
+    ),
     ("Customer Upsell Newsletter", "Email", "In Progress", "contacts", {}, 45, 120, 3000),
-    ("Whitepaper: Data Security", "Content", "In Progress", "leads",
-     {"title_contains": "Director"}, 30, 60, 5000),
-    ("Retargeting Ads Q3", "Advertisement", "Completed", "leads",
-     {"lead_source": ["Web", "Advertisement"]}, 150, 45, 20000),
+    (
+        "Whitepaper: Data Security",
+        "Content",
+        "In Progress",
+        "leads",
+        {"title_contains": "Director"},
+        30,
+        60,
+        5000,
+    ),
+    (
+        "Retargeting Ads Q3",
+        "Advertisement",
+        "Completed",
+        "leads",
+        {"lead_source": ["Web", "Advertisement"]},
+        150,
+        45,
+        20000,
+    ),
     ("Partner Summit", "Event", "Aborted", "contacts", {"country": ["US"]}, 90, 2, 15000),
-    ("Onboarding Series", "Other", "Completed", "contacts", {"country": ["DE", "AU", "JP"]}, 200, 90,
-     1500),
-    ("Developer Conference", "Event", "Planned", "both", {"title_contains": "Engineer"}, -30, 3,
-     60000),
-    ("Renewal Drive", "Email", "In Progress", "contacts", {"industry": ["Healthcare", "Retail"]},
-     20, 60, 2500),
+    (
+        "Onboarding Series",
+        "Other",
+        "Completed",
+        "contacts",
+        {"country": ["DE", "AU", "JP"]},
+        200,
+        90,
+        1500,
+    ),
+    (
+        "Developer Conference",
+        "Event",
+        "Planned",
+        "both",
+        {"title_contains": "Engineer"},
+        -30,
+        3,
+        60000,
+    ),
+    (
+        "Renewal Drive",
+        "Email",
+        "In Progress",
+        "contacts",
+        {"industry": ["Healthcare", "Retail"]},
+        20,
+        60,
+        2500,
+    ),
     ("Holiday Promotion", "Email", "Planned", "both", {}, -10, 40, 8000),
-    ("Analyst Report Download", "Content", "In Progress", "both", {"industry": ["Energy", "Media"]},
-     15, 90, 4000),
-    ("North America Launch", "Email", "In Progress", "both", {"country": ["US", "CA"]}, 10, 60, 9000),
+    (
+        "Analyst Report Download",
+        "Content",
+        "In Progress",
+        "both",
+        {"industry": ["Energy", "Media"]},
+        15,
+        90,
+        4000,
+    ),
+    (
+        "North America Launch",
+        "Email",
+        "In Progress",
+        "both",
+        {"country": ["US", "CA"]},
+        10,
+        60,
+        9000,
+    ),
 )
 """The campaign templates; more campaigns than templates repeat them with a numbered name."""
 
-ENGAGEMENT = {"open": 0.45, "click": 0.45, "respond": 0.35, "convert": 0.2, "bounce": 0.04,
-              "unsubscribe": 0.02}
+ENGAGEMENT = {
+    "open": 0.45,
+    "click": 0.45,
+    "respond": 0.35,
+    "convert": 0.2,
+    "bounce": 0.04,
+    "unsubscribe": 0.02,
+}
 """Chance of each next step: opened of those sent, clicked of those opened, and so on."""
 
 
@@ -127,12 +379,23 @@ def generate(
     now = (now or utcnow()).replace(microsecond=0)
     start_id = (Lead.select().count() + Contact.select().count()) + 1
     with database.atomic():
-        names = sorted({f"{rng.choice(COMPANY_ROOTS)} {rng.choice(COMPANY_SUFFIXES)}"
-                        for _ in range(max(people // 8, 5))})
+        names = sorted(
+            {
+                f"{rng.choice(COMPANY_ROOTS)} {rng.choice(COMPANY_SUFFIXES)}"
+                for _ in range(max(people // 8, 5))
+            }
+        )
         existing = {name for (name,) in Account.select(Account.name).tuples()}
-        rows = [{"name": n, "industry": rng.choice(INDUSTRIES), "country": rng.choice(COUNTRIES),
-                 "created_at": now - timedelta(days=rng.randint(100, 1500))}
-                for n in names if n not in existing]
+        rows = [
+            {
+                "name": n,
+                "industry": rng.choice(INDUSTRIES),
+                "country": rng.choice(COUNTRIES),
+                "created_at": now - timedelta(days=rng.randint(100, 1500)),
+            }
+            for n in names
+            if n not in existing
+        ]
         for chunk in chunked(rows, 500):
             Account.insert_many(chunk).execute()
         accounts = [aid for (aid,) in Account.select(Account.id).order_by(Account.id).tuples()]
@@ -140,10 +403,21 @@ def generate(
         for model, batch in ((Lead, leads), (Contact, contacts)):
             if batch:
                 fields = [getattr(model, key) for key in batch[0]]
-                insert_rows(model, fields, [tuple(row.values()) for row in batch],
-                            conflict=lambda q: q.on_conflict_ignore())
-    made = {"accounts": len(rows), "leads": len(leads), "contacts": len(contacts),
-            "campaigns": 0, "members": 0, "events": 0, "opportunities": 0}
+                insert_rows(
+                    model,
+                    fields,
+                    [tuple(row.values()) for row in batch],
+                    conflict=lambda q: q.on_conflict_ignore(),
+                )
+    made = {
+        "accounts": len(rows),
+        "leads": len(leads),
+        "contacts": len(contacts),
+        "campaigns": 0,
+        "members": 0,
+        "events": 0,
+        "opportunities": 0,
+    }
     taken = {name for (name,) in Campaign.select(Campaign.name).tuples()}
     for n in range(campaigns):
         name, ctype, status, kind, filters, ago, length, cost = CAMPAIGNS[n % len(CAMPAIGNS)]
@@ -153,10 +427,17 @@ def generate(
             continue
         starts = now - timedelta(days=ago)
         campaign = create_campaign(
-            name, ctype, kind, filters, status=status, start_date=starts.date(),
-            end_date=(starts + timedelta(days=length)).date(), budgeted_cost=cost,
+            name,
+            ctype,
+            kind,
+            filters,
+            status=status,
+            start_date=starts.date(),
+            end_date=(starts + timedelta(days=length)).date(),
+            budgeted_cost=cost,
             actual_cost=round(cost * rng.uniform(0.6, 1.1), 2) if status != "Planned" else 0,
-            description=f"{ctype} campaign for {kind}: " + json.dumps(filters), now=starts,
+            description=f"{ctype} campaign for {kind}: " + json.dumps(filters),
+            now=starts,
         )
         made["campaigns"] += 1
         if status == "Planned":
@@ -176,10 +457,16 @@ def _engage(rng: random.Random, campaign: Campaign, start: datetime, now: dateti
         produced = _engagement_for(rng, start, now)
         for etype, at in produced:
             n = produced.index((etype, at))  # a re-sent event carries its original id
-            events.append(Event(
-                event_id=f"demo-{campaign.id}-{member_id}-{n}", type=etype,
-                campaign_ref=campaign.name, at=at, campaign_id=campaign.id, member_id=member_id,
-            ))
+            events.append(
+                Event(
+                    event_id=f"demo-{campaign.id}-{member_id}-{n}",
+                    type=etype,
+                    campaign_ref=campaign.name,
+                    at=at,
+                    campaign_id=campaign.id,
+                    member_id=member_id,
+                )
+            )
     for chunk in chunked(events, BATCH_SIZE):
         apply_resolved(list(chunk), source="demo", now=now)
         count += len(chunk)
@@ -190,8 +477,10 @@ def _convert_some(rng: random.Random, campaign: Campaign, now: datetime) -> int:
     """Give a few converted members real opportunities with this campaign as their source."""
     M = CampaignMember
     converted = list(
-        M.select().where((M.campaign == campaign.id) & (M.status == "Converted"))
-        .order_by(M.id).limit(4)
+        M.select()
+        .where((M.campaign == campaign.id) & (M.status == "Converted"))
+        .order_by(M.id)
+        .limit(4)
     )
     made = 0
     for member in converted:
@@ -202,11 +491,23 @@ def _convert_some(rng: random.Random, campaign: Campaign, now: datetime) -> int:
             lead = Lead.get_by_id(member.lead_id)
             if lead.converted_contact_id:
                 continue
-            convert_lead(lead, opportunity_name=f"{campaign.name}: {lead.company or lead.last_name}",
-                         amount=amount, stage=stage, campaign_source=campaign, now=when)
+            convert_lead(
+                lead,
+                opportunity_name=f"{campaign.name}: {lead.company or lead.last_name}",
+                amount=amount,
+                stage=stage,
+                campaign_source=campaign,
+                now=when,
+            )
         else:
             contact = Contact.get_by_id(member.contact_id)
-            create_opportunity(contact, f"{campaign.name}: {contact.company or contact.last_name}",
-                               amount, stage=stage, campaign_source=campaign, now=when)
+            create_opportunity(
+                contact,
+                f"{campaign.name}: {contact.company or contact.last_name}",
+                amount,
+                stage=stage,
+                campaign_source=campaign,
+                now=when,
+            )
         made += 1
     return made

@@ -75,8 +75,11 @@ class MemberState:
             earliest = _earliest(self.first_opened_at, at)
             if earliest != self.first_opened_at:
                 changes["first_opened_at"] = earliest
-        milestone = {"click": "first_clicked_at", "respond": "response_date",
-                     "convert": "converted_at"}.get(event_type)
+        milestone = {
+            "click": "first_clicked_at",
+            "respond": "response_date",
+            "convert": "converted_at",
+        }.get(event_type)
         if milestone:
             current = getattr(self, milestone)
             earliest = _earliest(current, at)

@@ -45,9 +45,7 @@ class EnrollmentResult:
             "enrolled": self.enrolled,
             "already_members": self.already_members,
             "excluded": self.excluded_total,
-            "excluded_by_reason": {
-                EXCLUSION_REASONS[k]: v for k, v in self.excluded.items() if v
-            },
+            "excluded_by_reason": {EXCLUSION_REASONS[k]: v for k, v in self.excluded.items() if v},
         }
         if self.unknown_emails:
             data["unknown_emails"] = self.unknown_emails
@@ -112,16 +110,26 @@ def enroll(campaign: Campaign, people: dict | None = None, now: datetime | None 
             for model, conditions in audience_sources(campaign, chunk):
                 person_field = CampaignMember.lead if model is Lead else CampaignMember.contact
                 select = model.select(
-                    Value(campaign.id), model.id, Value(SENT), Value(0), Value(False),
-                    Value(False), Value(now), Value(False),
+                    Value(campaign.id),
+                    model.id,
+                    Value(SENT),
+                    Value(0),
+                    Value(False),
+                    Value(False),
+                    Value(now),
+                    Value(False),
                 ).where(membership_category(model, campaign.id) == NEW, *conditions)
                 inserted += (
                     CampaignMember.insert_from(
                         select,
                         [
-                            CampaignMember.campaign, person_field, CampaignMember.status,
-                            CampaignMember.rung, CampaignMember.bounced,
-                            CampaignMember.unsubscribed, CampaignMember.added_at,
+                            CampaignMember.campaign,
+                            person_field,
+                            CampaignMember.status,
+                            CampaignMember.rung,
+                            CampaignMember.bounced,
+                            CampaignMember.unsubscribed,
+                            CampaignMember.added_at,
                             CampaignMember.has_responded,
                         ],
                     )
@@ -146,9 +154,9 @@ def people_by_email(emails: list[str]) -> tuple[dict, list[str]]:
     wanted = list(dict.fromkeys(normalize_email(e) for e in emails if e.strip()))
     found: dict[str, tuple[str, int]] = {}
     for chunk in chunked(wanted, ID_CHUNK):
-        for pid, email in Contact.select(Contact.id, Contact.email).where(
-            Contact.email.in_(chunk)
-        ).tuples():
+        for pid, email in (
+            Contact.select(Contact.id, Contact.email).where(Contact.email.in_(chunk)).tuples()
+        ):
             found[email] = ("contact", pid)
         for pid, email in Lead.select(Lead.id, Lead.email).where(Lead.email.in_(chunk)).tuples():
             found.setdefault(email, ("lead", pid))

@@ -42,8 +42,11 @@ class LoggedEvent(NamedTuple):
 
     def as_dict(self) -> dict:
         data = {
-            "log_id": self.id, "received_at": self.received_at.isoformat(timespec="seconds"),
-            "source": self.source, "outcome": self.outcome, "reason": self.reason,
+            "log_id": self.id,
+            "received_at": self.received_at.isoformat(timespec="seconds"),
+            "source": self.source,
+            "outcome": self.outcome,
+            "reason": self.reason,
             "event": self.original(),
         }
         if data["event"] is None:
@@ -52,10 +55,17 @@ class LoggedEvent(NamedTuple):
 
 
 _FIELDS = (
-    EngagementEvent.id, EngagementEvent.event_id, EngagementEvent.type,
-    EngagementEvent.campaign_ref, EngagementEvent.email, EngagementEvent.at,
-    EngagementEvent.outcome, EngagementEvent.reason, EngagementEvent.source,
-    EngagementEvent.extra, EngagementEvent.received_at,
+    EngagementEvent.id,
+    EngagementEvent.event_id,
+    EngagementEvent.type,
+    EngagementEvent.campaign_ref,
+    EngagementEvent.email,
+    EngagementEvent.at,
+    EngagementEvent.outcome,
+    EngagementEvent.reason,
+    EngagementEvent.source,
+    EngagementEvent.extra,
+    EngagementEvent.received_at,
 )
 
 

@@ -15,14 +15,20 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from peewee import chunked
 
 from data.db import database, insert_rows, rows_where_in
 from data.engagement import EVENT_TYPES, MemberState, rollup_buckets
 from data.models import (
-    Campaign, CampaignMember, Contact, EngagementEvent, IngestRun, Lead, utcnow,
+    Campaign,
+    CampaignMember,
+    Contact,
+    EngagementEvent,
+    IngestRun,
+    Lead,
+    utcnow,
 )
 from data.people import normalize_email
 from data.rollups import add_to_counters
@@ -124,7 +130,7 @@ def parse_time(value) -> datetime:
         raise ValueError(value)
     parsed = datetime.fromisoformat(value.strip())
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
 
 
@@ -229,8 +235,20 @@ def _seen_event_ids(ids: list[str]) -> set[str]:
 # Applying ----------------------------------------------------------------------------------------
 
 MEMBER_COLUMNS = (
-    "id", "campaign", "lead", "contact", "status", "rung", "bounced", "unsubscribed", "added_at",
-    "first_opened_at", "first_clicked_at", "response_date", "converted_at", "has_responded",
+    "id",
+    "campaign",
+    "lead",
+    "contact",
+    "status",
+    "rung",
+    "bounced",
+    "unsubscribed",
+    "added_at",
+    "first_opened_at",
+    "first_clicked_at",
+    "response_date",
+    "converted_at",
+    "has_responded",
 )
 TIME_FIELDS = ("added_at", "first_opened_at", "first_clicked_at", "response_date", "converted_at")
 
@@ -243,7 +261,12 @@ def _as_datetime(value):
 
 
 STATE_FIELDS = (
-    "rung", "bounced", "unsubscribed", "first_opened_at", "first_clicked_at", "response_date",
+    "rung",
+    "bounced",
+    "unsubscribed",
+    "first_opened_at",
+    "first_clicked_at",
+    "response_date",
     "converted_at",
 )
 
@@ -267,9 +290,12 @@ def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | 
                 rows[row["id"]] = row
         before = {
             mid: MemberState(
-                rung=row["rung"], bounced=bool(row["bounced"]),
-                unsubscribed=bool(row["unsubscribed"]), first_opened_at=row["first_opened_at"],
-                first_clicked_at=row["first_clicked_at"], response_date=row["response_date"],
+                rung=row["rung"],
+                bounced=bool(row["bounced"]),
+                unsubscribed=bool(row["unsubscribed"]),
+                first_opened_at=row["first_opened_at"],
+                first_clicked_at=row["first_clicked_at"],
+                response_date=row["response_date"],
                 converted_at=row["converted_at"],
             )
             for mid, row in rows.items()
@@ -313,12 +339,35 @@ def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | 
 
 def _write_events(events: list[Event], source: str, now: datetime) -> None:
     E = EngagementEvent
-    fields = [E.event_id, E.type, E.campaign, E.campaign_ref, E.email, E.at, E.member,
-              E.outcome, E.reason, E.extra, E.source, E.received_at]
+    fields = [
+        E.event_id,
+        E.type,
+        E.campaign,
+        E.campaign_ref,
+        E.email,
+        E.at,
+        E.member,
+        E.outcome,
+        E.reason,
+        E.extra,
+        E.source,
+        E.received_at,
+    ]
     rows = [
-        (e.event_id, e.type, e.campaign_id, e.campaign_ref[:255], e.email[:255], e.at,
-         e.member_id if e.outcome != "rejected" else None, e.outcome, e.reason[:255], e.extra,
-         source, now)
+        (
+            e.event_id,
+            e.type,
+            e.campaign_id,
+            e.campaign_ref[:255],
+            e.email[:255],
+            e.at,
+            e.member_id if e.outcome != "rejected" else None,
+            e.outcome,
+            e.reason[:255],
+            e.extra,
+            source,
+            now,
+        )
         for e in events
     ]
     insert_rows(E, fields, rows)
@@ -344,7 +393,9 @@ def _write_members(rows: dict[int, dict], before: dict, state: dict) -> None:
     fields = [getattr(M, c) for c in MEMBER_COLUMNS]
     preserve = [getattr(M, c) for c in (*STATE_FIELDS, "status", "has_responded")]
     insert_rows(
-        M, fields, changed,
+        M,
+        fields,
+        changed,
         conflict=lambda q: q.on_conflict(conflict_target=[M.id], preserve=preserve),
     )
     add_to_counters(deltas)
@@ -387,8 +438,10 @@ class RunTracker:
         """The batches still to apply; on a resume, `report` starts from the earlier counts."""
         candidates = list(
             IngestRun.select().where(
-                (IngestRun.source == self.source) & (IngestRun.finished == False)  # noqa: E712
-                & (IngestRun.batch_size == self.batch_size) & (IngestRun.records_done > 0)
+                (IngestRun.source == self.source)
+                & (IngestRun.finished == False)
+                & (IngestRun.batch_size == self.batch_size)
+                & (IngestRun.records_done > 0)
             )
         )
         horizon = max((c.records_done for c in candidates), default=0)
@@ -420,7 +473,9 @@ class RunTracker:
             self.hasher.update(_fingerprint(record))
         if self.run is None:
             self.run = IngestRun.create(
-                source=self.source, batch_size=self.batch_size, started_at=self.now,
+                source=self.source,
+                batch_size=self.batch_size,
+                started_at=self.now,
                 updated_at=self.now,
             )
         self.run.records_done += len(batch)
@@ -438,8 +493,10 @@ class RunTracker:
 
 def _report_from(counts: dict) -> IngestReport:
     return IngestReport(
-        applied=counts.get("applied", 0), unchanged=counts.get("unchanged", 0),
-        duplicates=counts.get("duplicates", 0), rejected=counts.get("rejected", 0),
+        applied=counts.get("applied", 0),
+        unchanged=counts.get("unchanged", 0),
+        duplicates=counts.get("duplicates", 0),
+        rejected=counts.get("rejected", 0),
         reasons=Counter(counts.get("rejected_by_reason", {})),
     )
 
@@ -495,8 +552,11 @@ def set_member_status(member: CampaignMember, target: str, now: datetime | None 
     now = now or utcnow()
     manual_change(member.state, target, now)
     event = Event(
-        type=EVENT_FOR_STATUS[target], campaign_ref=str(member.campaign_id), at=now,
-        campaign_id=member.campaign_id, member_id=member.id,
+        type=EVENT_FOR_STATUS[target],
+        campaign_ref=str(member.campaign_id),
+        at=now,
+        campaign_id=member.campaign_id,
+        member_id=member.id,
     )
     apply_resolved([event], source="manual", now=now)
     return CampaignMember.get_by_id(member.id)

@@ -43,7 +43,7 @@ def view_condition(view: str):
     if view == "all":
         return None
     if view == "responded":
-        return M.has_responded == True  # noqa: E712  (peewee expression)
+        return M.has_responded == True
     if view == "bounced-unsubscribed":
         return M.status.in_(EXITS)
     if view == "converted":
@@ -59,9 +59,19 @@ def _member_query(campaign_id: int, view: str, search: str):
     company = fn.COALESCE(Lead.company, Account.name, "")
     query = (
         M.select(
-            M.id, M.lead, M.contact, first.alias("first_name"), last.alias("last_name"),
-            email.alias("email"), company.alias("company"), M.status, M.added_at,
-            M.first_opened_at, M.first_clicked_at, M.response_date, M.converted_at,
+            M.id,
+            M.lead,
+            M.contact,
+            first.alias("first_name"),
+            last.alias("last_name"),
+            email.alias("email"),
+            company.alias("company"),
+            M.status,
+            M.added_at,
+            M.first_opened_at,
+            M.first_clicked_at,
+            M.response_date,
+            M.converted_at,
             M.has_responded,
         )
         .join_from(M, Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
@@ -75,15 +85,27 @@ def _member_query(campaign_id: int, view: str, search: str):
     if search.strip():
         term = search.strip()
         name = first.concat(" ").concat(last)
-        query = query.where(
-            name.contains(term) | email.contains(term) | company.contains(term)
-        )
+        query = query.where(name.contains(term) | email.contains(term) | company.contains(term))
     return query
 
 
 def _row(values: tuple) -> MemberRow:
-    (mid, lead_id, contact_id, first, last, email, company, status, added, opened, clicked,
-     responded, converted, has_responded) = values
+    (
+        mid,
+        lead_id,
+        contact_id,
+        first,
+        last,
+        email,
+        company,
+        status,
+        added,
+        opened,
+        clicked,
+        responded,
+        converted,
+        has_responded,
+    ) = values
     field = CampaignMember._meta.fields
     convert = field["added_at"].python_value
     return MemberRow(
@@ -171,7 +193,9 @@ def linked_people(person: Person) -> tuple[list[int], list[int]]:
     if isinstance(person, Lead):
         contacts = [person.converted_contact_id] if person.converted_contact_id else []
         return [person.id], contacts
-    leads = [lid for (lid,) in Lead.select(Lead.id).where(Lead.converted_contact == person.id).tuples()]
+    leads = [
+        lid for (lid,) in Lead.select(Lead.id).where(Lead.converted_contact == person.id).tuples()
+    ]
     return leads, [person.id]
 
 
@@ -185,9 +209,18 @@ def memberships_of(person: Person) -> list[Membership]:
         condition = by_contact if condition is None else (condition | by_contact)
     query = (
         M.select(
-            M.id, Campaign.id, Campaign.name, Campaign.type, Campaign.status, M.status,
-            M.added_at, M.first_opened_at, M.first_clicked_at, M.response_date,
-            M.converted_at, M.lead,
+            M.id,
+            Campaign.id,
+            Campaign.name,
+            Campaign.type,
+            Campaign.status,
+            M.status,
+            M.added_at,
+            M.first_opened_at,
+            M.first_clicked_at,
+            M.response_date,
+            M.converted_at,
+            M.lead,
         )
         .join(Campaign)
         .where(condition)
@@ -233,7 +266,10 @@ def _picker_query(campaign: Campaign, kind: str, search: str):
 
 
 def picker_page(
-    campaign: Campaign, kind: str, search: str = "", after: int | None = None,
+    campaign: Campaign,
+    kind: str,
+    search: str = "",
+    after: int | None = None,
     limit: int = PAGE_SIZE,
 ) -> list[PickerRow]:
     """People for the Add Members picker, by id, each with whether they can be picked."""
@@ -255,5 +291,3 @@ def pickable_ids(campaign: Campaign, kind: str, search: str = "") -> list[int]:
 def picker_count(campaign: Campaign, kind: str, search: str = "") -> int:
     query, _, _ = _picker_query(campaign, kind, search)
     return query.count()
-
-

@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from peewee import (
-    BooleanField, CharField, Database, DateTimeField, IntegerField, Model, TextField,
+    BooleanField,
+    CharField,
+    Database,
+    DateTimeField,
+    IntegerField,
+    Model,
+    TextField,
 )
 from playhouse.migrate import SchemaMigrator
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from peewee import (
     SQL,
     BooleanField,
-    Check,
     CharField,
+    Check,
     DateField,
     DateTimeField,
     DecimalField,
@@ -27,7 +27,12 @@ CAMPAIGN_TYPES = ("Email", "Webinar", "Event", "Content", "Advertisement", "Othe
 CAMPAIGN_STATUSES = ("Planned", "In Progress", "Completed", "Aborted")
 AUDIENCE_KINDS = ("leads", "contacts", "both")
 OPPORTUNITY_STAGES = (
-    "Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost",
+    "Prospecting",
+    "Qualification",
+    "Proposal",
+    "Negotiation",
+    "Closed Won",
+    "Closed Lost",
 )
 LEAD_STATUSES = ("Open", "Working", "Nurturing", "Qualified", "Unqualified", "Converted")
 OUTCOMES = ("applied", "unchanged", "duplicate", "rejected")
@@ -35,7 +40,7 @@ OUTCOMES = ("applied", "unchanged", "duplicate", "rejected")
 
 def utcnow() -> datetime:
     """Naive UTC, the form every timestamp is stored in."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class ValidationError(ValueError):
@@ -85,7 +90,7 @@ class Person(BaseModel):
         return f"{self.first_name} {self.last_name}".strip()
 
     def validate(self) -> None:
-        from data.people import normalize_email, email_problem
+        from data.people import email_problem, normalize_email
 
         if not (self.last_name or "").strip():
             raise ValidationError("last name is required")
@@ -185,7 +190,9 @@ class CampaignMember(BaseModel):
     lead = ForeignKeyField(Lead, null=True, backref="memberships", on_delete="CASCADE")
     contact = ForeignKeyField(Contact, null=True, backref="memberships", on_delete="CASCADE")
     status = CharField(default=SENT, constraints=[_choices_check("status", STATUSES)])
-    rung = SmallIntegerField(default=0, constraints=[Check(f"rung BETWEEN 0 AND {len(LADDER) - 1}")])
+    rung = SmallIntegerField(
+        default=0, constraints=[Check(f"rung BETWEEN 0 AND {len(LADDER) - 1}")]
+    )
     bounced = BooleanField(default=False)
     unsubscribed = BooleanField(default=False)
     added_at = DateTimeField(default=utcnow)
@@ -287,8 +294,9 @@ class EngagementEvent(BaseModel):
 
 
 EngagementEvent.add_index(
-    EngagementEvent.index(EngagementEvent.id, name="engagement_event_rejected")
-    .where(EngagementEvent.outcome == "rejected")
+    EngagementEvent.index(EngagementEvent.id, name="engagement_event_rejected").where(
+        EngagementEvent.outcome == "rejected"
+    )
 )
 """Rejected events are few and listed for repair; a partial index keeps ingest cheap."""
 
@@ -320,8 +328,16 @@ class SchemaVersion(BaseModel):
 
 
 MODELS = (
-    Account, Contact, Lead, Campaign, CampaignStats, CampaignMember, Opportunity,
-    EngagementEvent, IngestRun, SchemaVersion,
+    Account,
+    Contact,
+    Lead,
+    Campaign,
+    CampaignStats,
+    CampaignMember,
+    Opportunity,
+    EngagementEvent,
+    IngestRun,
+    SchemaVersion,
 )
 """Every table, in an order that creates referenced tables first."""
 

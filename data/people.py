@@ -1,4 +1,4 @@
-"""Leads and contacts: email rules, look-ups, searchable lists, and edits that keep the flags honest."""
+"""Leads and contacts: email rules, look-ups, searchable lists, edits that keep flags honest."""
 
 from __future__ import annotations
 
@@ -64,25 +64,37 @@ def people_page(kind: str, search: str = "", after: tuple | None = None, limit: 
     if model is Lead:
         company = Lead.company
         query = Lead.select(
-            Lead.id, Lead.first_name, Lead.last_name, Lead.email, company, Lead.country,
-            Lead.do_not_email, Lead.email_bounced,
+            Lead.id,
+            Lead.first_name,
+            Lead.last_name,
+            Lead.email,
+            company,
+            Lead.country,
+            Lead.do_not_email,
+            Lead.email_bounced,
         )
     else:
         company = Account.name
         query = Contact.select(
-            Contact.id, Contact.first_name, Contact.last_name, Contact.email, company,
-            Contact.country, Contact.do_not_email, Contact.email_bounced,
+            Contact.id,
+            Contact.first_name,
+            Contact.last_name,
+            Contact.email,
+            company,
+            Contact.country,
+            Contact.do_not_email,
+            Contact.email_bounced,
         ).join(Account, JOIN.LEFT_OUTER)
     if search:
         term = search.strip()
         full_name = model.first_name.concat(" ").concat(model.last_name)
         query = query.where(
-            full_name.contains(term) | model.last_name.contains(term)
-            | model.email.contains(term) | company.contains(term)
+            full_name.contains(term)
+            | model.last_name.contains(term)
+            | model.email.contains(term)
+            | company.contains(term)
         )
     key = Tuple(model.last_name, model.first_name, model.id)
     if after is not None:
         query = query.where(key > Tuple(*after))
-    return list(
-        query.order_by(model.last_name, model.first_name, model.id).limit(limit).tuples()
-    )
+    return list(query.order_by(model.last_name, model.first_name, model.id).limit(limit).tuples())

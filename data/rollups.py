@@ -49,9 +49,7 @@ def recount(campaign_ids: Iterable[int]) -> None:
         .group_by(M.campaign)
         .tuples()
     }
-    data = [
-        {"campaign": cid, **dict(zip(ROLLUP_FIELDS, rows.get(cid, (0,) * 7)))} for cid in ids
-    ]
+    data = [{"campaign": cid, **dict(zip(ROLLUP_FIELDS, rows.get(cid, (0,) * 7)))} for cid in ids]
     (
         CampaignStats.insert_many(data)
         .on_conflict(
@@ -130,14 +128,14 @@ def _metrics(campaign: Campaign, counts: dict, won: Decimal | float | None) -> M
 
 
 def _won_amounts(campaign_ids: list[int] | None) -> dict[int, float]:
-    O = Opportunity
+    Opp = Opportunity
     query = (
-        O.select(O.campaign_source, fn.SUM(O.amount))
-        .where(O.campaign_source.is_null(False) & (O.stage == "Closed Won"))
-        .group_by(O.campaign_source)
+        Opp.select(Opp.campaign_source, fn.SUM(Opp.amount))
+        .where(Opp.campaign_source.is_null(False) & (Opp.stage == "Closed Won"))
+        .group_by(Opp.campaign_source)
     )
     if campaign_ids is not None:
-        query = query.where(O.campaign_source.in_(campaign_ids))
+        query = query.where(Opp.campaign_source.in_(campaign_ids))
     return {cid: amount for cid, amount in query.tuples()}
 
 

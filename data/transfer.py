@@ -16,8 +16,17 @@ from data.models import LEAD_STATUSES, Account, Contact, Lead, ValidationError, 
 from data.people import email_problem, normalize_email
 
 TEXT_COLUMNS = {
-    "lead": ("first_name", "last_name", "email", "title", "company", "country", "industry",
-             "lead_source", "lead_status"),
+    "lead": (
+        "first_name",
+        "last_name",
+        "email",
+        "title",
+        "company",
+        "country",
+        "industry",
+        "lead_source",
+        "lead_status",
+    ),
     "contact": ("first_name", "last_name", "email", "title", "company", "country", "industry"),
 }
 """The columns an import understands for each kind of person; others are ignored."""
@@ -25,9 +34,16 @@ TEXT_COLUMNS = {
 FLAG_COLUMNS = ("do_not_email", "email_bounced")
 """Reachability flags an import may set; an import never clears them."""
 
-ALIASES = {"account": "company", "first": "first_name", "last": "last_name",
-           "email_address": "email", "source": "lead_source", "status": "lead_status",
-           "firstname": "first_name", "lastname": "last_name"}
+ALIASES = {
+    "account": "company",
+    "first": "first_name",
+    "last": "last_name",
+    "email_address": "email",
+    "source": "lead_source",
+    "status": "lead_status",
+    "firstname": "first_name",
+    "lastname": "last_name",
+}
 TRUE_WORDS = {"1", "true", "yes", "y", "x"}
 FALSE_WORDS = {"", "0", "false", "no", "n"}
 
@@ -76,7 +92,9 @@ def read_people(kind: str, stream: TextIO) -> tuple[list[dict], list[tuple[int, 
     try:
         header = [_header_key(h) for h in next(reader)]
     except StopIteration:
-        raise ValidationError("the file is empty; expected a header row with an email column")
+        raise ValidationError(
+            "the file is empty; expected a header row with an email column"
+        ) from None
     if "email" not in header:
         raise ValidationError("the header row has no email column")
     known = set(TEXT_COLUMNS[kind]) | set(FLAG_COLUMNS)
@@ -118,16 +136,21 @@ def import_people(
         emails = [row["email"] for row in good]
         for start in range(0, len(emails), 10_000):
             existing.update(
-                e for (e,) in model.select(model.email)
-                .where(in_list(model.email, emails[start:start + 10_000])).tuples()
+                e
+                for (e,) in model.select(model.email)
+                .where(in_list(model.email, emails[start : start + 10_000]))
+                .tuples()
             )
         if model is Contact:
             _attach_accounts(good, now)
         text = [c for c in TEXT_COLUMNS[kind] if c != "company" or model is Lead]
         if model is Contact:
             text.append("account")
-        fields = [getattr(model, c) for c in text] + [
-            getattr(model, f) for f in FLAG_COLUMNS] + [model.created_at]
+        fields = (
+            [getattr(model, c) for c in text]
+            + [getattr(model, f) for f in FLAG_COLUMNS]
+            + [model.created_at]
+        )
         rows = [
             tuple(row.get(c, "") if c != "account" else row.get("account") for c in text)
             + tuple(row.get(f, "").lower() in TRUE_WORDS for f in FLAG_COLUMNS)
@@ -136,14 +159,17 @@ def import_people(
         ]
         update = {
             getattr(model, c): fn.COALESCE(fn.NULLIF(getattr(EXCLUDED, c), ""), getattr(model, c))
-            for c in text if c not in ("email", "account")
+            for c in text
+            if c not in ("email", "account")
         }
         if model is Contact:
             update[Contact.account] = fn.COALESCE(EXCLUDED.account_id, Contact.account)
         for flag in FLAG_COLUMNS:  # set, never clear: re-importing must not re-subscribe anyone
             update[getattr(model, flag)] = getattr(EXCLUDED, flag) | getattr(model, flag)
         insert_rows(
-            model, fields, rows,
+            model,
+            fields,
+            rows,
             conflict=lambda q: q.on_conflict(conflict_target=[model.email], update=update),
         )
     report.created = len(good) - len(existing)
@@ -155,9 +181,15 @@ def import_people(
 def _attach_accounts(rows: list[dict], now: datetime) -> None:
     names = sorted({row["company"] for row in rows if row.get("company")})
     if names:
-        insert_rows(Account, [Account.name, Account.created_at], [(n, now) for n in names],
-                    conflict=lambda q: q.on_conflict_ignore())
-    ids = dict(Account.select(Account.name, Account.id).where(in_list(Account.name, names)).tuples())
+        insert_rows(
+            Account,
+            [Account.name, Account.created_at],
+            [(n, now) for n in names],
+            conflict=lambda q: q.on_conflict_ignore(),
+        )
+    ids = dict(
+        Account.select(Account.name, Account.id).where(in_list(Account.name, names)).tuples()
+    )
     for row in rows:
         row["account"] = ids.get(row.get("company")) if row.get("company") else None
 
@@ -165,8 +197,17 @@ def _attach_accounts(rows: list[dict], now: datetime) -> None:
 # Export ------------------------------------------------------------------------------------------
 
 EXPORT_COLUMNS = (
-    "email", "person_type", "status", "added_at", "first_opened_at", "first_clicked_at",
-    "response_date", "converted_at", "has_responded", "name", "company",
+    "email",
+    "person_type",
+    "status",
+    "added_at",
+    "first_opened_at",
+    "first_clicked_at",
+    "response_date",
+    "converted_at",
+    "has_responded",
+    "name",
+    "company",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -182,10 +223,17 @@ def iso_utc(value: datetime | None) -> str:
 
 def member_csv_row(row: MemberRow) -> list[str]:
     return [
-        safe_cell(row.email), row.person_type, row.status, iso_utc(row.added_at),
-        iso_utc(row.first_opened_at), iso_utc(row.first_clicked_at), iso_utc(row.response_date),
-        iso_utc(row.converted_at), "true" if row.has_responded else "false",
-        safe_cell(row.name), safe_cell(row.company),
+        safe_cell(row.email),
+        row.person_type,
+        row.status,
+        iso_utc(row.added_at),
+        iso_utc(row.first_opened_at),
+        iso_utc(row.first_clicked_at),
+        iso_utc(row.response_date),
+        iso_utc(row.converted_at),
+        "true" if row.has_responded else "false",
+        safe_cell(row.name),
+        safe_cell(row.company),
     ]
 
 

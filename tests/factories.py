@@ -12,8 +12,13 @@ _counter = itertools.count(1)
 
 def lead(**fields) -> Lead:
     n = next(_counter)
-    values = {"first_name": "Lea", "last_name": f"Lead{n}", "email": f"lead{n}@example.com",
-              "country": "US", "industry": "Software"}
+    values = {
+        "first_name": "Lea",
+        "last_name": f"Lead{n}",
+        "email": f"lead{n}@example.com",
+        "country": "US",
+        "industry": "Software",
+    }
     values.update(fields)
     return Lead.create(**values)
 
@@ -21,8 +26,14 @@ def lead(**fields) -> Lead:
 def contact(**fields) -> Contact:
     n = next(_counter)
     account = fields.pop("account", None) or Account.get_or_create(name="Acme")[0]
-    values = {"first_name": "Con", "last_name": f"Contact{n}", "email": f"contact{n}@example.com",
-              "country": "US", "industry": "Software", "account": account}
+    values = {
+        "first_name": "Con",
+        "last_name": f"Contact{n}",
+        "email": f"contact{n}@example.com",
+        "country": "US",
+        "industry": "Software",
+        "account": account,
+    }
     values.update(fields)
     return Contact.create(**values)
 

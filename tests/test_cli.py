@@ -15,8 +15,12 @@ import pytest
 def run(db, *args, stdin: str | None = None, expect: int = 0):
     env = {**os.environ, "CAMPAIGNS_DB": str(db)}
     proc = subprocess.run(
-        [sys.executable, "-m", "tui_app", *args], input=stdin, capture_output=True, text=True,
-        env=env, timeout=120,
+        [sys.executable, "-m", "tui_app", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == expect, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -41,27 +45,73 @@ def test_the_whole_lifecycle_from_the_shell(db, tmp_path):
     leads.write_text(LEADS)
     out = json.loads(run(db, "import", "leads", str(leads), "--json").stdout)
     assert (out["created"], out["updated"]) == (4, 0)
-    run(db, "campaign", "create", "Spring Webinar", "--type", "Webinar", "--kind", "leads",
-        "--where", "country=US,DE")
+    run(
+        db,
+        "campaign",
+        "create",
+        "Spring Webinar",
+        "--type",
+        "Webinar",
+        "--kind",
+        "leads",
+        "--where",
+        "country=US,DE",
+    )
     started = json.loads(run(db, "campaign", "start", "Spring Webinar", "--json").stdout)
     assert (started["enrolled"], started["already_members"], started["excluded"]) == (3, 0, 0)
-    events = "\n".join(json.dumps(e) for e in [
-        {"id": "evt-1", "type": "open", "campaign": "Spring Webinar", "email": "ana@example.com",
-         "at": "2026-03-02T09:15:00Z"},
-        {"id": "evt-2", "type": "click", "campaign": "Spring Webinar", "email": "ana@example.com",
-         "at": "2026-03-02T09:16:00Z", "url": "https://example.com"},
-        {"id": "evt-3", "type": "unsubscribe", "campaign": "Spring Webinar",
-         "email": "ben@example.com", "at": "2026-03-02T10:00:00Z"},
-        {"id": "evt-4", "type": "open", "campaign": "Spring Webinar", "email": "nobody@example.com",
-         "at": "2026-03-02T10:00:00Z"},
-    ]) + "\nnot json\n"
+    events = (
+        "\n".join(
+            json.dumps(e)
+            for e in [
+                {
+                    "id": "evt-1",
+                    "type": "open",
+                    "campaign": "Spring Webinar",
+                    "email": "ana@example.com",
+                    "at": "2026-03-02T09:15:00Z",
+                },
+                {
+                    "id": "evt-2",
+                    "type": "click",
+                    "campaign": "Spring Webinar",
+                    "email": "ana@example.com",
+                    "at": "2026-03-02T09:16:00Z",
+                    "url": "https://example.com",
+                },
+                {
+                    "id": "evt-3",
+                    "type": "unsubscribe",
+                    "campaign": "Spring Webinar",
+                    "email": "ben@example.com",
+                    "at": "2026-03-02T10:00:00Z",
+                },
+                {
+                    "id": "evt-4",
+                    "type": "open",
+                    "campaign": "Spring Webinar",
+                    "email": "nobody@example.com",
+                    "at": "2026-03-02T10:00:00Z",
+                },
+            ]
+        )
+        + "\nnot json\n"
+    )
     first = json.loads(run(db, "ingest", "-", "--json", stdin=events).stdout)
     assert {k: first[k] for k in ("applied", "unchanged", "duplicates", "rejected")} == {
-        "applied": 3, "unchanged": 0, "duplicates": 0, "rejected": 2}
+        "applied": 3,
+        "unchanged": 0,
+        "duplicates": 0,
+        "rejected": 2,
+    }
     again = json.loads(run(db, "ingest", "-", "--json", stdin=events).stdout)
     assert (again["applied"], again["duplicates"]) == (0, 3)
     metrics = json.loads(run(db, "metrics", "Spring Webinar", "--json").stdout)
-    assert (metrics["sent"], metrics["opened"], metrics["clicked"], metrics["unsubscribed"]) == (3, 1, 1, 1)
+    assert (metrics["sent"], metrics["opened"], metrics["clicked"], metrics["unsubscribed"]) == (
+        3,
+        1,
+        1,
+        1,
+    )
     assert metrics["open_rate"] == pytest.approx(1 / 3)
     listing = json.loads(run(db, "metrics", "--json").stdout)
     assert [m["campaign"] for m in listing] == ["Spring Webinar"]
@@ -69,16 +119,32 @@ def test_the_whole_lifecycle_from_the_shell(db, tmp_path):
     run(db, "campaign", "create", "Follow-up", "--kind", "leads", "--where", "country=DE")
     follow = json.loads(run(db, "campaign", "start", "Follow-up", "--json").stdout)
     assert (follow["enrolled"], follow["excluded"]) == (0, 1)
-    converted = json.loads(run(db, "lead", "convert", "ana@example.com", "--opportunity", "Acme deal",
-                               "--amount", "5000", "--campaign-source", "Spring Webinar",
-                               "--json").stdout)
+    converted = json.loads(
+        run(
+            db,
+            "lead",
+            "convert",
+            "ana@example.com",
+            "--opportunity",
+            "Acme deal",
+            "--amount",
+            "5000",
+            "--campaign-source",
+            "Spring Webinar",
+            "--json",
+        ).stdout
+    )
     assert converted["source_member_status"] == "Converted"
     exported = run(db, "export", "members", "Spring Webinar", "--view", "converted").stdout
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert [(r["email"], r["person_type"], r["status"], r["has_responded"]) for r in rows] == [
-        ("ana@example.com", "lead", "Converted", "true")]
-    added = json.loads(run(db, "members", "add", "Follow-up", "cara@example.com",
-                           "who@example.com", "--json").stdout)
+        ("ana@example.com", "lead", "Converted", "true")
+    ]
+    added = json.loads(
+        run(
+            db, "members", "add", "Follow-up", "cara@example.com", "who@example.com", "--json"
+        ).stdout
+    )
     assert added["enrolled"] == 1 and added["unknown_emails"] == ["who@example.com"]
 
 
@@ -93,14 +159,17 @@ def test_import_is_all_or_nothing_and_names_bad_lines(db, tmp_path):
     assert ok["created"] == 1 and ok["invalid"] == 2
 
 
-@pytest.mark.parametrize("args, message", [
-    (["metrics", "Nope"], "no campaign named 'Nope'"),
-    (["ingest", "/no/such/file.jsonl"], "no such file"),
-    (["campaign", "create", "X", "--type", "Fax"], "unknown campaign type"),
-    (["campaign", "create", "X", "--where", "colour=red"], "unknown audience filter"),
-    (["lead", "convert", "who@example.com"], "no lead with email"),
-    (["campaign", "status", "X", "Paused"], "no campaign named"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["metrics", "Nope"], "no campaign named 'Nope'"),
+        (["ingest", "/no/such/file.jsonl"], "no such file"),
+        (["campaign", "create", "X", "--type", "Fax"], "unknown campaign type"),
+        (["campaign", "create", "X", "--where", "colour=red"], "unknown audience filter"),
+        (["lead", "convert", "who@example.com"], "no lead with email"),
+        (["campaign", "status", "X", "Paused"], "no campaign named"),
+    ],
+)
 def test_bad_input_is_one_line_and_a_nonzero_exit(db, args, message):
     proc = run(db, *args, expect=1)
     assert message in proc.stderr
@@ -136,18 +205,32 @@ def test_rejected_events_can_be_listed_fixed_and_sent_again(db):
     leads = "last_name,email\nSilva,ana@example.com\n"
     run(db, "import", "leads", "-", stdin=leads)
     run(db, "campaign", "start", "Spring")
-    bad = json.dumps({"id": "e1", "type": "open", "campaign": "Sprnig", "email": "ana@example.com",
-                      "at": "2026-03-02T09:00:00Z", "url": "https://x"})
-    assert json.loads(run(db, "ingest", "-", "--json", stdin=bad + "\n{oops\n").stdout)["rejected"] == 2
+    bad = json.dumps(
+        {
+            "id": "e1",
+            "type": "open",
+            "campaign": "Sprnig",
+            "email": "ana@example.com",
+            "at": "2026-03-02T09:00:00Z",
+            "url": "https://x",
+        }
+    )
+    assert (
+        json.loads(run(db, "ingest", "-", "--json", stdin=bad + "\n{oops\n").stdout)["rejected"]
+        == 2
+    )
     listed = json.loads(run(db, "events", "--rejected", "--json").stdout)
-    assert [e["reason"] for e in listed] == ["unknown campaign 'Sprnig'",
-                                             "malformed JSON: not a JSON object"]
+    assert [e["reason"] for e in listed] == [
+        "unknown campaign 'Sprnig'",
+        "malformed JSON: not a JSON object",
+    ]
     assert listed[1]["raw"] == "{oops"
     fixed = dict(listed[0]["event"], campaign="Spring")
     assert fixed["url"] == "https://x"
     resent = json.loads(run(db, "ingest", "-", "--json", stdin=json.dumps(fixed)).stdout)
     assert resent["applied"] == 1  # a rejected id is not a duplicate: it never took effect
-    timeline = json.loads(run(db, "events", "--campaign", "Spring", "--email", "ana@example.com",
-                              "--json").stdout)
+    timeline = json.loads(
+        run(db, "events", "--campaign", "Spring", "--email", "ana@example.com", "--json").stdout
+    )
     assert timeline["status"] == "Opened"
     assert [(e["event"]["type"], e["outcome"]) for e in timeline["events"]] == [("open", "applied")]

@@ -5,7 +5,13 @@ from __future__ import annotations
 from data.db import open_database
 from data.demo import generate
 from data.models import (
-    CAMPAIGN_STATUSES, CAMPAIGN_TYPES, Campaign, CampaignMember, EngagementEvent, Lead, Opportunity,
+    CAMPAIGN_STATUSES,
+    CAMPAIGN_TYPES,
+    Campaign,
+    CampaignMember,
+    EngagementEvent,
+    Lead,
+    Opportunity,
 )
 from data.rollups import all_metrics, recount
 from tests.conftest import FIXED_NOW
@@ -14,8 +20,11 @@ from tests.conftest import FIXED_NOW
 def snapshot():
     return (
         list(Lead.select(Lead.email, Lead.country, Lead.do_not_email).order_by(Lead.id).tuples()),
-        list(CampaignMember.select(CampaignMember.status, CampaignMember.first_opened_at)
-             .order_by(CampaignMember.id).tuples()),
+        list(
+            CampaignMember.select(CampaignMember.status, CampaignMember.first_opened_at)
+            .order_by(CampaignMember.id)
+            .tuples()
+        ),
     )
 
 
@@ -33,9 +42,10 @@ def test_demo_covers_types_statuses_and_a_funnel(demo_db):
     campaigns = list(Campaign.select())
     assert {c.status for c in campaigns} == set(CAMPAIGN_STATUSES)
     assert {c.type for c in campaigns} >= set(CAMPAIGN_TYPES) - {"Advertisement", "Other"}
-    totals = {k: sum(getattr(m, k) for m in all_metrics())
-              for k in ("sent", "opened", "clicked", "responded", "converted", "bounced",
-                        "unsubscribed")}
+    totals = {
+        k: sum(getattr(m, k) for m in all_metrics())
+        for k in ("sent", "opened", "clicked", "responded", "converted", "bounced", "unsubscribed")
+    }
     assert totals["sent"] > totals["opened"] > totals["clicked"] > totals["responded"] > 0
     assert totals["bounced"] > 0 and totals["unsubscribed"] > 0
     assert Opportunity.select().where(Opportunity.campaign_source.is_null(False)).count() > 0

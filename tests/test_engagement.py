@@ -9,8 +9,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data.engagement import (
-    BOUNCED, CLICKED, CONVERTED, EVENT_TYPES, OPENED, RESPONDED, SENT, STATUSES, UNSUBSCRIBED,
-    MemberState, StatusChangeRefused, manual_change, rollup_buckets, state_from_events,
+    BOUNCED,
+    CLICKED,
+    CONVERTED,
+    EVENT_TYPES,
+    OPENED,
+    RESPONDED,
+    SENT,
+    STATUSES,
+    UNSUBSCRIBED,
+    MemberState,
+    StatusChangeRefused,
+    manual_change,
+    rollup_buckets,
+    state_from_events,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0)
@@ -152,9 +164,18 @@ def test_a_manual_change_never_lowers(batch, target):
 
 def test_rollup_buckets_follow_the_rungs_even_after_an_exit():
     state = state_from_events([("click", at(1)), ("unsubscribe", at(2))])
-    assert dict(zip(("sent", "opened", "clicked", "responded", "converted", "bounced",
-                     "unsubscribed"), rollup_buckets(state))) == {
-        "sent": 1, "opened": 1, "clicked": 1, "responded": 0, "converted": 0, "bounced": 0,
+    assert dict(
+        zip(
+            ("sent", "opened", "clicked", "responded", "converted", "bounced", "unsubscribed"),
+            rollup_buckets(state),
+        )
+    ) == {
+        "sent": 1,
+        "opened": 1,
+        "clicked": 1,
+        "responded": 0,
+        "converted": 0,
+        "bounced": 0,
         "unsubscribed": 1,
     }
     assert rollup_buckets(MemberState()) == (1, 0, 0, 0, 0, 0, 0)

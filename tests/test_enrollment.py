@@ -78,8 +78,9 @@ def test_title_and_created_since_filters(fresh_db):
     f.lead(title="VP Marketing", created_at=datetime(2026, 1, 5))
     f.lead(title="Marketing Manager", created_at=datetime(2025, 1, 5))
     f.lead(title="Engineer", created_at=datetime(2026, 2, 1))
-    campaign = f.campaign(kind="leads", filters={"title_contains": "Marketing",
-                                                  "created_since": "2026-01-01"})
+    campaign = f.campaign(
+        kind="leads", filters={"title_contains": "Marketing", "created_since": "2026-01-01"}
+    )
     assert enroll(campaign).enrolled == 1
 
 
@@ -88,8 +89,9 @@ def test_manual_enrollment_by_email_reports_unknown_and_existing(fresh_db):
     f.contact(email="ben@example.com")
     f.lead(email="dne@example.com", do_not_email=True)
     campaign = f.campaign()
-    first = enroll_emails(campaign, ["ANA@example.com", "ben@example.com", "who@example.com",
-                                     "dne@example.com"])
+    first = enroll_emails(
+        campaign, ["ANA@example.com", "ben@example.com", "who@example.com", "dne@example.com"]
+    )
     assert first.enrolled == 2
     assert first.unknown_emails == ["who@example.com"]
     assert first.excluded_total == 1
@@ -129,12 +131,15 @@ def test_the_database_refuses_a_second_membership(fresh_db):
 
 people = st.lists(
     st.tuples(st.booleans(), st.booleans(), st.booleans(), st.sampled_from(["lead", "contact"])),
-    min_size=1, max_size=12,
+    min_size=1,
+    max_size=12,
 )
 
 
 @given(people)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_exclusion_rule_against_a_plain_python_model(fresh_db, population):
     """Random flags and memberships: enrolled + already + excluded covers everyone, exactly as
     a straightforward reading of the rule predicts."""
@@ -144,7 +149,8 @@ def test_exclusion_rule_against_a_plain_python_model(fresh_db, population):
     expected_new = expected_already = expected_excluded = 0
     for dne, bounced, member, kind in population:
         person = (f.lead if kind == "lead" else f.contact)(
-            do_not_email=dne, email_bounced=bounced, country=country)
+            do_not_email=dne, email_bounced=bounced, country=country
+        )
         if member:
             CampaignMember.create(campaign=campaign, **{kind: person})
             expected_already += 1
@@ -154,5 +160,8 @@ def test_exclusion_rule_against_a_plain_python_model(fresh_db, population):
             expected_new += 1
     result = enroll(campaign)
     assert (result.enrolled, result.already_members, result.excluded_total) == (
-        expected_new, expected_already, expected_excluded)
+        expected_new,
+        expected_already,
+        expected_excluded,
+    )
     assert members_of(campaign) == expected_new + expected_already

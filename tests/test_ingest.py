@@ -37,29 +37,53 @@ def member(campaign, person) -> CampaignMember:
 
 def test_outcomes_and_reasons_are_recorded(fresh_db):
     campaign, ana, _ = setup_campaign()
-    text = "".join([
-        line(id="e1", type="click", campaign="Spring Webinar", email="ana@example.com",
-             at="2026-03-02T09:15:00Z", url="https://example.com/a"),
-        line(id="e2", type="open", campaign=str(campaign.id), email="ANA@example.com",
-             at="2026-03-02T10:00:00+01:00"),
-        line(id="e1", type="click", campaign="Spring Webinar", email="ana@example.com",
-             at="2026-03-02T09:15:00Z"),
-        "{not json\n",
-        line(type="zap", campaign="Spring Webinar", email="ana@example.com", at="2026-03-02"),
-        line(type="open", campaign="Nope", email="ana@example.com", at="2026-03-02"),
-        line(type="open", campaign="Spring Webinar", email="who@example.com", at="2026-03-02"),
-        line(type="open", campaign="Spring Webinar", email="ana@example.com", at="soon"),
-        line(type="open", campaign="Spring Webinar", email="ana@example.com"),
-    ])
+    text = "".join(
+        [
+            line(
+                id="e1",
+                type="click",
+                campaign="Spring Webinar",
+                email="ana@example.com",
+                at="2026-03-02T09:15:00Z",
+                url="https://example.com/a",
+            ),
+            line(
+                id="e2",
+                type="open",
+                campaign=str(campaign.id),
+                email="ANA@example.com",
+                at="2026-03-02T10:00:00+01:00",
+            ),
+            line(
+                id="e1",
+                type="click",
+                campaign="Spring Webinar",
+                email="ana@example.com",
+                at="2026-03-02T09:15:00Z",
+            ),
+            "{not json\n",
+            line(type="zap", campaign="Spring Webinar", email="ana@example.com", at="2026-03-02"),
+            line(type="open", campaign="Nope", email="ana@example.com", at="2026-03-02"),
+            line(type="open", campaign="Spring Webinar", email="who@example.com", at="2026-03-02"),
+            line(type="open", campaign="Spring Webinar", email="ana@example.com", at="soon"),
+            line(type="open", campaign="Spring Webinar", email="ana@example.com"),
+        ]
+    )
     report = ingest_stream(io.StringIO(text))
     assert (report.applied, report.unchanged, report.duplicates, report.rejected) == (2, 0, 1, 6)
     assert EngagementEvent.select().count() == 9
-    reasons = [e.reason for e in EngagementEvent.select().where(EngagementEvent.outcome == "rejected")
-               .order_by(EngagementEvent.id)]
+    reasons = [
+        e.reason
+        for e in EngagementEvent.select()
+        .where(EngagementEvent.outcome == "rejected")
+        .order_by(EngagementEvent.id)
+    ]
     assert reasons[0].startswith("malformed JSON")
     assert reasons[1:] == [
-        "unknown type 'zap'", "unknown campaign 'Nope'",
-        "no such member: who@example.com in Spring Webinar", "bad timestamp 'soon'",
+        "unknown type 'zap'",
+        "unknown campaign 'Nope'",
+        "no such member: who@example.com in Spring Webinar",
+        "bad timestamp 'soon'",
         "at is required",
     ]
     first = EngagementEvent.get(EngagementEvent.event_id == "e1")
@@ -75,8 +99,13 @@ def test_applying_a_file_twice_changes_nothing_the_second_time(fresh_db):
     campaign, ana, ben = setup_campaign()
     text = "".join(
         line(id=f"e{i}", type=kind, campaign="Spring Webinar", email=email, at="2026-03-02T09:00Z")
-        for i, (kind, email) in enumerate([("open", "ana@example.com"), ("click", "ana@example.com"),
-                                           ("bounce", "ben@example.com")])
+        for i, (kind, email) in enumerate(
+            [
+                ("open", "ana@example.com"),
+                ("click", "ana@example.com"),
+                ("bounce", "ben@example.com"),
+            ]
+        )
     )
     ingest_stream(io.StringIO(text))
     snapshot = list(CampaignMember.select().order_by(CampaignMember.id).dicts())
@@ -96,12 +125,22 @@ def test_csv_events_are_read_like_json_lines(fresh_db):
 
 def test_unsubscribe_and_bounce_set_the_person_flags(fresh_db):
     campaign, ana, ben = setup_campaign()
-    ingest_records([
-        {"type": "unsubscribe", "campaign": "Spring Webinar", "email": "ana@example.com",
-         "at": "2026-03-02T09:00:00Z"},
-        {"type": "bounce", "campaign": "Spring Webinar", "email": "ben@example.com",
-         "at": "2026-03-02T09:00:00Z"},
-    ])
+    ingest_records(
+        [
+            {
+                "type": "unsubscribe",
+                "campaign": "Spring Webinar",
+                "email": "ana@example.com",
+                "at": "2026-03-02T09:00:00Z",
+            },
+            {
+                "type": "bounce",
+                "campaign": "Spring Webinar",
+                "email": "ben@example.com",
+                "at": "2026-03-02T09:00:00Z",
+            },
+        ]
+    )
     assert Lead.get_by_id(ana.id).do_not_email
     assert Contact.get_by_id(ben.id).email_bounced
     # both now stay out of every later bulk enrollment
@@ -111,12 +150,22 @@ def test_unsubscribe_and_bounce_set_the_person_flags(fresh_db):
 
 def test_unsubscribe_after_conversion_stays_converted_and_sets_do_not_email(fresh_db):
     campaign, ana, _ = setup_campaign()
-    ingest_records([
-        {"type": "convert", "campaign": "Spring Webinar", "email": "ana@example.com",
-         "at": "2026-03-02T09:00:00Z"},
-        {"type": "unsubscribe", "campaign": "Spring Webinar", "email": "ana@example.com",
-         "at": "2026-03-03T09:00:00Z"},
-    ])
+    ingest_records(
+        [
+            {
+                "type": "convert",
+                "campaign": "Spring Webinar",
+                "email": "ana@example.com",
+                "at": "2026-03-02T09:00:00Z",
+            },
+            {
+                "type": "unsubscribe",
+                "campaign": "Spring Webinar",
+                "email": "ana@example.com",
+                "at": "2026-03-03T09:00:00Z",
+            },
+        ]
+    )
     assert member(campaign, ana).status == "Converted"
     assert Lead.get_by_id(ana.id).do_not_email
 
@@ -136,20 +185,31 @@ def test_manual_status_change_is_logged_and_refuses_to_lower(fresh_db):
 
 
 def counters(campaign_ids):
-    return {row[0]: row[1:] for row in CampaignStats.select(
-        CampaignStats.campaign, *[getattr(CampaignStats, n) for n in ROLLUP_FIELDS]).tuples()
-        if row[0] in campaign_ids}
+    return {
+        row[0]: row[1:]
+        for row in CampaignStats.select(
+            CampaignStats.campaign, *[getattr(CampaignStats, n) for n in ROLLUP_FIELDS]
+        ).tuples()
+        if row[0] in campaign_ids
+    }
 
 
 event_lists = st.lists(
-    st.tuples(st.sampled_from(EVENT_TYPES), st.integers(0, 5), st.integers(0, 3),
-              st.integers(1, 28), st.booleans()),
+    st.tuples(
+        st.sampled_from(EVENT_TYPES),
+        st.integers(0, 5),
+        st.integers(0, 3),
+        st.integers(1, 28),
+        st.booleans(),
+    ),
     max_size=40,
 )
 
 
 @given(event_lists, st.integers(1, 7))
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_counters_always_equal_a_recount(fresh_db, events, batch_size):
     """Whatever arrives, in any batch size, the kept counters equal counting the members."""
     campaign = f.campaign()
@@ -159,8 +219,13 @@ def test_counters_always_equal_a_recount(fresh_db, events, batch_size):
     update_campaign(campaign, filters={"country": [f"Z{campaign.id}"]})
     enroll(campaign)
     records = [
-        {"id": f"{campaign.id}-{eid}" if with_id else None, "type": kind,
-         "campaign": campaign.name, "email": people[who].email, "at": f"2026-03-{day:02d}T10:00Z"}
+        {
+            "id": f"{campaign.id}-{eid}" if with_id else None,
+            "type": kind,
+            "campaign": campaign.name,
+            "email": people[who].email,
+            "at": f"2026-03-{day:02d}T10:00Z",
+        }
         for kind, who, eid, day, with_id in events
     ]
     ingest_records(records, batch_size=batch_size)

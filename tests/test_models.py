@@ -58,11 +58,17 @@ def test_new_database_is_private_and_versioned(tmp_path):
     db.close()
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: str(p / "missing" / "x.db"), "does not exist"),
-    (lambda p: (p / "junk.db").write_text("hello") and str(p / "junk.db"), "not an SQLite file"),
-    (lambda p: str(p), "is a folder"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: str(p / "missing" / "x.db"), "does not exist"),
+        (
+            lambda p: (p / "junk.db").write_text("hello") and str(p / "junk.db"),
+            "not an SQLite file",
+        ),
+        (lambda p: str(p), "is a folder"),
+    ],
+)
 def test_unusable_paths_give_one_line(tmp_path, make, message):
     with pytest.raises(DatabaseError, match=message) as error:
         open_database(make(tmp_path))
@@ -74,7 +80,13 @@ def test_read_only_file_gives_one_line(tmp_path, monkeypatch):
     open_database(str(path)).close()
     real_access = os.access
     # root may write anywhere, so ask as an ordinary user would be answered
-    monkeypatch.setattr(os, "access", lambda p, mode: False if (mode == os.W_OK and str(p) == str(path)) else real_access(p, mode))
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda p, mode: (
+            False if (mode == os.W_OK and str(p) == str(path)) else real_access(p, mode)
+        ),
+    )
     with pytest.raises(DatabaseError, match="read-only"):
         open_database(str(path))
 
@@ -110,8 +122,17 @@ def test_member_views_and_filter(fresh_db):
     f.lead(email="ben@example.com", last_name="Okafor")
     campaign = f.campaign("Spring")
     enroll(campaign)
-    ingest_records([{"type": "respond", "campaign": "Spring", "email": ana.email, "at": "2026-03-02"},
-                    {"type": "bounce", "campaign": "Spring", "email": "ben@example.com", "at": "2026-03-02"}])
+    ingest_records(
+        [
+            {"type": "respond", "campaign": "Spring", "email": ana.email, "at": "2026-03-02"},
+            {
+                "type": "bounce",
+                "campaign": "Spring",
+                "email": "ben@example.com",
+                "at": "2026-03-02",
+            },
+        ]
+    )
     assert [r.email for r in member_page(campaign.id, "responded")] == ["ana@example.com"]
     assert [r.status for r in member_page(campaign.id, "bounced-unsubscribed")] == ["Bounced"]
     assert member_page(campaign.id, "converted") == []
@@ -122,8 +143,13 @@ def test_conversion_with_campaign_source_converts_the_membership(fresh_db):
     lead = f.lead(email="ana@example.com", company="Acme")
     campaign = f.campaign("Spring")
     enroll(campaign)
-    result = convert_lead(lead, opportunity_name="Acme deal", amount="12000",
-                          stage="Closed Won", campaign_source=campaign)
+    result = convert_lead(
+        lead,
+        opportunity_name="Acme deal",
+        amount="12000",
+        stage="Closed Won",
+        campaign_source=campaign,
+    )
     assert result.created_contact and result.contact.company == "Acme"
     assert result.source_member.status == "Converted"
     assert result.source_member.lead_id == lead.id  # memberships stay on the lead

@@ -25,20 +25,37 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def schema(path) -> dict:
     con = sqlite3.connect(path)
-    tables = [r[0] for r in con.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
     shape = {t: [tuple(c[1:]) for c in con.execute(f'PRAGMA table_info("{t}")')] for t in tables}
-    shape["indexes"] = sorted(r for r in con.execute(
-        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"))
+    shape["indexes"] = sorted(
+        r
+        for r in con.execute(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+        )
+    )
     con.close()
     return shape
 
 
 def counts(path) -> dict:
     con = sqlite3.connect(path)
-    result = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in (
-        "lead", "contact", "account", "campaign", "campaign_member", "engagement_event",
-        "opportunity")}
+    result = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in (
+            "lead",
+            "contact",
+            "account",
+            "campaign",
+            "campaign_member",
+            "engagement_event",
+            "opportunity",
+        )
+    }
     con.close()
     return result
 
@@ -81,18 +98,20 @@ def build_world(path, events: int, seed: int = 1):
     db = open_database(str(path))
     generate(people=300, campaigns=8, seed=seed, now=FIXED_NOW)
     M = CampaignMember
-    members = list(M.select(Campaign.name, Lead.email).join(Campaign).switch(M).join(Lead)
-                   .tuples()) + list(M.select(Campaign.name, Contact.email).join(Campaign)
-                                     .switch(M).join(Contact).tuples())
+    members = list(
+        M.select(Campaign.name, Lead.email).join(Campaign).switch(M).join(Lead).tuples()
+    ) + list(M.select(Campaign.name, Contact.email).join(Campaign).switch(M).join(Contact).tuples())
     db.close()
     rng = random.Random(seed)
     lines = []
-    for n in range(events):
+    for _ in range(events):
         campaign, email = rng.choice(members)
-        event = {"type": rng.choice(["open", "click", "respond", "bounce", "unsubscribe",
-                                     "convert"]),
-                 "campaign": campaign, "email": email,
-                 "at": f"2026-10-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:00Z"}
+        event = {
+            "type": rng.choice(["open", "click", "respond", "bounce", "unsubscribe", "convert"]),
+            "campaign": campaign,
+            "email": email,
+            "at": f"2026-10-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:00Z",
+        }
         if rng.random() < 0.7:
             event["id"] = f"k-{rng.randrange(events)}"
         lines.append(json.dumps(event) if rng.random() > 0.01 else "garbage")
@@ -104,13 +123,17 @@ def state(path) -> dict:
     con = sqlite3.connect(path)
     result = {
         "members": con.execute("SELECT * FROM campaign_member ORDER BY id").fetchall(),
-        "leads": con.execute("SELECT id, do_not_email, email_bounced FROM lead ORDER BY id").fetchall(),
+        "leads": con.execute(
+            "SELECT id, do_not_email, email_bounced FROM lead ORDER BY id"
+        ).fetchall(),
         "contacts": con.execute(
-            "SELECT id, do_not_email, email_bounced FROM contact ORDER BY id").fetchall(),
+            "SELECT id, do_not_email, email_bounced FROM contact ORDER BY id"
+        ).fetchall(),
         "stats": con.execute("SELECT * FROM campaign_stats ORDER BY campaign_id").fetchall(),
         "events": con.execute(
             "SELECT id, event_id, type, campaign_id, email, at, member_id, outcome, reason, extra"
-            " FROM engagement_event ORDER BY id").fetchall(),
+            " FROM engagement_event ORDER BY id"
+        ).fetchall(),
     }
     con.close()
     return result
@@ -118,8 +141,14 @@ def state(path) -> dict:
 
 def cli(db, *args, **kwargs):
     env = {**os.environ, "CAMPAIGNS_DB": str(db)}
-    return subprocess.Popen([sys.executable, "-m", "tui_app", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui_app", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 def test_an_ingest_killed_anywhere_and_rerun_ends_as_one_clean_run(tmp_path):
@@ -176,8 +205,16 @@ def test_a_failure_midway_resumes_in_process(fresh_db):
 
     member = CampaignMember.select().where(CampaignMember.lead.is_null(False)).first()
     email = Lead.get_by_id(member.lead_id).email
-    records = [{"id": f"r{n}", "type": "open", "campaign": str(member.campaign_id),
-                "email": email, "at": f"2026-10-01T{n % 24:02d}:00:00Z"} for n in range(50)]
+    records = [
+        {
+            "id": f"r{n}",
+            "type": "open",
+            "campaign": str(member.campaign_id),
+            "email": email,
+            "at": f"2026-10-01T{n % 24:02d}:00:00Z",
+        }
+        for n in range(50)
+    ]
 
     def failing():
         for n, record in enumerate(records):
@@ -227,24 +264,40 @@ print("ok")
     procs = [
         cli(db, "ingest", str(feed), "--batch-size", "200", "--json"),
         *[cli(db, "campaign", "start", name, "--json") for name in planned],
-        subprocess.Popen([sys.executable, "-c", writer_script, str(db)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True),
+        subprocess.Popen(
+            [sys.executable, "-c", writer_script, str(db)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
     ]
     outputs = [p.communicate(timeout=300) for p in procs]
-    for proc, (out, err) in zip(procs, outputs):
+    for proc, (_, err) in zip(procs, outputs):
         assert proc.returncode == 0, err
         assert "locked" not in err
     ingest = json.loads(outputs[0][0])
-    assert sum(ingest[k] for k in ("applied", "unchanged", "duplicates", "rejected")) == expected_events
+    assert (
+        sum(ingest[k] for k in ("applied", "unchanged", "duplicates", "rejected"))
+        == expected_events
+    )
     con = sqlite3.connect(db)
-    assert con.execute("SELECT count(*) FROM engagement_event WHERE source = 'ingest'"
-                       ).fetchone()[0] == expected_events
-    assert con.execute("SELECT count(*) FROM campaign WHERE name LIKE 'Interactive %'"
-                       ).fetchone()[0] == 40
+    assert (
+        con.execute("SELECT count(*) FROM engagement_event WHERE source = 'ingest'").fetchone()[0]
+        == expected_events
+    )
+    assert (
+        con.execute("SELECT count(*) FROM campaign WHERE name LIKE 'Interactive %'").fetchone()[0]
+        == 40
+    )
     for name in planned:
-        assert con.execute(
-            "SELECT count(*) FROM campaign_member m JOIN campaign c ON c.id = m.campaign_id"
-            " WHERE c.name = ?", (name,)).fetchone()[0] > 0
+        assert (
+            con.execute(
+                "SELECT count(*) FROM campaign_member m JOIN campaign c ON c.id = m.campaign_id"
+                " WHERE c.name = ?",
+                (name,),
+            ).fetchone()[0]
+            > 0
+        )
     kept = con.execute("SELECT * FROM campaign_stats ORDER BY campaign_id").fetchall()
     con.close()
     from data.models import Campaign

@@ -24,8 +24,11 @@ class UserError(Exception):
 
 def _db_option(parser: argparse.ArgumentParser, default=None) -> None:
     parser.add_argument(
-        "--db", default=default, metavar="PATH|URL",
-        help="SQLite file or database URL (default: $CAMPAIGNS_DB, then a file in your data folder)",
+        "--db",
+        default=default,
+        metavar="PATH|URL",
+        help="SQLite file or database URL "
+        "(default: $CAMPAIGNS_DB, then a file in your data folder)",
     )
 
 
@@ -36,13 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, opens the terminal app.",
     )
     _db_option(parser)
-    parser.add_argument("--demo", action="store_true",
-                        help="open the app on a demo database, creating it on first use")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the app on a demo database, creating it on first use",
+    )
     # Options repeated on each subcommand, so `campaigns ingest f --db x` works too.
     common = argparse.ArgumentParser(add_help=False)
     _db_option(common, default=argparse.SUPPRESS)
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print the result as JSON")
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", parents=[common], help="fill the database with demo data")
@@ -53,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", parents=[common], help="import leads or contacts from CSV")
     p.add_argument("kind", choices=("leads", "contacts"))
     p.add_argument("file", help="CSV file, or - for standard input")
-    p.add_argument("--skip-invalid", action="store_true",
-                   help="write the valid rows and report the others")
+    p.add_argument(
+        "--skip-invalid", action="store_true", help="write the valid rows and report the others"
+    )
 
     campaign = sub.add_parser("campaign", help="create, start and list campaigns")
     csub = campaign.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -62,12 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--type", default="Email")
     p.add_argument("--kind", choices=("leads", "contacts", "both"), default="both")
-    p.add_argument("--where", action="append", default=[], metavar="FIELD=V1,V2",
-                   help="audience filter: country, industry, lead_source, lead_status "
-                   "(lists), title (contains), created_since (date); repeatable")
+    p.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="FIELD=V1,V2",
+        help="audience filter: country, industry, lead_source, lead_status "
+        "(lists), title (contains), created_since (date); repeatable",
+    )
     p.add_argument("--description", default="")
-    p = csub.add_parser("start", parents=[common],
-                        help="move to In Progress and enroll the audience")
+    p = csub.add_parser(
+        "start", parents=[common], help="move to In Progress and enroll the audience"
+    )
     p.add_argument("name")
     p = csub.add_parser("status", parents=[common], help="set a campaign's status")
     p.add_argument("name")
@@ -83,8 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", parents=[common], help="apply engagement events (JSONL or CSV)")
     p.add_argument("file", help="file, or - for standard input")
     p.add_argument("--format", choices=("jsonl", "csv"), help="default: guessed from the content")
-    p.add_argument("--batch-size", type=int, default=None, metavar="N",
-                   help="events per transaction (default 20,000)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="events per transaction (default 20,000)",
+    )
 
     p = sub.add_parser("metrics", parents=[common], help="rollups of one or all campaigns")
     p.add_argument("campaign", nargs="?")
@@ -96,8 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--view", choices=VIEW_CHOICES, default="all")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
 
-    p = sub.add_parser("events", parents=[common],
-                       help="the event log: rejected events, or one member's timeline")
+    p = sub.add_parser(
+        "events", parents=[common], help="the event log: rejected events, or one member's timeline"
+    )
     p.add_argument("--rejected", action="store_true", help="list rejected events with reasons")
     p.add_argument("--campaign", help="with --email: that member's timeline")
     p.add_argument("--email")
@@ -181,19 +201,26 @@ def cmd_campaign(args) -> None:
     _open(args)
     if args.action == "create":
         campaign = create_campaign(
-            args.name, args.type, args.kind, parse_where(args.where),
+            args.name,
+            args.type,
+            args.kind,
+            parse_where(args.where),
             description=args.description,
         )
-        _print(args, {"id": campaign.id, "name": campaign.name},
-               f"created campaign {campaign.name!r} (id {campaign.id}): "
-               f"{describe_filters(campaign.audience_kind, campaign.filters)}")
+        _print(
+            args,
+            {"id": campaign.id, "name": campaign.name},
+            f"created campaign {campaign.name!r} (id {campaign.id}): "
+            f"{describe_filters(campaign.audience_kind, campaign.filters)}",
+        )
     elif args.action in ("start", "status"):
         campaign = find_campaign(args.name)
         status = "In Progress" if args.action == "start" else _status_name(args.status)
         result = change_status(campaign, status)
         if result is None:
-            _print(args, {"campaign": campaign.name, "status": status},
-                   f"{campaign.name}: {status}")
+            _print(
+                args, {"campaign": campaign.name, "status": status}, f"{campaign.name}: {status}"
+            )
         else:
             _print(args, result.as_dict(), f"{campaign.name}: In Progress; {result.summary()}")
     else:
@@ -201,9 +228,12 @@ def cmd_campaign(args) -> None:
             {"id": c.id, "name": c.name, "type": c.type, "status": c.status}
             for c in list_campaigns()
         ]
-        _print(args, rows, "\n".join(
-            f"{r['id']:>4}  {r['name']:<36} {r['type']:<14} {r['status']}" for r in rows
-        ) or "no campaigns yet")
+        _print(
+            args,
+            rows,
+            "\n".join(f"{r['id']:>4}  {r['name']:<36} {r['type']:<14} {r['status']}" for r in rows)
+            or "no campaigns yet",
+        )
 
 
 def _status_name(text: str) -> str:
@@ -240,13 +270,20 @@ def cmd_ingest(args) -> None:
         report = ingest_stream(stream, args.format, batch_size=batch_size, source=source)
     text = ""
     if report.resumed_from:
-        text = (f"resumed an interrupted ingest of this input after {report.resumed_from:,} "
-                "events it had already committed\n")
-    text += (f"applied {report.applied:,}, unchanged {report.unchanged:,}, "
-            f"duplicates {report.duplicates:,}, rejected {report.rejected:,}")
+        text = (
+            f"resumed an interrupted ingest of this input after {report.resumed_from:,} "
+            "events it had already committed\n"
+        )
+    text += (
+        f"applied {report.applied:,}, unchanged {report.unchanged:,}, "
+        f"duplicates {report.duplicates:,}, rejected {report.rejected:,}"
+    )
     if report.reasons:
-        text += " (" + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in
-                                 report.reasons.items()) + ")"
+        text += (
+            " ("
+            + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in report.reasons.items())
+            + ")"
+        )
     _print(args, {**report.as_dict(), "resumed_from": report.resumed_from}, text)
 
 
@@ -270,8 +307,10 @@ def cmd_metrics(args) -> None:
 
 
 def _metrics_text(ms) -> str:
-    head = (f"{'campaign':<32} {'status':<12} {'sent':>9} {'open':>6} {'click':>6} "
-            f"{'resp':>6} {'conv':>6} {'bounced':>8} {'unsub':>7}")
+    head = (
+        f"{'campaign':<32} {'status':<12} {'sent':>9} {'open':>6} {'click':>6} "
+        f"{'resp':>6} {'conv':>6} {'bounced':>8} {'unsub':>7}"
+    )
     lines = [head]
     for m in ms:
         lines.append(
@@ -309,28 +348,37 @@ def cmd_lead(args) -> None:
     if lead is None:
         raise UserError(f"no lead with email {args.email}")
     source = find_campaign(args.campaign_source) if args.campaign_source else None
-    result = convert_lead(lead, opportunity_name=args.opportunity, amount=args.amount,
-                          stage=args.stage, campaign_source=source)
+    result = convert_lead(
+        lead,
+        opportunity_name=args.opportunity,
+        amount=args.amount,
+        stage=args.stage,
+        campaign_source=source,
+    )
     data = {
         "contact_id": result.contact.id,
         "created_contact": result.created_contact,
         "opportunity_id": result.opportunity.id if result.opportunity else None,
         "source_member_status": result.source_member.status if result.source_member else None,
     }
-    text = (f"{lead.email}: converted to contact {result.contact.id}"
-            + (" (new)" if result.created_contact else " (existing)"))
+    text = f"{lead.email}: converted to contact {result.contact.id}" + (
+        " (new)" if result.created_contact else " (existing)"
+    )
     if result.opportunity:
         text += f"; opportunity {result.opportunity.name!r}"
     if source is not None:
-        text += (f"; {source.name} membership is now {result.source_member.status}"
-                 if result.source_member else f"; not a member of {source.name}")
+        text += (
+            f"; {source.name} membership is now {result.source_member.status}"
+            if result.source_member
+            else f"; not a member of {source.name}"
+        )
     _print(args, data, text)
 
 
 def cmd_events(args) -> None:
-    from data.campaigns import find_campaign
     from peewee import JOIN
 
+    from data.campaigns import find_campaign
     from data.events import member_timeline, rejected_count, rejected_events
     from data.models import CampaignMember, Contact, Lead
     from data.people import normalize_email
@@ -341,8 +389,11 @@ def cmd_events(args) -> None:
     if args.rejected:
         events = rejected_events(limit=args.limit)
         total = rejected_count()
-        lines = [f"{e.received_at:%Y-%m-%d %H:%M:%S}  {e.reason}  "
-                 + (json.dumps(e.original()) if e.original() else repr(e.extra)) for e in events]
+        lines = [
+            f"{e.received_at:%Y-%m-%d %H:%M:%S}  {e.reason}  "
+            + (json.dumps(e.original()) if e.original() else repr(e.extra))
+            for e in events
+        ]
         if total > len(events):
             lines.append(f"… {total - len(events):,} more (raise --limit)")
         _print(args, [e.as_dict() for e in events], "\n".join(lines) or "no rejected events")
@@ -353,7 +404,8 @@ def cmd_events(args) -> None:
     email = normalize_email(args.email)
     M = CampaignMember
     member = (
-        M.select().join(Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
+        M.select()
+        .join(Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
         .join_from(M, Contact, JOIN.LEFT_OUTER, on=(M.contact == Contact.id))
         .where((M.campaign == campaign.id) & ((Lead.email == email) | (Contact.email == email)))
         .first()
@@ -361,11 +413,15 @@ def cmd_events(args) -> None:
     if member is None:
         raise UserError(f"{args.email} is not a member of {campaign.name}")
     events = member_timeline(member)
-    lines = [f"{e.at:%Y-%m-%d %H:%M:%S}  {e.type:<11} {e.outcome:<9} {e.source}"
-             + (f"  id {e.event_id}" if e.event_id else "") for e in events]
+    lines = [
+        f"{e.at:%Y-%m-%d %H:%M:%S}  {e.type:<11} {e.outcome:<9} {e.source}"
+        + (f"  id {e.event_id}" if e.event_id else "")
+        for e in events
+    ]
     lines.append(f"status now: {member.status}")
-    _print(args, {"status": member.status, "events": [e.as_dict() for e in events]},
-           "\n".join(lines))
+    _print(
+        args, {"status": member.status, "events": [e.as_dict() for e in events]}, "\n".join(lines)
+    )
 
 
 def run_app(args) -> None:
@@ -392,8 +448,15 @@ def _demo_location(db: str | None) -> str:
 
 
 COMMANDS = {
-    "demo": cmd_demo, "import": cmd_import, "campaign": cmd_campaign, "members": cmd_members,
-    "ingest": cmd_ingest, "events": cmd_events, "metrics": cmd_metrics, "export": cmd_export, "lead": cmd_lead,
+    "demo": cmd_demo,
+    "import": cmd_import,
+    "campaign": cmd_campaign,
+    "members": cmd_members,
+    "ingest": cmd_ingest,
+    "events": cmd_events,
+    "metrics": cmd_metrics,
+    "export": cmd_export,
+    "lead": cmd_lead,
 }
 
 
