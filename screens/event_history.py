@@ -1,0 +1,229 @@
+"""Event history: a member's engagement timeline, and the events the ingest rejected."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from data.db import database
+from data.events import LoggedEvent, member_timeline, rejected_count, rejected_events
+from data.models import Campaign, CampaignMember, Contact, Lead
+
+OUTCOME_STYLES = {
+    "applied": "bold green",
+    "unchanged": "dim",
+    "duplicate": "yellow",
+    "rejected": "bold red",
+}
+"""How each outcome is coloured: what changed the record stands out."""
+
+PAGE = 200
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _details(event: LoggedEvent) -> Text:
+    parts = []
+    if event.event_id:
+        parts.append(f"id {event.event_id}")
+    if event.extra:
+        parts.append(event.extra)
+    return Text("  ".join(parts), overflow="ellipsis", no_wrap=True)
+
+
+class MemberEventsScreen(Screen):
+    """Every event recorded for one member, oldest first, with what each one did."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("r", "reload", "Reload"),
+    ]
+
+    def __init__(self, member_id: int) -> None:
+        super().__init__()
+        self.member_id = member_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="timeline-title")
+        table = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        table.add_columns("At", "Event", "Outcome", "Source", "Received", "Details")
+        yield table
+        yield Static(
+            "Status is a pure function of these events: the ladder only climbs, milestone "
+            "dates keep the earliest time, an opt-out beats all but a conversion.",
+            id="timeline-help",
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def on_data_changed(self, _message) -> None:
+        """Another writer committed: the timeline may have grown."""
+        self.load()
+
+    @work(thread=True, exclusive=True, group="timeline")
+    def load(self) -> None:
+        with database.connection_context():
+            member = CampaignMember.get_or_none(CampaignMember.id == self.member_id)
+            if member is None:
+                self.app.call_from_thread(self._show_missing)
+                return
+            person = (
+                Lead.get_by_id(member.lead_id)
+                if member.lead_id
+                else Contact.get_by_id(member.contact_id)
+            )
+            campaign = Campaign.get_by_id(member.campaign_id)
+            events = member_timeline(member)
+        self.app.call_from_thread(self._show, member, person, campaign, events)
+
+    def _show_missing(self) -> None:
+        self.query_one("#timeline-title", Static).update("This member was removed.")
+
+    def _show(self, member, person, campaign, events: list[LoggedEvent]) -> None:
+        title = Text.assemble(
+            ("Engagement of ", "bold"),
+            (f"{person.first_name} {person.last_name}".strip(), "bold"),
+            f"  <{person.email}>  in  ",
+            (campaign.name, "bold"),
+            "   status now ",
+            (member.status, "bold reverse"),
+            f"   {len(events)} events",
+        )
+        self.query_one("#timeline-title", Static).update(title)
+        table = self.query_one("#timeline", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for event in events:
+            table.add_row(
+                _when(event.at),
+                Text(event.type),
+                Text(event.outcome, style=OUTCOME_STYLES.get(event.outcome, "")),
+                Text(event.source),
+                _when(event.received_at),
+                _details(event),
+                key=str(event.id),
+            )
+        if events:
+            table.move_cursor(row=min(row, len(events) - 1))
+
+
+class RejectedEventsScreen(Screen):
+    """Rejected events with their reasons, so an integration can be fixed and re-sent."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("x", "export", "Save for re-sending"),
+        Binding("r", "reload", "Reload"),
+    ]
+
+    def __init__(self, export_dir: Path | None = None) -> None:
+        super().__init__()
+        self.export_dir = export_dir or Path.cwd()
+        self.last_id: int | None = None
+        self.loading_more = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="rejected-title")
+        table = DataTable(id="rejected", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Received", "Reason", "Event as sent")
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.last_id = None
+        self.load(None)
+
+    def on_data_changed(self, _message) -> None:
+        self.action_reload()
+
+    @work(thread=True, exclusive=True, group="rejected")
+    def load(self, after: int | None) -> None:
+        with database.connection_context():
+            events = rejected_events(after=after, limit=PAGE)
+            total = rejected_count()
+        self.app.call_from_thread(self._show, events, total, after is None)
+
+    def _show(self, events: list[LoggedEvent], total: int, fresh: bool) -> None:
+        table = self.query_one("#rejected", DataTable)
+        if fresh:
+            table.clear()
+        for event in events:
+            original = event.original()
+            sent = json.dumps(original) if original is not None else event.extra
+            table.add_row(
+                _when(event.received_at),
+                Text(event.reason, style="red"),
+                Text(sent, overflow="ellipsis", no_wrap=True),
+                key=str(event.id),
+            )
+        if events:
+            self.last_id = events[-1].id
+        self.loading_more = False
+        self.query_one("#rejected-title", Static).update(
+            Text.assemble(
+                ("Rejected events", "bold"),
+                f"   {total:,} in all",
+                "   x saves them as JSON Lines, ready to fix and send again with "
+                "`campaigns ingest FILE`",
+            )
+        )
+
+    @on(DataTable.RowHighlighted, "#rejected")
+    def _maybe_load_more(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        if (
+            not self.loading_more
+            and table.row_count >= PAGE
+            and event.cursor_row >= table.row_count - 10
+        ):
+            self.loading_more = True
+            self.load(self.last_id)
+
+    def action_export(self) -> None:
+        self.export()
+
+    @work(thread=True, exclusive=True, group="rejected-export")
+    def export(self) -> None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = self.export_dir / f"rejected-events-{stamp}.jsonl"
+        count, after = 0, None
+        try:
+            with database.connection_context(), open(path, "w", encoding="utf-8") as out:
+                while True:
+                    page = rejected_events(after=after, limit=1_000)
+                    for event in page:
+                        original = event.original()
+                        out.write(
+                            (json.dumps(original) if original is not None else event.extra)
+                            + "\n"
+                        )
+                        count += 1
+                    if len(page) < 1_000:
+                        break
+                    after = page[-1].id
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify, f"Cannot write {path}: {exc.strerror}", severity="error"
+            )
+            return
+        self.app.call_from_thread(self.notify, f"Saved {count:,} rejected events to {path}")
