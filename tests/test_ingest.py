@@ -232,3 +232,37 @@ def test_counters_always_equal_a_recount(fresh_db, events, batch_size):
     kept = counters({campaign.id})
     recount([campaign.id])
     assert kept == counters({campaign.id})
+
+
+@given(event_lists, st.randoms(use_true_random=False), st.integers(1, 9))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_stored_records_do_not_depend_on_arrival_order_or_batching(fresh_db, events, rnd, batch):
+    """The same set of events, shuffled, repeated and batched differently, stores the same
+    member records and person flags."""
+    from data.campaigns import update_campaign
+
+    stored = []
+    for attempt in range(2):
+        campaign = f.campaign()
+        tag = f"O{campaign.id}"
+        people = [f.lead(country=tag) for _ in range(6)]
+        update_campaign(campaign, filters={"country": [tag]})
+        enroll(campaign)
+        records = [
+            {"type": kind, "campaign": campaign.name, "email": people[who].email,
+             "at": f"2026-03-{day:02d}T10:00Z"}
+            for kind, who, _, day, _ in events
+        ]
+        if attempt:
+            records = records + records[: len(records) // 2]
+            rnd.shuffle(records)
+        ingest_records(records, batch_size=batch if attempt else 1_000)
+        M = CampaignMember
+        stored.append([
+            (row[1:], Lead.get_by_id(row[0]).do_not_email, Lead.get_by_id(row[0]).email_bounced)
+            for row in M.select(
+                M.lead, M.status, M.rung, M.first_opened_at, M.first_clicked_at,
+                M.response_date, M.converted_at, M.has_responded, M.bounced, M.unsubscribed,
+            ).where(M.campaign == campaign.id).order_by(M.id).tuples()
+        ])
+    assert stored[0] == stored[1]
