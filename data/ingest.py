@@ -192,35 +192,50 @@ class CampaignDirectory:
         return self.by_ref[ref]
 
 
-def _resolve_members(events: list[Event]) -> None:
-    """Find the member each event is about: the member of that campaign with that email."""
-    wanted = [e for e in events if not e.reason]
-    emails = list({e.email for e in wanted})
-    lead_of: dict[str, int] = {}
-    contact_of: dict[str, int] = {}
-    for chunk in chunked(emails, 5_000):
-        lead_of.update(rows_where_in(Lead.select(Lead.email, Lead.id), Lead.email, chunk))
-        contact_of.update(
-            rows_where_in(Contact.select(Contact.email, Contact.id), Contact.email, chunk)
-        )
-    M = CampaignMember
-    found: dict[tuple[int, str], int] = {}
-    # Leads first: a contact's membership wins over the lead's when both share the email.
-    for person_of, column in ((lead_of, M.lead), (contact_of, M.contact)):
-        wanted_by_campaign: dict[int, dict[int, str]] = {}
+class MemberDirectory:
+    """Which member an event is about: the member of that campaign with that email.
+
+    Found members are remembered for the rest of the ingest (integrations send many events per
+    person). Misses are not, so someone enrolled meanwhile is found; a member removed meanwhile
+    is caught when the batch reads its record."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[int, str], int] = {}
+
+    def resolve(self, events: list[Event]) -> None:
+        wanted = [e for e in events if not e.reason]
+        missing = [e for e in wanted if (e.campaign_id, e.email) not in self.known]
+        if missing:
+            self._look_up(missing)
         for event in wanted:
-            pid = person_of.get(event.email)
-            if pid is not None:
-                wanted_by_campaign.setdefault(event.campaign_id, {})[pid] = event.email
-        for campaign_id, people in wanted_by_campaign.items():
-            for chunk in chunked(list(people), 5_000):
-                query = M.select(M.id, column).where(M.campaign == campaign_id)
-                for mid, pid in rows_where_in(query, column, chunk):
-                    found[(campaign_id, people[pid])] = mid
-    for event in wanted:
-        event.member_id = found.get((event.campaign_id, event.email))
-        if event.member_id is None:
-            event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
+            event.member_id = self.known.get((event.campaign_id, event.email))
+            if event.member_id is None:
+                event.reject(
+                    "no_member", f"no such member: {event.email} in {event.campaign_ref}"
+                )
+
+    def _look_up(self, events: list[Event]) -> None:
+        emails = list({e.email for e in events})
+        lead_of: dict[str, int] = {}
+        contact_of: dict[str, int] = {}
+        for chunk in chunked(emails, 5_000):
+            lead_of.update(rows_where_in(Lead.select(Lead.email, Lead.id), Lead.email, chunk))
+            contact_of.update(
+                rows_where_in(Contact.select(Contact.email, Contact.id), Contact.email, chunk)
+            )
+        M = CampaignMember
+        # Leads first: a contact's membership wins over the lead's when both share the email.
+        for person_of, column in ((lead_of, M.lead), (contact_of, M.contact)):
+            wanted_by_campaign: dict[int, dict[int, str]] = {}
+            for event in events:
+                pid = person_of.get(event.email)
+                if pid is not None:
+                    wanted_by_campaign.setdefault(event.campaign_id, {})[pid] = event.email
+            for campaign_id, people in wanted_by_campaign.items():
+                for chunk in chunked(list(people), 5_000):
+                    query = M.select(M.id, column).where(M.campaign == campaign_id)
+                    for mid, pid in rows_where_in(query, column, chunk):
+                        self.known[(campaign_id, people[pid])] = mid
 
 
 def _seen_event_ids(ids: list[str]) -> set[str]:
@@ -339,6 +354,9 @@ def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | 
 
 def _write_events(events: list[Event], source: str, now: datetime) -> None:
     E = EngagementEvent
+    # Timestamps as the text SQLite keeps them (what the driver would make of a datetime),
+    # formatted here once instead of through the driver's adapter for every row.
+    received = now.isoformat(" ")
     fields = [
         E.event_id,
         E.type,
@@ -360,13 +378,13 @@ def _write_events(events: list[Event], source: str, now: datetime) -> None:
             e.campaign_id,
             e.campaign_ref[:255],
             e.email[:255],
-            e.at,
+            e.at.isoformat(" ") if e.at is not None else None,
             e.member_id if e.outcome != "rejected" else None,
             e.outcome,
             e.reason[:255],
             e.extra,
             source,
-            now,
+            received,
         )
         for e in events
     ]
@@ -406,7 +424,9 @@ def _set_flags(people: set[tuple[str, int]], flag: str) -> None:
     lead_ids = [pid for kind, pid in people if kind == "lead"]
     contact_ids = [pid for kind, pid in people if kind == "contact"]
     for chunk in chunked(lead_ids, 5_000):
-        Lead.update({getattr(Lead, flag): True}).where(Lead.id.in_(chunk)).execute()
+        Lead.update({getattr(Lead, flag): True}).where(
+            Lead.id.in_(chunk) & (getattr(Lead, flag) == False)
+        ).execute()
         contact_ids.extend(
             cid
             for (cid,) in Lead.select(Lead.converted_contact)
@@ -414,8 +434,12 @@ def _set_flags(people: set[tuple[str, int]], flag: str) -> None:
             .tuples()
         )
     for chunk in chunked(contact_ids, 5_000):
-        Contact.update({getattr(Contact, flag): True}).where(Contact.id.in_(chunk)).execute()
-        Lead.update({getattr(Lead, flag): True}).where(Lead.converted_contact.in_(chunk)).execute()
+        Contact.update({getattr(Contact, flag): True}).where(
+            Contact.id.in_(chunk) & (getattr(Contact, flag) == False)
+        ).execute()
+        Lead.update({getattr(Lead, flag): True}).where(
+            Lead.converted_contact.in_(chunk) & (getattr(Lead, flag) == False)
+        ).execute()
 
 
 def _fingerprint(record: dict | str) -> bytes:
@@ -515,6 +539,7 @@ def ingest_records(
     report = IngestReport()
     now = now or utcnow()
     directory = CampaignDirectory()
+    members = MemberDirectory()
     tracker = RunTracker(source, batch_size, now) if source else None
     batches = (list(b) for b in chunked(records, batch_size))
     if tracker is not None:
@@ -526,7 +551,7 @@ def ingest_records(
                 event.campaign_id = directory.resolve(event.campaign_ref)
                 if event.campaign_id is None:
                     event.reject("unknown_campaign", f"unknown campaign {event.campaign_ref!r}")
-        _resolve_members(events)
+        members.resolve(events)
         with database.atomic():
             report.add(apply_resolved(events, now=now))
             if tracker is not None:
