@@ -9,7 +9,15 @@ from peewee import JOIN, fn
 
 from data.audience import NEW, membership_category
 from data.engagement import CONVERTED, EXITS
-from data.models import Account, Campaign, CampaignMember, Contact, Lead, Person
+from data.models import (
+    Account,
+    Campaign,
+    CampaignMember,
+    CampaignStats,
+    Contact,
+    Lead,
+    Person,
+)
 
 VIEWS = {
     "all": "All Members",
@@ -133,12 +141,14 @@ def member_page(
     after: int | None = None,
     before: int | None = None,
     last: bool = False,
+    offset: int | None = None,
     limit: int = PAGE_SIZE,
 ) -> list[MemberRow]:
-    """A page of a member list view in member-id order, found by key, never by OFFSET.
+    """A page of a member list view in member-id order, found by key.
 
     `after`: the page following that member id; `before`: the page preceding it; `last`: the
-    final page. With none of them, the first page."""
+    final page. With none of them, the first page. `offset` (a scan) is only for a jump far
+    from any loaded row, such as a dragged scrollbar."""
     M = CampaignMember
     query = _member_query(campaign_id, view, search)
     if after is not None:
@@ -147,18 +157,29 @@ def member_page(
         query = query.where(M.id < before)
     backwards = last or before is not None
     query = query.order_by(M.id.desc() if backwards else M.id).limit(limit)
+    if offset:
+        query = query.offset(offset)
     rows = [_row(values) for values in query.tuples()]
     return rows[::-1] if backwards else rows
 
 
+VIEW_COUNTERS = {
+    "all": ("sent",),
+    "responded": ("responded",),
+    "bounced-unsubscribed": ("bounced", "unsubscribed"),
+    "converted": ("converted",),
+}
+"""Which kept rollup counters add up to the size of each view (rollups define the same sets)."""
+
+
 def member_count(campaign_id: int, view: str = "all", search: str = "") -> int:
-    M = CampaignMember
+    """Rows in a view: read from the campaign's kept counters unless a filter is typed."""
     if not search.strip():
-        query = M.select(fn.COUNT(M.id)).where(M.campaign == campaign_id)
-        condition = view_condition(view)
-        if condition is not None:
-            query = query.where(condition)
-        return query.scalar()
+        stats = CampaignStats.get_or_none(CampaignStats.campaign == campaign_id)
+        if stats is not None:
+            return sum(getattr(stats, name) for name in VIEW_COUNTERS[view])
+        view_condition(view)  # an unknown view is an error even for an empty campaign
+        return 0
     return _member_query(campaign_id, view, search).count()
 
 

@@ -49,3 +49,25 @@ def demo_db(tmp_path, demo_template):
     open_database(str(path))
     yield path
     _close()
+
+
+@pytest.fixture(autouse=True)
+def steady_cursor(monkeypatch):
+    """Input cursors do not blink in tests, so a snapshot never catches one half-way."""
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture
+def make_tui(demo_db, tmp_path):
+    """Build the app on the small demo database at the fixed clock; exports go to tmp_path."""
+    from tui_app.app import make_app
+
+    def build(**options):
+        options.setdefault("now", FIXED_NOW)
+        options.setdefault("export_dir", tmp_path)
+        return make_app(str(demo_db), **options)
+
+    return build
+

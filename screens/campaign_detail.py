@@ -1,0 +1,373 @@
+"""One campaign: its facts, metric gauges, and the Members tab with the four list views."""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import (
+    Footer,
+    Header,
+    Input,
+    ProgressBar,
+    Static,
+    Tab,
+    TabbedContent,
+    TabPane,
+    Tabs,
+)
+
+from data.audience import describe_filters
+from data.campaigns import find_campaign
+from data.db import database
+from data.engagement import STATUSES, StatusChangeRefused
+from data.enrollment import EnrollmentResult, clean_exits, exits_count, remove_members
+from data.ingest import set_member_status
+from data.members import VIEWS, MemberRow
+from data.models import Campaign, CampaignMember, ValidationError
+from data.rollups import Metrics, campaign_metrics
+from data.transfer import write_members_csv
+from screens.campaign_list import CAMPAIGN_STATUS_STYLES
+from screens.campaign_status import CampaignStatusActions
+from screens.modals import ChoiceScreen, ConfirmScreen
+from tui_app.widgets.gauge import Gauge
+from tui_app.widgets.member_table import STATUS_STYLES, MemberTable
+
+GAUGES = (
+    ("opened", "Opened"),
+    ("clicked", "Clicked"),
+    ("responded", "Responded"),
+    ("converted", "Converted"),
+    ("delivered", "Delivered"),
+    ("bounced", "Bounced"),
+    ("unsubscribed", "Unsubscribed"),
+)
+"""The rollups shown as gauges, each out of Sent."""
+
+
+def money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}"
+
+
+class CampaignDetailScreen(CampaignStatusActions, Screen):
+    """Facts, gauges and members of one campaign, live."""
+
+    DEFAULT_CSS = """
+    CampaignDetailScreen #facts { height: auto; padding: 0 1; background: $boost; }
+    CampaignDetailScreen #gauges { height: 5; padding: 0 1; }
+    CampaignDetailScreen #gauges Vertical { width: 1fr; height: auto; margin-right: 2; }
+    CampaignDetailScreen #member-bar { height: 3; }
+    CampaignDetailScreen #member-filter { width: 1fr; }
+    CampaignDetailScreen #member-count { width: auto; min-width: 24; padding: 1 1 0 1; }
+    CampaignDetailScreen TabbedContent { height: 1fr; }
+    CampaignDetailScreen TabPane { padding: 0; }
+    CampaignDetailScreen #about { padding: 1 2; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "filter", "Filter"),
+        Binding("1", "view('all')", "All", show=False),
+        Binding("2", "view('responded')", "Responded", show=False),
+        Binding("3", "view('bounced-unsubscribed')", "Exits", show=False),
+        Binding("4", "view('converted')", "Converted", show=False),
+        Binding("a", "add_members", "Add members"),
+        Binding("s", "member_status", "Member status"),
+        Binding("d,delete", "remove", "Remove"),
+        Binding("h", "history", "History"),
+        Binding("c", "clean", "Clean exits"),
+        Binding("x", "export", "Export CSV"),
+        Binding("t", "campaign_status", "Campaign status"),
+        Binding("e", "edit", "Edit"),
+    ]
+
+    def __init__(self, campaign_id: int) -> None:
+        super().__init__()
+        self.campaign_id = campaign_id
+        self.campaign: Campaign | None = None
+        self.view = "all"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="facts")
+        with Horizontal(id="gauges"):
+            with Vertical():
+                for key, label in GAUGES[:4]:
+                    yield Gauge(label, id=f"g-{key}")
+            with Vertical():
+                for key, label in GAUGES[4:]:
+                    yield Gauge(label, id=f"g-{key}")
+                yield Static(id="money")
+        with TabbedContent(id="tabs"):
+            with TabPane("Members", id="members-tab"):
+                yield Tabs(*[Tab(title, id=f"v-{key}") for key, title in VIEWS.items()], id="views")
+                with Horizontal(id="member-bar"):
+                    yield Input(
+                        placeholder="Filter by name, email or company  ( / )", id="member-filter"
+                    )
+                    yield Static(id="member-count")
+                yield MemberTable(id="members")
+            with TabPane("About", id="about-tab"):
+                yield Static(id="about")
+        yield ProgressBar(total=None, show_eta=False, id="busy")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#busy").display = False
+        self.query_one(MemberTable).show(self.campaign_id, self.view)
+        self.query_one(MemberTable).focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+        self.query_one(MemberTable).reload()
+
+    def on_data_changed(self, _message) -> None:
+        self.load()
+        self.query_one(MemberTable).reload()
+
+    @work(thread=True, exclusive=True, group="campaign-facts")
+    def load(self) -> None:
+        with database.connection_context():
+            campaign = Campaign.get_or_none(Campaign.id == self.campaign_id)
+            metrics = campaign_metrics(campaign) if campaign else None
+        self.app.call_from_thread(self._show, campaign, metrics)
+
+    def _show(self, campaign: Campaign | None, metrics: Metrics | None) -> None:
+        if campaign is None:
+            self.notify("This campaign no longer exists.", severity="warning")
+            self.app.pop_screen()
+            return
+        self.campaign = campaign
+        dates = " → ".join(
+            d.isoformat() if d else "—" for d in (campaign.start_date, campaign.end_date)
+        )
+        self.query_one("#facts", Static).update(
+            Text.assemble(
+                (campaign.name, "bold"),
+                "   ",
+                campaign.type,
+                "   ",
+                (campaign.status, CAMPAIGN_STATUS_STYLES.get(campaign.status, "")),
+                f"   {dates}",
+                "   Sent ",
+                (f"{metrics.sent:,}", "bold"),
+                "\n",
+                ("Audience: ", "dim"),
+                describe_filters(campaign.audience_kind, campaign.filters),
+            )
+        )
+        for key, _label in GAUGES:
+            self.query_one(f"#g-{key}", Gauge).show(getattr(metrics, key), metrics.sent)
+        self.query_one("#money", Static).update(
+            Text.assemble(
+                ("Won ", "dim"),
+                money(metrics.won_amount),
+                ("   Cost/response ", "dim"),
+                money(metrics.cost_per_response),
+            )
+        )
+        self.query_one("#about", Static).update(
+            Text.assemble(
+                ("Type  ", "bold"),
+                campaign.type,
+                ("\nStatus  ", "bold"),
+                campaign.status,
+                ("\nDates  ", "bold"),
+                dates,
+                ("\nBudgeted cost  ", "bold"),
+                money(float(campaign.budgeted_cost or 0)),
+                ("\nActual cost  ", "bold"),
+                money(float(campaign.actual_cost or 0)),
+                ("\nAudience  ", "bold"),
+                describe_filters(campaign.audience_kind, campaign.filters),
+                ("\n\nDescription\n", "bold"),
+                campaign.description or "—",
+            )
+        )
+
+    # the member list
+    @on(MemberTable.Loaded)
+    def _counted(self, event: MemberTable.Loaded) -> None:
+        search = self.query_one("#member-filter", Input).value.strip()
+        label = f"{event.total:,} members" + (" match" if search else "")
+        self.query_one("#member-count", Static).update(label)
+
+    @on(Tabs.TabActivated, "#views")
+    def _view_chosen(self, event: Tabs.TabActivated) -> None:
+        view = event.tab.id.removeprefix("v-")
+        if view != self.view:
+            self.view = view
+            self._show_members()
+
+    @on(Input.Changed, "#member-filter")
+    def _filter_changed(self) -> None:
+        self._show_members()
+
+    @on(Input.Submitted, "#member-filter")
+    def _filter_done(self) -> None:
+        self.query_one(MemberTable).focus()
+
+    def _show_members(self) -> None:
+        search = self.query_one("#member-filter", Input).value
+        self.query_one(MemberTable).show(self.campaign_id, self.view, search)
+
+    @on(MemberTable.Selected)
+    def _open_person(self, event: MemberTable.Selected) -> None:
+        self.app.open_person(event.row.person_type, event.row.person_id)
+
+    def _member(self) -> MemberRow | None:
+        row = self.query_one(MemberTable).current_row
+        if row is None:
+            self.notify("No member selected.", severity="warning")
+        return row
+
+    def action_back(self) -> None:
+        if self.focused is self.query_one("#member-filter"):
+            self.query_one(MemberTable).focus()
+        else:
+            self.app.pop_screen()
+
+    def action_filter(self) -> None:
+        self.query_one("#tabs", TabbedContent).active = "members-tab"
+        self.query_one("#member-filter").focus()
+
+    def action_view(self, view: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = "members-tab"
+        self.query_one("#views", Tabs).active = f"v-{view}"
+
+    def action_history(self) -> None:
+        row = self._member()
+        if row is not None:
+            self.app.open_member_events(row.id)
+
+    def action_edit(self) -> None:
+        from screens.campaign_form import CampaignFormScreen
+
+        self.app.push_screen(CampaignFormScreen(self.campaign_id))
+
+    def action_campaign_status(self) -> None:
+        if self.campaign is not None:
+            self.ask_status_change(self.campaign.id, self.campaign.name, self.campaign.status)
+
+    # adding members
+    def action_add_members(self) -> None:
+        from screens.add_members import AddMembersScreen
+
+        self.app.push_screen(AddMembersScreen(self.campaign_id), self._members_added)
+
+    def _members_added(self, result: EnrollmentResult | None) -> None:
+        if result is not None:
+            self.notify(result.summary().capitalize() + ".")
+            self.app.notify_changed()
+
+    # raising a member's status
+    def action_member_status(self) -> None:
+        row = self._member()
+        if row is None:
+            return
+        choices = [
+            (status, Text(status, style=STATUS_STYLES.get(status, "")))
+            for status in STATUSES
+            if status != row.status
+        ]
+        self.app.push_screen(
+            ChoiceScreen(
+                f"Status of {row.name or row.email}",
+                choices,
+                note=Text(f"Now {row.status}. A status can be raised, never lowered."),
+            ),
+            lambda status: self._set_member_status(row.id, status) if status else None,
+        )
+
+    @work(thread=True, group="member-write")
+    def _set_member_status(self, member_id: int, status: str) -> None:
+        try:
+            with database.connection_context():
+                member = CampaignMember.get_by_id(member_id)
+                after = set_member_status(member, status, now=self.app.now())
+        except StatusChangeRefused as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self.app.notify_changed)
+        self.app.call_from_thread(self.notify, f"Member is now {after.status}.")
+
+    # removing
+    def action_remove(self) -> None:
+        row = self._member()
+        if row is None:
+            return
+        self.app.push_screen(
+            ConfirmScreen(
+                "Remove member?",
+                Text.assemble(
+                    "Remove ",
+                    (row.name or row.email, "bold"),
+                    f" <{row.email}> from this campaign? Their engagement here is deleted.",
+                ),
+                confirm="Remove",
+            ),
+            lambda yes: self._remove(row.id) if yes else None,
+        )
+
+    @work(thread=True, group="member-write")
+    def _remove(self, member_id: int) -> None:
+        with database.connection_context():
+            removed = remove_members(find_campaign(self.campaign_id), [member_id])
+        self.app.call_from_thread(self.app.notify_changed)
+        self.app.call_from_thread(self.notify, f"Removed {removed} member.")
+
+    # cleaning exits
+    def action_clean(self) -> None:
+        self._ask_clean()
+
+    @work(thread=True, exclusive=True, group="clean")
+    def _ask_clean(self) -> None:
+        with database.connection_context():
+            count = exits_count(find_campaign(self.campaign_id))
+        if not count:
+            self.app.call_from_thread(self.notify, "No bounced or unsubscribed members to clean.")
+            return
+        self.app.call_from_thread(
+            self.app.push_screen,
+            ConfirmScreen(
+                "Clean bounces and unsubscribes?",
+                f"Remove {count:,} bounced and unsubscribed members from this campaign? "
+                "The people keep their do-not-email and bounced flags.",
+                confirm="Clean",
+            ),
+            lambda yes: self._clean() if yes else None,
+        )
+
+    @work(thread=True, exclusive=True, group="clean")
+    def _clean(self) -> None:
+        with database.connection_context():
+            removed = clean_exits(find_campaign(self.campaign_id))
+        self.app.call_from_thread(self.app.notify_changed)
+        self.app.call_from_thread(self.notify, f"Removed {removed:,} bounced and unsubscribed.")
+
+    # export
+    def action_export(self) -> None:
+        self._export(self.view, self.query_one("#member-filter", Input).value)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export(self, view: str, search: str) -> None:
+        with database.connection_context():
+            campaign = find_campaign(self.campaign_id)
+            slug = re.sub(r"[^A-Za-z0-9]+", "-", campaign.name).strip("-").lower() or "campaign"
+            stamp = self.app.now().strftime("%Y%m%d-%H%M%S")
+            path = self.app.export_dir / f"{slug}-{view}-{stamp}.csv"
+            try:
+                count = write_members_csv(campaign, view, search, str(path))
+            except (OSError, ValidationError) as exc:
+                message = f"Cannot write {path}: {getattr(exc, 'strerror', None) or exc}"
+                self.app.call_from_thread(self.notify, message, severity="error", markup=False)
+                return
+        self.app.call_from_thread(
+            self.notify, f"Exported {count:,} members to {path}", markup=False
+        )

@@ -1,0 +1,248 @@
+"""Create or edit a campaign, its audience criteria with a live count of the people who match."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+
+from data.audience import FILTER_FIELDS, LEAD_ONLY_FILTERS, count_matching, validate_filters
+from data.campaigns import create_campaign, update_campaign
+from data.db import database
+from data.models import AUDIENCE_KINDS, CAMPAIGN_TYPES, Campaign, ValidationError
+
+FILTER_LABELS = {
+    "country": "Country in",
+    "industry": "Industry in",
+    "lead_source": "Lead source in",
+    "lead_status": "Lead status in",
+    "title_contains": "Title contains",
+    "created_since": "Created on or after",
+}
+"""The audience filters as the form labels them, in the order it shows them."""
+
+
+class FormError(ValueError):
+    """A field the user typed cannot be read; the message names the field."""
+
+
+def _date(label: str, raw: str) -> date | None:
+    if not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise FormError(f"{label}: type a date like 2026-03-31, not {raw.strip()!r}") from None
+
+
+def _money(label: str, raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip().replace(",", "") or "0")
+    except InvalidOperation:
+        raise FormError(f"{label}: type an amount like 1500 or 1500.50") from None
+    if value < 0 or not value.is_finite():
+        raise FormError(f"{label}: the amount cannot be negative")
+    return value
+
+
+class CampaignFormScreen(Screen):
+    """The campaign's facts and audience; ctrl+s saves, escape leaves without saving."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, campaign_id: int | None) -> None:
+        super().__init__()
+        self.campaign_id = campaign_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="form-title", classes="screen-title")
+        with VerticalScroll(id="form"):
+            with Grid(id="form-grid"):
+                yield Label("Name")
+                yield Input(id="name", placeholder="Unique campaign name")
+                yield Label("Type")
+                yield Select(
+                    [(t, t) for t in CAMPAIGN_TYPES], value="Email", id="type", allow_blank=False
+                )
+                yield Label("Start date")
+                yield Input(id="start_date", placeholder="YYYY-MM-DD")
+                yield Label("End date")
+                yield Input(id="end_date", placeholder="YYYY-MM-DD")
+                yield Label("Budgeted cost")
+                yield Input(id="budgeted_cost", placeholder="0")
+                yield Label("Actual cost")
+                yield Input(id="actual_cost", placeholder="0")
+                yield Label("Description")
+                yield Input(id="description")
+                yield Label(Text("Audience", style="bold"))
+                yield Select(
+                    [(kind.title(), kind) for kind in AUDIENCE_KINDS],
+                    value="both",
+                    id="kind",
+                    allow_blank=False,
+                )
+                for key, label in FILTER_LABELS.items():
+                    yield Label(label)
+                    hint = "comma-separated" if FILTER_FIELDS[key] == "list" else ""
+                    if FILTER_FIELDS[key] == "date":
+                        hint = "YYYY-MM-DD"
+                    yield Input(id=f"f-{key}", placeholder=hint)
+            with Vertical(id="form-foot"):
+                yield Static(id="match-count")
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button("Save (ctrl+s)", variant="primary", id="save")
+                    yield Button("Cancel (esc)", id="cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#form-title", Static).update(
+            Text("New campaign" if self.campaign_id is None else "Edit campaign", style="bold")
+        )
+        self.query_one("#name").focus()
+        if self.campaign_id is not None:
+            self.load()
+        else:
+            self.recount()
+
+    @work(thread=True, exclusive=True, group="campaign-form")
+    def load(self) -> None:
+        with database.connection_context():
+            campaign = Campaign.get_by_id(self.campaign_id)
+        self.app.call_from_thread(self._fill, campaign)
+
+    def _fill(self, campaign: Campaign) -> None:
+        self.query_one("#form-title", Static).update(
+            Text.assemble(("Edit campaign ", "bold"), (campaign.name, "bold"))
+        )
+        values = {
+            "name": campaign.name,
+            "start_date": campaign.start_date.isoformat() if campaign.start_date else "",
+            "end_date": campaign.end_date.isoformat() if campaign.end_date else "",
+            "budgeted_cost": f"{campaign.budgeted_cost or 0}",
+            "actual_cost": f"{campaign.actual_cost or 0}",
+            "description": campaign.description or "",
+        }
+        for key, value in campaign.filters.items():
+            values[f"f-{key}"] = ", ".join(value) if isinstance(value, list) else str(value)
+        for key, value in values.items():
+            self.query_one(f"#{key}", Input).value = value
+        self.query_one("#type", Select).value = campaign.type
+        self.query_one("#kind", Select).value = campaign.audience_kind
+        self.recount()
+
+    def _audience(self) -> tuple[str, dict]:
+        kind = str(self.query_one("#kind", Select).value)
+        filters: dict = {}
+        for key, label in FILTER_LABELS.items():
+            raw = self.query_one(f"#f-{key}", Input).value.strip()
+            if not raw:
+                continue
+            if kind == "contacts" and key in LEAD_ONLY_FILTERS:
+                continue
+            if FILTER_FIELDS[key] == "list":
+                filters[key] = [v.strip() for v in raw.split(",") if v.strip()]
+            elif FILTER_FIELDS[key] == "date":
+                _date(label, raw)
+                filters[key] = raw
+            else:
+                filters[key] = raw
+        validate_filters(filters)
+        return kind, filters
+
+    def _fields(self) -> dict:
+        def text(key: str) -> str:
+            return self.query_one(f"#{key}", Input).value
+
+        kind, filters = self._audience()
+        return {
+            "name": text("name").strip(),
+            "type": str(self.query_one("#type", Select).value),
+            "start_date": _date("Start date", text("start_date")),
+            "end_date": _date("End date", text("end_date")),
+            "budgeted_cost": _money("Budgeted cost", text("budgeted_cost")),
+            "actual_cost": _money("Actual cost", text("actual_cost")),
+            "description": text("description"),
+            "kind": kind,
+            "filters": filters,
+        }
+
+    @on(Input.Changed)
+    @on(Select.Changed, "#kind")
+    def _changed(self, event) -> None:
+        if event.control.id == "kind" or (event.control.id or "").startswith("f-"):
+            self.recount()
+
+    def recount(self) -> None:
+        try:
+            kind, filters = self._audience()
+        except (FormError, ValidationError) as exc:
+            self._show_count(None, str(exc))
+            return
+        self._count(kind, filters)
+
+    @work(thread=True, exclusive=True, group="audience-count")
+    def _count(self, kind: str, filters: dict) -> None:
+        with database.connection_context():
+            total = count_matching(kind, filters)
+        self.app.call_from_thread(self._show_count, total, None)
+
+    def _show_count(self, total: int | None, problem: str | None) -> None:
+        label = self.query_one("#match-count", Static)
+        if problem:
+            label.update(Text(problem, style="bold red"))
+        else:
+            label.update(
+                Text.assemble(
+                    (f"{total:,}", "bold"),
+                    " people match this audience (before do-not-email, bounced and "
+                    "existing members are left out)",
+                )
+            )
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.app.pop_screen()
+
+    def action_save(self) -> None:
+        try:
+            fields = self._fields()
+        except (FormError, ValidationError) as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.save(fields)
+
+    @work(thread=True, exclusive=True, group="campaign-form")
+    def save(self, fields: dict) -> None:
+        try:
+            with database.connection_context():
+                if self.campaign_id is None:
+                    campaign = create_campaign(now=self.app.now(), **fields)
+                else:
+                    campaign = update_campaign(Campaign.get_by_id(self.campaign_id), **fields)
+        except ValidationError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._saved, campaign)
+
+    def _saved(self, campaign: Campaign) -> None:
+        self.app.notify_changed()
+        self.notify(f"Saved {campaign.name}.", markup=False)
+        self.app.pop_screen()

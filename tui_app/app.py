@@ -1,0 +1,108 @@
+"""The Campaign Members app: screens, navigation, live refresh."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from data.db import open_database
+from data.models import utcnow
+from tui_app.live import POLL_SECONDS, ChangeWatcher
+from tui_app.messages import DataChanged
+from tui_app.palette import FindProvider
+
+
+class CampaignsApp(App):
+    """A keyboard-driven CRM for campaigns and the leads and contacts they reach."""
+
+    TITLE = "Campaign Members"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {FindProvider}
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", id="help"),
+        Binding("ctrl+p", "command_palette", "Find", id="palette"),
+        Binding("ctrl+q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        now: datetime | None = None,
+        export_dir: Path | None = None,
+        watch_interval: float = POLL_SECONDS,
+    ) -> None:
+        super().__init__()
+        self.fixed_now = now
+        self.export_dir = export_dir or Path.cwd()
+        self.watcher = ChangeWatcher(self._changed, interval=watch_interval)
+
+    def now(self) -> datetime:
+        """The app's clock: fixed in tests and snapshots, the real UTC time otherwise."""
+        return self.fixed_now or utcnow()
+
+    def on_mount(self) -> None:
+        from screens.campaign_list import CampaignListScreen
+
+        self.push_screen(CampaignListScreen())
+        self.watcher.start()
+
+    def on_unmount(self) -> None:
+        self.watcher.stop()
+
+    def _changed(self) -> None:
+        """Called on the watcher's thread when another connection committed."""
+        self.call_from_thread(self._forward_change)
+
+    def _forward_change(self) -> None:
+        self.screen.post_message(DataChanged())
+
+    def notify_changed(self) -> None:
+        """This app wrote something: refresh the current screen now (the watcher also will)."""
+        self.screen.post_message(DataChanged())
+
+    # navigation, shared by every screen and the command palette
+    def open_campaign(self, campaign_id: int) -> None:
+        from screens.campaign_detail import CampaignDetailScreen
+
+        self.push_screen(CampaignDetailScreen(campaign_id))
+
+    def open_person(self, kind: str, person_id: int) -> None:
+        from screens.person_detail import PersonDetailScreen
+
+        self.push_screen(PersonDetailScreen(kind, person_id))
+
+    def open_member_events(self, member_id: int) -> None:
+        from screens.event_history import MemberEventsScreen
+
+        self.push_screen(MemberEventsScreen(member_id))
+
+    def action_people(self) -> None:
+        from screens.people import PeopleScreen
+
+        self.push_screen(PeopleScreen())
+
+    def action_rejected(self) -> None:
+        from screens.event_history import RejectedEventsScreen
+
+        self.push_screen(RejectedEventsScreen(self.export_dir))
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+
+def make_app(
+    location: str | None = None,
+    *,
+    now: datetime | None = None,
+    export_dir: Path | None = None,
+    watch_interval: float = POLL_SECONDS,
+) -> CampaignsApp:
+    """Open (and migrate) the database, then build the app; the CLI and the tests both use this."""
+    open_database(location)
+    return CampaignsApp(now=now, export_dir=export_dir, watch_interval=watch_interval)

@@ -1,0 +1,320 @@
+"""The virtual member table: rows are fetched by key, page by page, as the view scrolls.
+
+Only the rows near what is on screen are ever held, so a million-member campaign opens and
+scrolls like a hundred-member one. Rows are ordered by member id; a page is found from a
+neighbouring row's id (keyset), from the first or last row, or, only when the scrollbar is
+dragged far away from anything loaded, by position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import get_current_worker
+
+from data.db import database
+from data.members import PAGE_SIZE, MemberRow, member_count, member_page
+
+STATUS_STYLES = {
+    "Sent": "",
+    "Opened": "cyan",
+    "Clicked": "bold cyan",
+    "Responded": "bold green",
+    "Converted": "bold bright_green",
+    "Bounced": "bold red",
+    "Unsubscribed": "yellow",
+}
+"""A member status coloured by its meaning: engagement greens, exits red and yellow."""
+
+KEEP_ROWS = 4 * PAGE_SIZE
+"""Rows kept around the view; farther ones are dropped so memory stays flat."""
+
+NEAR = 3 * PAGE_SIZE
+"""A missing row this close to a loaded one is fetched by key from that row."""
+
+
+def _day(value) -> str:
+    return value.strftime("%Y-%m-%d") if value else "—"
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    width: int  # 0: shares the remaining width by `weight`
+    weight: int = 0
+
+
+COLUMNS = (
+    Column("Name", 0, 3),
+    Column("Type", 7),
+    Column("Email", 0, 4),
+    Column("Company", 0, 2),
+    Column("Status", 12),
+    Column("Added", 10),
+    Column("Opened", 10),
+    Column("Clicked", 10),
+    Column("Responded", 10),
+)
+
+
+def _cells(row: MemberRow) -> list[tuple[str, str]]:
+    return [
+        (row.name, ""),
+        (row.person_type, "dim"),
+        (row.email, ""),
+        (row.company, ""),
+        (row.status, STATUS_STYLES.get(row.status, "")),
+        (_day(row.added_at), ""),
+        (_day(row.first_opened_at), ""),
+        (_day(row.first_clicked_at), ""),
+        (_day(row.response_date), ""),
+    ]
+
+
+class MemberTable(ScrollView, can_focus=True):
+    """Members of one campaign in one list view, with a row cursor."""
+
+    DEFAULT_CSS = """
+    MemberTable {
+        height: 1fr;
+        overflow-x: hidden;
+    }
+    """
+
+    BINDINGS = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("enter", "select", "Open person", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    class Selected(Message):
+        """Enter on a member row."""
+
+        def __init__(self, row: MemberRow) -> None:
+            super().__init__()
+            self.row = row
+
+    class Loaded(Message):
+        """The count of the view is known (after a change of view, filter or data)."""
+
+        def __init__(self, total: int) -> None:
+            super().__init__()
+            self.total = total
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.campaign_id: int | None = None
+        self.view = "all"
+        self.search = ""
+        self.total = 0
+        self.rows: dict[int, MemberRow] = {}
+        self._pending: int | None = None
+        self._generation = 0
+
+    # what to show
+    def show(self, campaign_id: int, view: str = "all", search: str = "") -> None:
+        """Switch to a campaign's view and filter: start again from the first row."""
+        self.campaign_id, self.view, self.search = campaign_id, view, search
+        self._generation += 1
+        self.rows = {}
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._load(self._generation, None, keep_top=False)
+
+    def reload(self) -> None:
+        """The data changed: fetch the count and the rows on screen again, keeping the place."""
+        if self.campaign_id is None:
+            return
+        top = int(self.scroll_y)
+        anchor = self.rows.get(top - 1)
+        self._generation += 1
+        self._load(self._generation, anchor.id if anchor else None, keep_top=True)
+
+    @property
+    def current_row(self) -> MemberRow | None:
+        return self.rows.get(self.cursor)
+
+    @property
+    def page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    # loading
+    @work(thread=True, exclusive=True, group="member-rows")
+    def _load(self, generation: int, anchor_id: int | None, keep_top: bool) -> None:
+        top = int(self.scroll_y) if keep_top else 0
+        with database.connection_context():
+            total = member_count(self.campaign_id, self.view, self.search)
+            if keep_top and anchor_id is not None:
+                page = member_page(self.campaign_id, self.view, self.search, after=anchor_id)
+                base = top
+            elif keep_top and top > 0:
+                page = member_page(self.campaign_id, self.view, self.search, offset=top)
+                base = top
+            else:
+                page = member_page(self.campaign_id, self.view, self.search)
+                base = 0
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._loaded, generation, total, base, page)
+
+    def _loaded(self, generation: int, total: int, base: int, page: list[MemberRow]) -> None:
+        if generation != self._generation:
+            return
+        self.total = total
+        self.rows = {base + i: row for i, row in enumerate(page) if base + i < total}
+        self.virtual_size = Size(self.scrollable_content_region.width, total + 1)
+        self.cursor = min(self.cursor, max(0, total - 1))
+        self.refresh()
+        self.post_message(self.Loaded(total))
+
+    def _plan(self, index: int) -> dict:
+        """How to fetch the page holding row `index`: by a loaded neighbour's key if one is near."""
+        if index < PAGE_SIZE:
+            return {"base": 0}
+        if index >= self.total - PAGE_SIZE:
+            return {"last": True}
+        if self.rows:
+            near = min(self.rows, key=lambda k: abs(k - index))
+            if 0 < index - near <= NEAR:
+                limit = index - near + PAGE_SIZE
+                return {"after": self.rows[near].id, "base": near + 1, "limit": limit}
+            if 0 < near - index <= NEAR:
+                limit = near - index + PAGE_SIZE
+                return {"before": self.rows[near].id, "base": max(0, near - limit), "limit": limit}
+        start = max(0, index - PAGE_SIZE // 2)
+        return {"offset": start, "base": start}
+
+    def _want(self, index: int) -> None:
+        if self._pending is not None or self.campaign_id is None:
+            return
+        self._pending = index
+        self._fetch(self._generation, self._plan(index))
+
+    @work(thread=True, exclusive=True, group="member-page")
+    def _fetch(self, generation: int, plan: dict) -> None:
+        base = plan.pop("base", None)
+        with database.connection_context():
+            page = member_page(self.campaign_id, self.view, self.search, **plan)
+        if plan.get("last"):
+            base = self.total - len(page)
+        elif "before" in plan:
+            base = plan["base"] + plan["limit"] - len(page)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._fetched, generation, base, page)
+
+    def _fetched(self, generation: int, base: int, page: list[MemberRow]) -> None:
+        wanted, self._pending = self._pending, None
+        if generation != self._generation:
+            return
+        for i, row in enumerate(page):
+            self.rows[base + i] = row
+        self._trim()
+        if wanted is not None and wanted not in self.rows and wanted < self.total:
+            # the view shrank under us (another writer removed members): count again
+            self.reload()
+            return
+        self.refresh()
+
+    def _trim(self) -> None:
+        if len(self.rows) <= KEEP_ROWS * 2:
+            return
+        middle = int(self.scroll_y) + self.page_height // 2
+        self.rows = {k: v for k, v in self.rows.items() if abs(k - middle) <= KEEP_ROWS}
+
+    # drawing
+    def _widths(self, width: int) -> list[int]:
+        fixed = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1 + 2
+        spare = max(0, width - fixed)
+        weights = sum(c.weight for c in COLUMNS)
+        widths, given = [], 0
+        for column in COLUMNS:
+            if column.width:
+                widths.append(column.width)
+            else:
+                share = spare * column.weight // weights
+                widths.append(max(4, share))
+                given += share
+        # hand any rounding remainder to the first flexible column
+        widths[0] += max(0, spare - given)
+        return widths
+
+    def _strip(self, cells: list[tuple[str, str]], base: Style, width: int) -> Strip:
+        segments = [Segment(" ", base)]
+        for (value, style), w in zip(cells, self._widths(width)):
+            text = Text(value, no_wrap=True, overflow="ellipsis")
+            text.truncate(w, overflow="ellipsis", pad=True)
+            style_obj = base + Style.parse(style) if style else base
+            segments.extend(
+                Segment(seg.text, style_obj + seg.style if seg.style else style_obj)
+                for seg in text.render(self.app.console)
+            )
+            segments.append(Segment(" ", base))
+        return Strip(segments).adjust_cell_length(width, base)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            header = Style(bold=True, underline=True) + base
+            return self._strip([(c.title, "") for c in COLUMNS], header, width)
+        index = int(self.scroll_y) + y - 1
+        if index >= self.total:
+            return Strip.blank(width, base)
+        row = self.rows.get(index)
+        if row is None:
+            self.call_later(self._want, index)
+            return self._strip([("…", "dim")] + [("", "")] * (len(COLUMNS) - 1), base, width)
+        style = base
+        if index == self.cursor:
+            style = base + Style(reverse=True, bold=self.has_focus)
+        return self._strip(_cells(row), style, width)
+
+    # cursor
+    def watch_cursor(self, cursor: int) -> None:
+        self.scroll_to_region(Region(0, cursor + 1, 1, 1), animate=False, immediate=True)
+        self.refresh()
+
+    def _move_to(self, index: int) -> None:
+        if self.total:
+            self.cursor = max(0, min(self.total - 1, index))
+            # keep the header line out of the way: the cursor row must sit below it
+            if self.cursor < int(self.scroll_y):
+                self.scroll_to(y=self.cursor, animate=False, immediate=True)
+
+    def action_move(self, delta: int) -> None:
+        self._move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move_to(self.cursor + direction * self.page_height)
+
+    def action_first(self) -> None:
+        self._move_to(0)
+
+    def action_last(self) -> None:
+        self._move_to(self.total - 1)
+
+    def action_select(self) -> None:
+        row = self.current_row
+        if row is not None:
+            self.post_message(self.Selected(row))
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
