@@ -70,4 +70,3 @@ def make_tui(demo_db, tmp_path):
         return make_app(str(demo_db), **options)
 
     return build
-

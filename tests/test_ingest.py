@@ -235,7 +235,9 @@ def test_counters_always_equal_a_recount(fresh_db, events, batch_size):
 
 
 @given(event_lists, st.randoms(use_true_random=False), st.integers(1, 9))
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_stored_records_do_not_depend_on_arrival_order_or_batching(fresh_db, events, rnd, batch):
     """The same set of events, shuffled, repeated and batched differently, stores the same
     member records and person flags."""
@@ -249,8 +251,12 @@ def test_stored_records_do_not_depend_on_arrival_order_or_batching(fresh_db, eve
         update_campaign(campaign, filters={"country": [tag]})
         enroll(campaign)
         records = [
-            {"type": kind, "campaign": campaign.name, "email": people[who].email,
-             "at": f"2026-03-{day:02d}T10:00Z"}
+            {
+                "type": kind,
+                "campaign": campaign.name,
+                "email": people[who].email,
+                "at": f"2026-03-{day:02d}T10:00Z",
+            }
             for kind, who, _, day, _ in events
         ]
         if attempt:
@@ -258,11 +264,24 @@ def test_stored_records_do_not_depend_on_arrival_order_or_batching(fresh_db, eve
             rnd.shuffle(records)
         ingest_records(records, batch_size=batch if attempt else 1_000)
         M = CampaignMember
-        stored.append([
-            (row[1:], Lead.get_by_id(row[0]).do_not_email, Lead.get_by_id(row[0]).email_bounced)
-            for row in M.select(
-                M.lead, M.status, M.rung, M.first_opened_at, M.first_clicked_at,
-                M.response_date, M.converted_at, M.has_responded, M.bounced, M.unsubscribed,
-            ).where(M.campaign == campaign.id).order_by(M.id).tuples()
-        ])
+        stored.append(
+            [
+                (row[1:], Lead.get_by_id(row[0]).do_not_email, Lead.get_by_id(row[0]).email_bounced)
+                for row in M.select(
+                    M.lead,
+                    M.status,
+                    M.rung,
+                    M.first_opened_at,
+                    M.first_clicked_at,
+                    M.response_date,
+                    M.converted_at,
+                    M.has_responded,
+                    M.bounced,
+                    M.unsubscribed,
+                )
+                .where(M.campaign == campaign.id)
+                .order_by(M.id)
+                .tuples()
+            ]
+        )
     assert stored[0] == stored[1]
