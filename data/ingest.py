@@ -210,9 +210,7 @@ class MemberDirectory:
         for event in wanted:
             event.member_id = self.known.get((event.campaign_id, event.email))
             if event.member_id is None:
-                event.reject(
-                    "no_member", f"no such member: {event.email} in {event.campaign_ref}"
-                )
+                event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
 
     def _look_up(self, events: list[Event]) -> None:
         emails = list({e.email for e in events})

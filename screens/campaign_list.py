@@ -25,6 +25,10 @@ CAMPAIGN_STATUS_STYLES = {
 """How each campaign status is coloured in lists and headers."""
 
 
+NARROW = 100
+"""Below this width the list drops its type and date columns."""
+
+
 def percent(rate: float) -> str:
     return f"{rate * 100:5.1f}%"
 
@@ -40,7 +44,7 @@ class CampaignListScreen(CampaignStatusActions, Screen):
         Binding("enter", "open", "Open", show=False),
         Binding("n", "new", "New"),
         Binding("e", "edit", "Edit"),
-        Binding("s", "status", "Status"),
+        Binding("t,s", "status", "Status"),
         Binding("slash", "filter", "Filter"),
         Binding("p", "app.people", "People"),
         Binding("r", "app.rejected", "Rejected events"),
@@ -50,6 +54,8 @@ class CampaignListScreen(CampaignStatusActions, Screen):
     def __init__(self) -> None:
         super().__init__()
         self.metrics: list[Metrics] = []
+        self.facts: dict[int, Campaign] = {}
+        self.narrow = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -60,20 +66,34 @@ class CampaignListScreen(CampaignStatusActions, Screen):
                 prompt="Any status",
                 id="status-filter",
             )
-        table = DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
-        table.add_column("Campaign", key="name")
-        table.add_column("Type", key="type")
-        table.add_column("Status", key="status")
-        table.add_column("Start", key="start")
-        table.add_column("End", key="end")
-        for label in ("Sent", "Open", "Click", "Resp.", "Conv."):
-            table.add_column(Text(label, justify="right"), key=label)
-        yield table
+        yield DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
         yield ProgressBar(total=None, show_eta=False, id="busy")
         yield Static(id="campaign-summary", classes="hint")
         yield Footer()
 
+    def _columns(self, narrow: bool) -> None:
+        """Below 100 columns the type and dates move to the line under the table, so Sent and
+        the four rates always fit."""
+        self.narrow = narrow
+        table = self.query_one("#campaigns", DataTable)
+        table.clear(columns=True)
+        table.add_column("Campaign", key="name")
+        if not narrow:
+            for label in ("Type", "Status", "Start", "End"):
+                table.add_column(label, key=label)
+        else:
+            table.add_column("Status", key="Status")
+        for label in ("Sent", "Open", "Click", "Resp.", "Conv."):
+            table.add_column(label, key=label)
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < NARROW
+        if narrow != self.narrow:
+            self._columns(narrow)
+            self.load()
+
     def on_mount(self) -> None:
+        self._columns(self.app.size.width < NARROW)
         self.query_one("#busy").display = False
         self.query_one("#campaigns").focus()
         self.load()
@@ -97,16 +117,22 @@ class CampaignListScreen(CampaignStatusActions, Screen):
         self.metrics = metrics
         table = self.query_one("#campaigns", DataTable)
         keep = table.cursor_row
-        by_id = {c.id: c for c in campaigns}
+        self.facts = {c.id: c for c in campaigns}
         table.clear()
         for m in metrics:
-            facts = by_id.get(m.campaign_id)
+            facts = self.facts[m.campaign_id]
+            status = Text(m.status, style=CAMPAIGN_STATUS_STYLES.get(m.status, ""))
+            described = [status]
+            if not self.narrow:
+                described = [
+                    Text(m.type),
+                    status,
+                    day(facts.start_date),
+                    day(facts.end_date),
+                ]
             table.add_row(
                 Text(m.campaign),
-                Text(m.type),
-                Text(m.status, style=CAMPAIGN_STATUS_STYLES.get(m.status, "")),
-                day(facts.start_date if facts else None),
-                day(facts.end_date if facts else None),
+                *described,
                 Text(f"{m.sent:,}", justify="right"),
                 Text(percent(m.open_rate), justify="right"),
                 Text(percent(m.click_rate), justify="right"),
@@ -116,11 +142,25 @@ class CampaignListScreen(CampaignStatusActions, Screen):
             )
         if metrics:
             table.move_cursor(row=min(keep, len(metrics) - 1))
-        members = sum(m.sent for m in metrics)
-        self.query_one("#campaign-summary", Static).update(
-            f"{len(metrics)} campaigns · {members:,} members · "
-            "enter open · n new · e edit · s change status (In Progress enrolls the audience)"
-        )
+        self._summarise()
+
+    @on(DataTable.RowHighlighted, "#campaigns")
+    def _summarise(self) -> None:
+        """The line under the table: totals, and the highlighted campaign's type and dates."""
+        table = self.query_one("#campaigns", DataTable)
+        members = sum(m.sent for m in self.metrics)
+        line = Text(f"{len(self.metrics)} campaigns · {members:,} members")
+        if self.metrics and table.cursor_row < len(self.metrics):
+            m = self.metrics[table.cursor_row]
+            facts = self.facts.get(m.campaign_id)
+            if facts is not None:
+                line.append(" · ")
+                line.append(m.campaign, style="bold")
+                line.append(
+                    f": {m.type}, {day(facts.start_date)} → {day(facts.end_date)}, "
+                    f"{m.bounced:,} bounced, {m.unsubscribed:,} unsubscribed"
+                )
+        self.query_one("#campaign-summary", Static).update(line)
 
     @on(Input.Changed, "#campaign-filter")
     @on(Select.Changed, "#status-filter")

@@ -214,8 +214,7 @@ class RejectedEventsScreen(Screen):
                     for event in page:
                         original = event.original()
                         out.write(
-                            (json.dumps(original) if original is not None else event.extra)
-                            + "\n"
+                            (json.dumps(original) if original is not None else event.extra) + "\n"
                         )
                         count += 1
                     if len(page) < 1_000:

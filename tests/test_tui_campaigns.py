@@ -1,0 +1,191 @@
+"""The campaign list, the campaign form and the status flow, driven by keyboard."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input, Select
+
+from data.campaigns import find_campaign
+from data.models import Campaign, CampaignMember
+from screens.campaign_detail import CampaignDetailScreen
+from screens.campaign_form import CampaignFormScreen
+from screens.campaign_list import CampaignListScreen
+from screens.modals import ConfirmScreen, MessageScreen
+from tests import factories
+from tests.pilot import SIZE, settle
+
+
+def rendered_cells(app, selector: str = "#campaigns") -> list[str]:
+    table = app.screen.query_one(selector, DataTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+def test_campaign_list_snapshot(snap_compare, make_tui):
+    """Every campaign with type, status, dates, Sent and the four rates."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_campaign_list_snapshot_small_terminal(snap_compare, make_tui):
+    """The home screen still reads at 80×24."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_filter_by_text_and_status(make_tui):
+    """Typing filters the list by name; the status filter narrows it further."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert len(rendered_cells(app)) == 8
+        await pilot.press("slash", *"road")
+        await settle(pilot)
+        assert rendered_cells(app) == ["EMEA Roadshow"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(rendered_cells(app)) == 8
+        app.screen.query_one("#status-filter", Select).value = "Completed"
+        await settle(pilot)
+        names = rendered_cells(app)
+        assert names and all(
+            Campaign.get(Campaign.name == name).status == "Completed" for name in names
+        )
+
+
+async def test_create_and_start_a_campaign(make_tui):
+    """n opens the form with a live audience count; ctrl+s saves; t → In Progress previews and
+    enrolls, then shows the result."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignFormScreen)
+        await pilot.press(*"Winter Webinar")
+        app.screen.query_one("#kind", Select).value = "leads"
+        app.screen.query_one("#f-country", Input).value = "DE, FR"
+        await settle(pilot)
+        count_text = str(app.screen.query_one("#match-count").render())
+        expected = sum(
+            1 for _ in factories.Lead.select().where(factories.Lead.country.in_(["DE", "FR"]))
+        )
+        assert f"{expected:,} people match" in count_text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignListScreen)
+        campaign = find_campaign("Winter Webinar")
+        assert campaign.audience_kind == "leads" and campaign.filters == {"country": ["DE", "FR"]}
+        assert "Winter Webinar" in rendered_cells(app)
+
+        # start it: filter down to it, enter goes back to the list, t changes the status
+        await pilot.press("slash", *"Winter", "enter")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("enter")  # In Progress is the first choice for a Planned campaign
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        preview_text = str(app.screen.query_one(".dialog-body").render())
+        assert "Will enroll" in preview_text
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        enrolled = CampaignMember.select().where(CampaignMember.campaign == campaign.id).count()
+        assert enrolled > 0
+        assert f"Enrolled {enrolled:,}" in str(app.screen.query_one(".dialog-body").render())
+        assert find_campaign("Winter Webinar").status == "In Progress"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignListScreen)
+
+
+async def test_form_refuses_bad_input_and_saves_nothing(make_tui):
+    """A bad date or a duplicate name is one readable line; the form keeps what was typed."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Odd Dates")
+        app.screen.query_one("#start_date", Input).value = "31/12/2026"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignFormScreen)
+        assert Campaign.get_or_none(Campaign.name == "Odd Dates") is None
+        messages = [n.message for n in app._notifications]
+        assert any("Start date: type a date like" in m for m in messages)
+
+        app.screen.query_one("#start_date", Input).value = ""
+        app.screen.query_one("#name", Input).value = "EMEA Roadshow"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignFormScreen)
+        assert any("already exists" in n.message for n in app._notifications)
+        assert app.screen.query_one("#name", Input).value == "EMEA Roadshow"
+
+
+async def test_edit_keeps_the_audience(make_tui):
+    """e opens the form filled in; changing a filter and saving updates the campaign."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        names = rendered_cells(app)
+        row = names.index("EMEA Roadshow")
+        for _ in range(row):
+            await pilot.press("down")
+        await pilot.press("e")
+        await settle(pilot)
+        assert app.screen.query_one("#name", Input).value == "EMEA Roadshow"
+        country = app.screen.query_one("#f-country", Input)
+        assert "GB" in country.value
+        country.value = "GB"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert find_campaign("EMEA Roadshow").filters["country"] == ["GB"]
+
+
+@pytest.fixture
+def marked_campaign(demo_db):
+    """A campaign whose name is markup, with one member whose name is markup too."""
+    campaign = factories.campaign("[bold]Mal[/bold] launch")
+    person = factories.lead(first_name="[red]Eve", last_name="\x1b[31mBad", email="eve@x.example")
+    from data.enrollment import enroll
+
+    enroll(campaign, {"lead": [person.id]})
+    return campaign
+
+
+async def test_user_text_is_shown_literally(make_tui, marked_campaign):
+    """Markup and escape sequences in names show as typed in the list and the detail."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "[bold]Mal[/bold] launch" in rendered_cells(app)
+        app.open_campaign(marked_campaign.id)
+        await settle(pilot)
+        facts = str(app.screen.query_one("#facts").render())
+        assert "[bold]Mal[/bold] launch" in facts
+        row = app.screen.query_one("MemberTable").current_row
+        assert row.name.startswith("[red]Eve")
+        lines = "".join(strip.text for strip in app.screen.query_one("MemberTable").render_lines(
+            app.screen.query_one("MemberTable").region.reset_offset
+        ))
+        assert "[red]Eve" in lines
+
+
+async def test_enter_opens_the_campaign(make_tui):
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignDetailScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignListScreen)
