@@ -213,7 +213,7 @@ class MemberTable(ScrollView, can_focus=True):
         if plan.get("last"):
             base = self.total - len(page)
         elif "before" in plan:
-            base = plan["base"] + plan["limit"] - len(page)
+            base = base + plan["limit"] - len(page)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._fetched, generation, base, page)
 

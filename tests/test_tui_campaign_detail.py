@@ -1,0 +1,311 @@
+"""Campaign detail: gauges, the Members tab's views, member actions, export, live refresh."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import time
+
+from data.campaigns import find_campaign
+from data.db import database
+from data.members import member_count
+from data.models import CampaignMember, Lead
+from data.rollups import campaign_metrics
+from screens.campaign_detail import CampaignDetailScreen
+from screens.event_history import MemberEventsScreen
+from screens.modals import ConfirmScreen
+from tests import factories
+from tests.pilot import SIZE, settle
+from tui_app.widgets.member_table import MemberTable
+
+ROADSHOW = "EMEA Roadshow"
+
+
+def fresh(query):
+    """Read through a new connection, so nothing cached in this thread's snapshot is seen."""
+    database.close()
+    database.connect()
+    return query()
+
+
+async def open_detail(pilot, name: str = ROADSHOW) -> MemberTable:
+    await settle(pilot)
+    pilot.app.open_campaign(find_campaign(name).id)
+    await settle(pilot)
+    return pilot.app.screen.query_one(MemberTable)
+
+
+async def focus_member(pilot, email: str) -> None:
+    """Filter the list down to one member, and put the cursor on it."""
+    await pilot.press("slash", *email, "enter")
+    await settle(pilot)
+    assert pilot.app.screen.query_one(MemberTable).current_row.email == email
+
+
+def member_with(status: str, campaign: str = ROADSHOW) -> tuple[CampaignMember, str]:
+    member = (
+        CampaignMember.select()
+        .where(
+            (CampaignMember.campaign == find_campaign(campaign).id)
+            & (CampaignMember.status == status)
+            & CampaignMember.lead.is_null(False)
+        )
+        .order_by(CampaignMember.id)
+        .first()
+    )
+    return member, Lead.get_by_id(member.lead_id).email
+
+
+def test_campaign_detail_snapshot(snap_compare, make_tui):
+    """Facts, seven gauges, the Members tab with the All view."""
+
+    async def run_before(pilot):
+        await open_detail(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_responded_view_snapshot(snap_compare, make_tui):
+    async def run_before(pilot):
+        await open_detail(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen_snapshot(snap_compare, make_tui):
+    """f1 lists the keys of every screen."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_start_confirmation_snapshot(snap_compare, make_tui):
+    """Starting a planned campaign previews who will be enrolled and who is left out."""
+
+    async def run_before(pilot):
+        await open_detail(pilot, "Developer Conference")
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_new_campaign_form_snapshot(snap_compare, make_tui):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.press(*"Autumn Webinar")
+        await settle(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_views_show_their_members(make_tui):
+    """1–4 switch views; each count comes from the rollups and rows match the view."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_detail(pilot)
+        metrics = campaign_metrics(find_campaign(ROADSHOW))
+        assert table.total == metrics.sent
+        await pilot.press("2")
+        await settle(pilot)
+        assert table.total == metrics.responded
+        assert all(row.has_responded for row in table.rows.values())
+        await pilot.press("3")
+        await settle(pilot)
+        assert table.total == metrics.bounced + metrics.unsubscribed
+        assert {row.status for row in table.rows.values()} <= {"Bounced", "Unsubscribed"}
+        await pilot.press("4")
+        await settle(pilot)
+        assert table.total == metrics.converted
+        assert "members" in str(app.screen.query_one("#member-count").render())
+
+
+async def test_end_home_and_pages_on_a_long_list(make_tui, demo_db):
+    """End reaches the last member by key, PgUp/PgDn move a page, rows held stay bounded."""
+    campaign = factories.campaign("Long list")
+    rows = [
+        {"first_name": "P", "last_name": f"N{i:05}", "email": f"p{i}@long.example"}
+        for i in range(3_000)
+    ]
+    Lead.insert_many(rows).execute()
+    from data.enrollment import enroll
+
+    enroll(campaign)
+    last_id = max(m.id for m in CampaignMember.select().where(CampaignMember.campaign == campaign.id))
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_detail(pilot, "Long list")
+        assert table.total >= 3_000
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.current_row.id == last_id
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert table.cursor == table.total - 1 - table.page_height
+        assert table.current_row is not None
+        for _ in range(40):
+            await pilot.press("pageup")
+        await settle(pilot)
+        assert table.current_row is not None
+        assert len(table.rows) <= 1_000
+        await pilot.press("home")
+        await settle(pilot)
+        assert table.cursor == 0 and table.current_row.id < last_id
+
+
+async def test_raise_a_status_and_refuse_lowering(make_tui):
+    """s raises a member's status; lowering is refused with the reason and nothing changes."""
+    member, email = member_with("Sent")
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot)
+        await focus_member(pilot, email)
+        await pilot.press("s")
+        await settle(pilot)
+        # choices are every status but the current one, in ladder order: Opened, Clicked, …
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert fresh(lambda: CampaignMember.get_by_id(member.id).status) == "Clicked"
+        await settle(pilot)
+        assert app.screen.query_one(MemberTable).current_row.status == "Clicked"
+
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # Sent, Opened, … : Opened is lower than Clicked
+        await settle(pilot)
+        assert fresh(lambda: CampaignMember.get_by_id(member.id).status) == "Clicked"
+        assert any("Cannot lower Clicked to Opened" in n.message for n in app._notifications)
+
+
+async def test_remove_a_member_after_confirming(make_tui):
+    member, email = member_with("Sent")
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot)
+        await focus_member(pilot, email)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert fresh(lambda: CampaignMember.get_or_none(CampaignMember.id == member.id))
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert fresh(lambda: CampaignMember.get_or_none(CampaignMember.id == member.id)) is None
+        assert app.screen.query_one(MemberTable).total == 0
+
+
+async def test_clean_bounces_and_unsubscribes(make_tui):
+    campaign = find_campaign(ROADSHOW)
+    metrics = campaign_metrics(campaign)
+    exits = metrics.bounced + metrics.unsubscribed
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert f"Remove {exits:,} bounced" in str(app.screen.query_one(".dialog-body").render())
+        await pilot.press("y")
+        await settle(pilot)
+        after = fresh(lambda: campaign_metrics(find_campaign(ROADSHOW)))
+        assert after.sent == metrics.sent - exits
+        assert after.bounced == after.unsubscribed == 0
+        assert app.screen.query_one(MemberTable).total == after.sent
+
+
+async def test_export_the_current_view(make_tui, tmp_path):
+    """x writes the view on screen (here Responded, filtered) to a CSV in the export folder."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+    files = list(tmp_path.glob("emea-roadshow-responded-*.csv"))
+    assert len(files) == 1
+    with open(files[0], newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == member_count(find_campaign(ROADSHOW).id, "responded")
+    assert {row["has_responded"] for row in rows} == {"true"}
+
+
+async def test_history_shows_the_members_events(make_tui):
+    member, email = member_with("Responded")
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot)
+        await focus_member(pilot, email)
+        await pilot.press("h")
+        await settle(pilot)
+        assert isinstance(app.screen, MemberEventsScreen)
+        table = app.screen.query_one("#timeline")
+        assert table.row_count >= 1
+        outcomes = {str(table.get_row_at(i)[2]) for i in range(table.row_count)}
+        assert outcomes <= {"applied", "unchanged", "duplicate"}
+
+
+async def test_palette_jumps_to_a_campaign(make_tui):
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Roadshow")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignDetailScreen)
+        assert app.screen.campaign_id == find_campaign(ROADSHOW).id
+
+
+async def test_an_ingest_in_another_process_shows_within_a_second(make_tui, demo_db, tmp_path):
+    """Live: events fed to `campaigns ingest` by another process tick the gauges and rows up
+    with no key pressed."""
+    member, email = member_with("Sent")
+    before = campaign_metrics(find_campaign(ROADSHOW))
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        json.dumps(
+            {
+                "id": "live-1",
+                "type": "click",
+                "campaign": ROADSHOW,
+                "email": email,
+                "at": "2026-11-20T11:00:00Z",
+            }
+        )
+        + "\n"
+    )
+    app = make_tui(watch_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_detail(pilot)
+        await focus_member(pilot, email)
+        subprocess.run(
+            [sys.executable, "-m", "tui_app", "--db", str(demo_db), "ingest", str(events)],
+            check=True,
+            capture_output=True,
+        )
+        started = time.monotonic()
+        while time.monotonic() - started < 3:
+            await pilot.pause(0.1)
+            if table.current_row.status == "Clicked":
+                break
+        assert table.current_row.status == "Clicked"
+        assert time.monotonic() - started < 1.5
+        await settle(pilot)
+        value = str(app.screen.query_one("#g-clicked .gauge-value").render())
+        assert value.startswith(f"{before.clicked + 1:,} ·")
