@@ -55,6 +55,28 @@ def _money(label: str, raw: str) -> Decimal:
 class CampaignFormScreen(Screen):
     """The campaign's facts and audience; ctrl+s saves, escape leaves without saving."""
 
+    DEFAULT_CSS = """
+    CampaignFormScreen #form-grid {
+        grid-size: 4;
+        grid-columns: 20 1fr 20 1fr;
+        grid-rows: 3;
+        grid-gutter: 0 1;
+        height: auto;
+        padding: 0 1;
+    }
+    CampaignFormScreen #form-grid Label {
+        padding: 1 0 0 1;
+        width: 100%;
+    }
+    CampaignFormScreen #form-grid Select {
+        width: 100%;
+    }
+    CampaignFormScreen #form-foot {
+        height: auto;
+        padding: 1 2;
+    }
+    """
+
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),

@@ -104,6 +104,7 @@ def test_new_campaign_form_snapshot(snap_compare, make_tui):
     async def run_before(pilot):
         await settle(pilot)
         await pilot.press("n")
+        await settle(pilot)
         await pilot.press(*"Autumn Webinar")
         await settle(pilot)
 
