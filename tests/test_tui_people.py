@@ -1,0 +1,257 @@
+"""People list, lead and contact detail with the memberships sidebar, Add to Campaign, Convert."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from textual.widgets import DataTable, Input, Select
+
+from data.campaigns import find_campaign
+from data.db import database
+from data.enrollment import enroll
+from data.ingest import set_member_status
+from data.members import memberships_of
+from data.models import CampaignMember, Contact, Lead, Opportunity
+from screens.campaign_detail import CampaignDetailScreen
+from screens.people import PeopleScreen
+from screens.person_detail import ConvertLeadScreen, PersonDetailScreen
+from tests import factories
+from tests.pilot import SIZE, settle
+
+
+def fresh(query):
+    database.close()
+    database.connect()
+    return query()
+
+
+def lead_with_memberships(minimum: int = 2) -> Lead:
+    """A demo lead in several campaigns (the sidebar then has something to order)."""
+    for lead in Lead.select().order_by(Lead.id):
+        if len(memberships_of(lead)) >= minimum and not lead.converted_contact_id:
+            return lead
+    raise AssertionError("the demo has no lead in several campaigns")
+
+
+def cells(table: DataTable, column: int = 0) -> list[str]:
+    return [str(table.get_row_at(i)[column]) for i in range(table.row_count)]
+
+
+async def open_person(pilot, kind: str, person_id: int) -> None:
+    await settle(pilot)
+    pilot.app.open_person(kind, person_id)
+    await settle(pilot)
+
+
+def test_people_snapshot(snap_compare, make_tui):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_contacts_filtered_snapshot(snap_compare, make_tui):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("c", "slash", *"berg")
+        await settle(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_lead_detail_snapshot(snap_compare, make_tui, demo_db):
+    lead = lead_with_memberships()
+
+    async def run_before(pilot):
+        await open_person(pilot, "lead", lead.id)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_contact_detail_snapshot(snap_compare, make_tui, demo_db):
+    contact = Contact.select().where(Contact.do_not_email == True).order_by(Contact.id).first()
+
+    async def run_before(pilot):
+        await open_person(pilot, "contact", contact.id)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_convert_dialog_snapshot(snap_compare, make_tui, demo_db):
+    lead = lead_with_memberships()
+
+    async def run_before(pilot):
+        await open_person(pilot, "lead", lead.id)
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press(*"Big deal", "tab", *"12000")
+        await settle(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_search_then_open_a_person(make_tui):
+    """Typing narrows leads and contacts at once; enter opens the highlighted person."""
+    target = Lead.select().order_by(Lead.id).first()
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, PeopleScreen)
+        await pilot.press("slash", *target.email, "enter")
+        await settle(pilot)
+        leads = app.screen.query_one("#leads", DataTable)
+        assert cells(leads, 1) == [target.email]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonDetailScreen)
+        assert app.screen.person_id == target.id
+        assert target.email in str(app.screen.query_one("#person-facts").render())
+
+
+async def test_memberships_newest_first_and_enter_opens_the_campaign(make_tui):
+    lead = lead_with_memberships()
+    expected = [m.campaign for m in memberships_of(lead)]
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_person(pilot, "lead", lead.id)
+        table = app.screen.query_one("#memberships", DataTable)
+        assert cells(table) == expected
+        added = [m.added_at for m in memberships_of(lead)]
+        assert added == sorted(added, reverse=True)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignDetailScreen)
+        assert app.screen.campaign_id == find_campaign(expected[0]).id
+
+
+async def test_add_to_campaign(make_tui):
+    """a offers only campaigns the person is not in; choosing one enrolls them."""
+    person = factories.lead(first_name="Nia", last_name="New", email="nia@new.example")
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_person(pilot, "lead", person.id)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("enter")  # the first campaign by name
+        await settle(pilot)
+        members = fresh(
+            lambda: list(CampaignMember.select().where(CampaignMember.lead == person.id))
+        )
+        assert len(members) == 1
+        assert cells(app.screen.query_one("#memberships", DataTable)) == [members[0].campaign.name]
+
+
+async def test_add_to_campaign_reports_a_do_not_email_person_excluded(make_tui):
+    person = factories.lead(email="gone@away.example", do_not_email=True)
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_person(pilot, "lead", person.id)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (
+            fresh(lambda: CampaignMember.select().where(CampaignMember.lead == person.id).count())
+            == 0
+        )
+        assert any("do not email 1" in n.message for n in app._notifications)
+
+
+async def test_convert_with_an_opportunity_and_campaign_source(make_tui):
+    lead = lead_with_memberships()
+    source = memberships_of(lead)[0]
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_person(pilot, "lead", lead.id)
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, ConvertLeadScreen)
+        await pilot.press(*"Big deal", "tab", *"12000")
+        app.screen.query_one("#source", Select).value = source.campaign_id
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonDetailScreen) and app.screen.kind == "contact"
+        converted = fresh(lambda: Lead.get_by_id(lead.id))
+        assert converted.converted_contact_id == app.screen.person_id
+        opportunity = Opportunity.get(Opportunity.name == "Big deal")
+        assert opportunity.campaign_source_id == source.campaign_id
+        assert CampaignMember.get_by_id(source.member_id).status == "Converted"
+        # the contact's sidebar shows the memberships it came with, through the lead
+        assert "via lead" in " ".join(cells(app.screen.query_one("#memberships", DataTable)))
+
+
+async def test_convert_with_a_bad_amount_changes_nothing(make_tui):
+    lead = lead_with_memberships()
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_person(pilot, "lead", lead.id)
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press(*"Deal", "tab", *"lots")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConvertLeadScreen)
+        assert "amount must be a number" in str(app.screen.query_one("#convert-error").render())
+        assert app.screen.query_one("#opportunity", Input).value == "Deal"
+        assert fresh(lambda: Lead.get_by_id(lead.id).converted_contact_id) is None
+
+
+async def test_contacts_cannot_be_converted(make_tui):
+    contact = Contact.select().first()
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_person(pilot, "contact", contact.id)
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonDetailScreen)
+
+
+async def test_names_with_markup_show_literally(make_tui):
+    person = factories.lead(
+        first_name="[bold]Mal[/bold]", last_name="\x1b[2Jx", email="mal@x.example"
+    )
+    campaign = factories.campaign("[red]Launch")
+    enroll(campaign, {"lead": [person.id]})
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("slash", *"mal@x", "enter")
+        await settle(pilot)
+        assert cells(app.screen.query_one("#leads", DataTable))[0].startswith("[bold]Mal[/bold]")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "[bold]Mal[/bold]" in str(app.screen.query_one("#person-facts").render())
+        assert cells(app.screen.query_one("#memberships", DataTable)) == ["[red]Launch"]
+
+
+async def test_sidebar_follows_another_writer(make_tui):
+    """A status change committed elsewhere shows in the sidebar with no key pressed."""
+    lead = lead_with_memberships()
+    first = memberships_of(lead)[0]
+    app = make_tui(watch_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_person(pilot, "lead", lead.id)
+        table = app.screen.query_one("#memberships", DataTable)
+
+        def write() -> None:
+            with database.connection_context():
+                set_member_status(CampaignMember.get_by_id(first.member_id), "Converted")
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        thread.join()
+        started = time.monotonic()
+        while time.monotonic() - started < 3:
+            await pilot.pause(0.1)
+            if str(table.get_row_at(0)[1]) == "Converted":
+                break
+        assert str(table.get_row_at(0)[1]) == "Converted"
