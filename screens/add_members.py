@@ -93,7 +93,7 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         Binding("slash", "filter", "Filter"),
         Binding("l", "kind('lead')", "Leads", show=False),
         Binding("c", "kind('contact')", "Contacts", show=False),
-        Binding("ctrl+s", "enroll", "Enroll marked", priority=True),
+        Binding("ctrl+s", "enroll", "Enroll marked (also enter)", priority=True),
     ]
 
     def __init__(self, campaign_id: int) -> None:

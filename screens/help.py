@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -53,22 +53,12 @@ def bindings_of(target: str) -> list[tuple[str, str]]:
     return [(keys, description) for description, keys in seen.items()]
 
 
-def help_table() -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", min_width=14, justify="right")
+def section_table(title: str, target: str) -> Table:
+    table = Table(title=title, title_style="bold", title_justify="left", box=None, padding=(0, 1))
+    table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
-    for title, target in SECTIONS:
-        table.add_row(Text(title, style="bold underline"), "")
-        for keys, description in bindings_of(target):
-            table.add_row(keys, description)
-        table.add_row("", "")
-    table.add_row(
-        "",
-        Text(
-            "In lists: ↑ ↓ PgUp PgDn Home End move, enter opens. In dialogs: tab moves "
-            "between fields and buttons."
-        ),
-    )
+    for keys, description in bindings_of(target):
+        table.add_row(keys, description)
     return table
 
 
@@ -77,8 +67,28 @@ class HelpScreen(Screen):
 
     BINDINGS = [Binding("escape,q,f1,question_mark", "app.pop_screen", "Close help")]
 
+    DEFAULT_CSS = """
+    HelpScreen #help-grid {
+        grid-size: 3;
+        grid-gutter: 1 2;
+        height: auto;
+        padding: 0 1;
+    }
+    HelpScreen #help-grid Static { height: auto; }
+    """
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():
-            yield Static(help_table(), id="help")
+            with Grid(id="help-grid"):
+                for title, target in SECTIONS:
+                    yield Static(section_table(title, target))
+            yield Static(
+                Text(
+                    "In lists: ↑ ↓ PgUp PgDn Home End move, enter opens. In dialogs: tab moves "
+                    "between fields and buttons. Everything is reachable by keyboard.",
+                    style="dim",
+                ),
+                classes="hint",
+            )
         yield Footer()

@@ -143,7 +143,9 @@ async def test_end_home_and_pages_on_a_long_list(make_tui, demo_db):
     from data.enrollment import enroll
 
     enroll(campaign)
-    last_id = max(m.id for m in CampaignMember.select().where(CampaignMember.campaign == campaign.id))
+    last_id = max(
+        m.id for m in CampaignMember.select().where(CampaignMember.campaign == campaign.id)
+    )
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
         table = await open_detail(pilot, "Long list")

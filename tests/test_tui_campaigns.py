@@ -173,9 +173,12 @@ async def test_user_text_is_shown_literally(make_tui, marked_campaign):
         assert "[bold]Mal[/bold] launch" in facts
         row = app.screen.query_one("MemberTable").current_row
         assert row.name.startswith("[red]Eve")
-        lines = "".join(strip.text for strip in app.screen.query_one("MemberTable").render_lines(
-            app.screen.query_one("MemberTable").region.reset_offset
-        ))
+        lines = "".join(
+            strip.text
+            for strip in app.screen.query_one("MemberTable").render_lines(
+                app.screen.query_one("MemberTable").region.reset_offset
+            )
+        )
         assert "[red]Eve" in lines
 
 
