@@ -8,7 +8,6 @@ from pathlib import Path
 
 import peewee
 from peewee import SQL, Database, DatabaseProxy, SqliteDatabase
-from playhouse.db_url import connect as connect_url
 
 database = DatabaseProxy()
 """Every model is bound to this proxy; `open_database` points it at a real database."""
@@ -103,6 +102,8 @@ def make_database(location: str) -> Database:
             lock_type="IMMEDIATE",
         )
     try:
+        from playhouse.db_url import connect as connect_url  # only for URLs: keeps start-up light
+
         return connect_url(location)
     except Exception as exc:  # unknown scheme, missing driver
         raise DatabaseError(f"cannot use database {location}: {exc}") from None

@@ -8,13 +8,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import (
     Footer,
     Header,
     Input,
-    ProgressBar,
     Static,
     Tab,
     TabbedContent,
@@ -35,7 +34,7 @@ from data.transfer import write_members_csv
 from screens.campaign_list import CAMPAIGN_STATUS_STYLES
 from screens.campaign_status import CampaignStatusActions
 from screens.modals import ChoiceScreen, ConfirmScreen
-from tui_app.widgets.gauge import Gauge
+from tui_app.widgets.gauge import MetricGauges
 from tui_app.widgets.member_table import STATUS_STYLES, MemberTable
 
 GAUGES = (
@@ -59,8 +58,6 @@ class CampaignDetailScreen(CampaignStatusActions, Screen):
 
     DEFAULT_CSS = """
     CampaignDetailScreen #facts { height: auto; padding: 0 1; background: $boost; }
-    CampaignDetailScreen #gauges { height: 5; padding: 0 1; }
-    CampaignDetailScreen #gauges Vertical { width: 1fr; height: auto; margin-right: 2; }
     CampaignDetailScreen #member-bar { height: 3; }
     CampaignDetailScreen #member-filter { width: 1fr; }
     CampaignDetailScreen #member-count { width: auto; min-width: 24; padding: 1 1 0 1; }
@@ -91,18 +88,12 @@ class CampaignDetailScreen(CampaignStatusActions, Screen):
         self.campaign_id = campaign_id
         self.campaign: Campaign | None = None
         self.view = "all"
+        self.gauge_figures: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="facts")
-        with Horizontal(id="gauges"):
-            with Vertical():
-                for key, label in GAUGES[:4]:
-                    yield Gauge(label, id=f"g-{key}")
-            with Vertical():
-                for key, label in GAUGES[4:]:
-                    yield Gauge(label, id=f"g-{key}")
-                yield Static(id="money")
+        yield MetricGauges(id="gauges")
         with TabbedContent(id="tabs"):
             with TabPane("Members", id="members-tab"):
                 yield Tabs(*[Tab(title, id=f"v-{key}") for key, title in VIEWS.items()], id="views")
@@ -114,11 +105,9 @@ class CampaignDetailScreen(CampaignStatusActions, Screen):
                 yield MemberTable(id="members")
             with TabPane("About", id="about-tab"):
                 yield Static(id="about")
-        yield ProgressBar(total=None, show_eta=False, id="busy")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#busy").display = False
         self.query_one(MemberTable).show(self.campaign_id, self.view)
         self.query_one(MemberTable).focus()
         self.load()
@@ -162,16 +151,19 @@ class CampaignDetailScreen(CampaignStatusActions, Screen):
                 describe_filters(campaign.audience_kind, campaign.filters),
             )
         )
-        for key, _label in GAUGES:
-            self.query_one(f"#g-{key}", Gauge).show(getattr(metrics, key), metrics.sent)
-        self.query_one("#money", Static).update(
-            Text.assemble(
+        figures = [(label, getattr(metrics, key)) for key, label in GAUGES]
+        self.query_one(MetricGauges).show(
+            figures[:4],
+            figures[4:],
+            metrics.sent,
+            footer=Text.assemble(
                 ("Won ", "dim"),
                 money(metrics.won_amount),
-                ("   Cost/response ", "dim"),
+                ("   Cost per response ", "dim"),
                 money(metrics.cost_per_response),
-            )
+            ),
         )
+        self.gauge_figures = dict(figures)
         self.query_one("#about", Static).update(
             Text.assemble(
                 ("Type  ", "bold"),

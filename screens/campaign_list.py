@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Select, Static
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from data.campaigns import list_campaigns
 from data.db import database
@@ -67,7 +67,6 @@ class CampaignListScreen(CampaignStatusActions, Screen):
                 id="status-filter",
             )
         yield DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
-        yield ProgressBar(total=None, show_eta=False, id="busy")
         yield Static(id="campaign-summary", classes="hint")
         yield Footer()
 
@@ -94,7 +93,6 @@ class CampaignListScreen(CampaignStatusActions, Screen):
 
     def on_mount(self) -> None:
         self._columns(self.app.size.width < NARROW)
-        self.query_one("#busy").display = False
         self.query_one("#campaigns").focus()
         self.load()
 

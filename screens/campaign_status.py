@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import work
-from textual.widgets import ProgressBar
+from textual.widgets import Footer, ProgressBar
 
 from data.audience import describe_filters
 from data.campaigns import IN_PROGRESS, change_status, find_campaign
@@ -15,7 +15,7 @@ from screens.modals import ChoiceScreen, ConfirmScreen, MessageScreen
 
 
 class CampaignStatusActions:
-    """Mixed into a Screen that has a `#busy` ProgressBar: the status-change flow.
+    """Mixed into a Screen (above its Footer): the status-change flow.
 
     Choose a status → (for In Progress) a confirmation with the enrollment preview → enrollment
     in a worker with a progress indicator → the result. Other statuses change at once."""
@@ -60,8 +60,9 @@ class CampaignStatusActions:
         )
 
     def _start(self, campaign_id: int, expected: int) -> None:
-        busy = self.query_one("#busy", ProgressBar)
-        busy.display = expected >= 1_000  # a large audience takes a moment: show it is working
+        if expected >= 1_000:  # a large audience takes a moment: show that it is working
+            busy = ProgressBar(total=None, show_eta=False, id="busy")
+            self.mount(busy, before=self.query_one(Footer))
         self._run_start(campaign_id)
 
     @work(thread=True, exclusive=True, group="campaign-status")
@@ -76,7 +77,8 @@ class CampaignStatusActions:
         self.app.call_from_thread(self._started, campaign.name, result, None)
 
     def _started(self, name, result: EnrollmentResult | None, error: str | None) -> None:
-        self.query_one("#busy", ProgressBar).display = False
+        for busy in self.query("#busy"):
+            busy.remove()
         if error:
             self.notify(error, severity="error")
             return

@@ -12,7 +12,13 @@ from data.db import open_database
 from data.models import utcnow
 from tui_app.live import POLL_SECONDS, ChangeWatcher
 from tui_app.messages import DataChanged
-from tui_app.palette import FindProvider
+
+
+def find_provider():
+    """The palette's campaign and people finder, imported when the palette first opens."""
+    from tui_app.palette import FindProvider
+
+    return FindProvider
 
 
 class CampaignsApp(App):
@@ -20,7 +26,7 @@ class CampaignsApp(App):
 
     TITLE = "Campaign Members"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {FindProvider}
+    COMMANDS = App.COMMANDS | {find_provider}
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="help"),
         Binding("ctrl+p", "command_palette", "Find", id="palette"),
