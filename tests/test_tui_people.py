@@ -255,3 +255,26 @@ async def test_sidebar_follows_another_writer(make_tui):
             if str(table.get_row_at(0)[1]) == "Converted":
                 break
         assert str(table.get_row_at(0)[1]) == "Converted"
+
+
+async def test_palette_jumps_to_a_person(make_tui):
+    """ctrl+p finds a contact by email and opens the contact."""
+    contact = Contact.select().order_by(Contact.id).first()
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *contact.email)
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonDetailScreen)
+        assert (app.screen.kind, app.screen.person_id) == ("contact", contact.id)
+
+
+def test_palette_shows_names_literally():
+    from tui_app.palette import highlighted
+
+    text = highlighted("[bold]Mal[/bold] <mal@x.example>", "mal@x")
+    assert text.plain == "[bold]Mal[/bold] <mal@x.example>"
+    assert text.spans and text.plain[text.spans[0].start : text.spans[0].end] == "mal@x"
