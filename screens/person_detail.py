@@ -126,11 +126,13 @@ class PersonDetailScreen(Screen):
         self.query_one("#person-facts", Static).update(
             person_facts(person, self.kind, converted_to)
         )
+        summary = (
+            f"  {len(memberships)} · newest first · enter opens the campaign"
+            if memberships
+            else "  not in any campaign yet · a adds one"
+        )
         self.query_one("#memberships-title", Static).update(
-            Text.assemble(
-                ("Campaign Memberships", "bold"),
-                f"  {len(memberships)} · newest first · enter opens the campaign",
-            )
+            Text.assemble(("Campaign Memberships", "bold"), summary)
         )
         table = self.query_one("#memberships", DataTable)
         keep = table.cursor_row

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import time
+
 import pytest
 from textual.widgets import DataTable, Input, Select
 
 from data.campaigns import find_campaign
 from data.models import Campaign, CampaignMember
+from data.rollups import campaign_metrics
 from screens.campaign_detail import CampaignDetailScreen
 from screens.campaign_form import CampaignFormScreen
 from screens.campaign_list import CampaignListScreen
@@ -192,3 +198,47 @@ async def test_enter_opens_the_campaign(make_tui):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, CampaignListScreen)
+
+
+async def test_the_list_follows_an_ingest_in_another_process(make_tui, demo_db, tmp_path):
+    """Sent and the rates on the home screen move when another process writes, no key pressed."""
+    campaign = find_campaign("EMEA Roadshow")
+    emails = [
+        factories.Lead.get_by_id(m.lead_id).email
+        for m in CampaignMember.select()
+        .where((CampaignMember.campaign == campaign.id) & (CampaignMember.status == "Sent"))
+        .where(CampaignMember.lead.is_null(False))
+        .limit(20)
+    ]
+    feed = tmp_path / "opens.jsonl"
+    feed.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "type": "open",
+                    "campaign": campaign.name,
+                    "email": e,
+                    "at": "2026-11-20T10:00:00Z",
+                }
+            )
+            + "\n"
+            for e in emails
+        )
+    )
+    app = make_tui(watch_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = rendered_cells(app).index("EMEA Roadshow")
+        before = str(app.screen.query_one("#campaigns", DataTable).get_row_at(row)[6])
+        subprocess.run(
+            [sys.executable, "-m", "tui_app", "--db", str(demo_db), "ingest", str(feed)],
+            check=True,
+            capture_output=True,
+        )
+        started = time.monotonic()
+        after = before
+        while time.monotonic() - started < 5 and after == before:
+            await pilot.pause(0.1)
+            after = str(app.screen.query_one("#campaigns", DataTable).get_row_at(row)[6])
+        opened = campaign_metrics(find_campaign("EMEA Roadshow")).open_rate
+        assert after.strip() == f"{opened * 100:.1f}%" and after != before
