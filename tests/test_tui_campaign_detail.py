@@ -311,3 +311,12 @@ async def test_an_ingest_in_another_process_shows_within_a_second(make_tui, demo
         assert time.monotonic() - started < 2.5  # polled every 0.1 s here; 0.5 s in use
         await settle(pilot)
         assert app.screen.gauge_figures["Clicked"] == before.clicked + 1
+
+
+def test_empty_campaign_snapshot(snap_compare, make_tui):
+    """A planned campaign with no members says how to get some."""
+
+    async def run_before(pilot):
+        await open_detail(pilot, "Developer Conference")
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)

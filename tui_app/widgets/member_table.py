@@ -237,6 +237,13 @@ class MemberTable(ScrollView, can_focus=True):
         self.rows = {k: v for k, v in self.rows.items() if abs(k - middle) <= KEEP_ROWS}
 
     # drawing
+    def _empty_note(self) -> str:
+        if self.search.strip():
+            return "No member matches the filter."
+        if self.view == "all":
+            return "No members yet: a adds people, t starts the campaign (enrolling its audience)."
+        return "No members in this view."
+
     def _widths(self, width: int) -> list[int]:
         fixed = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1 + 2
         spare = max(0, width - fixed)
@@ -274,6 +281,10 @@ class MemberTable(ScrollView, can_focus=True):
             return self._strip([(c.title, "") for c in COLUMNS], header, width)
         index = int(self.scroll_y) + y - 1
         if index >= self.total:
+            if self.total == 0 and y == 2 and self.campaign_id is not None:
+                return Strip(
+                    [Segment(f" {self._empty_note()}", base + Style(dim=True))]
+                ).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         row = self.rows.get(index)
         if row is None:
