@@ -15,6 +15,7 @@ from data.db import database
 from data.models import CAMPAIGN_STATUSES, Campaign
 from data.rollups import Metrics, all_metrics
 from screens.campaign_status import CampaignStatusActions
+from tui_app.widgets.member_table import day
 
 CAMPAIGN_STATUS_STYLES = {
     "Planned": "cyan",
@@ -31,10 +32,6 @@ NARROW = 100
 
 def percent(rate: float) -> str:
     return f"{rate * 100:5.1f}%"
-
-
-def day(value) -> str:
-    return value.isoformat() if value else "—"
 
 
 class CampaignListScreen(CampaignStatusActions, Screen):

@@ -17,11 +17,7 @@ from data.members import Membership, campaigns_open_to, memberships_of
 from data.models import Campaign, Contact, Lead, Person, ValidationError
 from data.people import company_of, person_model
 from screens.modals import ChoiceScreen
-from tui_app.widgets.member_table import STATUS_STYLES
-
-
-def _day(value) -> str:
-    return value.strftime("%Y-%m-%d") if value else "—"
+from tui_app.widgets.member_table import STATUS_STYLES, day
 
 
 def person_facts(person: Person, kind: str, converted_to: Contact | None) -> Text:
@@ -32,7 +28,7 @@ def person_facts(person: Person, kind: str, converted_to: Contact | None) -> Tex
         ("Company" if kind == "lead" else "Account", company_of(person) or "—"),
         ("Country", person.country or "—"),
         ("Industry", person.industry or "—"),
-        ("Created", _day(person.created_at)),
+        ("Created", day(person.created_at)),
     ]
     if kind == "lead":
         lines += [("Lead source", person.lead_source or "—"), ("Lead status", person.lead_status)]
@@ -144,10 +140,10 @@ class PersonDetailScreen(Screen):
             table.add_row(
                 name,
                 Text(m.status, style=STATUS_STYLES.get(m.status, "")),
-                _day(m.added_at),
-                _day(m.first_opened_at),
-                _day(m.first_clicked_at),
-                _day(m.response_date),
+                day(m.added_at),
+                day(m.first_opened_at),
+                day(m.first_clicked_at),
+                day(m.response_date),
                 key=str(m.member_id),
             )
         if memberships:

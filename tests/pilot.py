@@ -6,6 +6,15 @@ SIZE = (120, 40)
 """Terminal size of every screen snapshot (the campaign list is also taken at 80×24)."""
 
 
+def fresh(query):
+    """Run a query on a new connection of the test's thread, so it sees every commit so far."""
+    from data.db import database
+
+    database.close()
+    database.connect()
+    return query()
+
+
 async def settle(pilot) -> None:
     """Let every worker finish and the screen repaint (instead of sleeping)."""
     await pilot.pause()

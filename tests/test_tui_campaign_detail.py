@@ -9,7 +9,6 @@ import sys
 import time
 
 from data.campaigns import find_campaign
-from data.db import database
 from data.members import member_count
 from data.models import CampaignMember, Lead
 from data.rollups import campaign_metrics
@@ -17,17 +16,10 @@ from screens.campaign_detail import CampaignDetailScreen
 from screens.event_history import MemberEventsScreen
 from screens.modals import ConfirmScreen
 from tests import factories
-from tests.pilot import SIZE, settle
+from tests.pilot import SIZE, fresh, settle
 from tui_app.widgets.member_table import MemberTable
 
 ROADSHOW = "EMEA Roadshow"
-
-
-def fresh(query):
-    """Read through a new connection, so nothing cached in this thread's snapshot is seen."""
-    database.close()
-    database.connect()
-    return query()
 
 
 async def open_detail(pilot, name: str = ROADSHOW) -> MemberTable:

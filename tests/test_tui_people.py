@@ -17,13 +17,7 @@ from screens.campaign_detail import CampaignDetailScreen
 from screens.people import PeopleScreen
 from screens.person_detail import ConvertLeadScreen, PersonDetailScreen
 from tests import factories
-from tests.pilot import SIZE, settle
-
-
-def fresh(query):
-    database.close()
-    database.connect()
-    return query()
+from tests.pilot import SIZE, fresh, settle
 
 
 def lead_with_memberships(minimum: int = 2) -> Lead:

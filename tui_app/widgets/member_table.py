@@ -43,7 +43,8 @@ NEAR = 3 * PAGE_SIZE
 """A missing row this close to a loaded one is fetched by key from that row."""
 
 
-def _day(value) -> str:
+def day(value) -> str:
+    """A date or time as YYYY-MM-DD, or a dash when unset."""
     return value.strftime("%Y-%m-%d") if value else "—"
 
 
@@ -74,10 +75,10 @@ def _cells(row: MemberRow) -> list[tuple[str, str]]:
         (row.email, ""),
         (row.company, ""),
         (row.status, STATUS_STYLES.get(row.status, "")),
-        (_day(row.added_at), ""),
-        (_day(row.first_opened_at), ""),
-        (_day(row.first_clicked_at), ""),
-        (_day(row.response_date), ""),
+        (day(row.added_at), ""),
+        (day(row.first_opened_at), ""),
+        (day(row.first_clicked_at), ""),
+        (day(row.response_date), ""),
     ]
 
 
