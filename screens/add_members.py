@@ -1,21 +1,28 @@
-"""The Add Members picker: mark leads and contacts by keyboard, then enroll them in one go."""
+"""The Add Members picker: mark leads and contacts by keyboard, then enroll them in one go.
+
+Keys: space marks the row under the cursor, ctrl+t marks every pickable person matching the
+filter (loaded or not), ctrl+r clears the marks, enter (in the list) or ctrl+s enrolls, escape
+cancels. ctrl+t rather than ctrl+a because ctrl+a is the filter box's "go to start" key.
+"""
 
 from __future__ import annotations
 
+from peewee import OperationalError
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane
-from textual.worker import get_current_worker
+from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets._tabbed_content import ContentTabs
 
 from data.audience import NEW
 from data.db import database
+from data.engagement import StatusChangeRefused
 from data.enrollment import EnrollmentResult, enroll
 from data.members import PAGE_SIZE, PickerRow, pickable_ids, picker_count, picker_page
-from data.models import Campaign
+from data.models import Campaign, ValidationError
 
 KINDS = ("lead", "contact")
 
@@ -28,6 +35,12 @@ WHY_NOT = {
 """Why a row cannot be picked, as the picker shows it."""
 
 MARK = Text("✓", style="bold green")
+NEAR_END = 10
+"""Load the next page when the cursor is this close to the last loaded row."""
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 class Selection:
@@ -50,6 +63,10 @@ class Selection:
     def add(self, kind: str, ids: list[int]) -> None:
         self.ids[kind].update(ids)
 
+    def forget(self, kind: str, rows: list[PickerRow]) -> None:
+        """Drop marks on rows that can no longer be picked (someone enrolled them meanwhile)."""
+        self.ids[kind].difference_update(r.id for r in rows if r.category != NEW)
+
     def clear(self) -> None:
         for marked in self.ids.values():
             marked.clear()
@@ -61,9 +78,9 @@ class Selection:
         return {kind: sorted(ids) for kind, ids in self.ids.items() if ids}
 
     def describe(self) -> str:
+        leads, contacts = len(self.ids["lead"]), len(self.ids["contact"])
         return (
-            f"{self.total():,} selected: {len(self.ids['lead']):,} leads, "
-            f"{len(self.ids['contact']):,} contacts"
+            f"{self.total():,} selected: {_plural(leads, 'lead')}, {_plural(contacts, 'contact')}"
         )
 
 
@@ -72,8 +89,8 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
 
     DEFAULT_CSS = """
     AddMembersScreen #picker {
-        width: 92%;
-        height: 92%;
+        width: 90%;
+        height: 90%;
         padding: 0 1;
         border: thick $accent;
         background: $surface;
@@ -81,8 +98,7 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
     AddMembersScreen #picker-title { padding: 1 0 0 0; }
     AddMembersScreen #picker-tabs { height: 1fr; }
     AddMembersScreen TabPane { padding: 0; }
-    AddMembersScreen #picked { height: 1; background: $boost; padding: 0 1; }
-    AddMembersScreen #picker-keys { height: 1; color: $text-muted; }
+    AddMembersScreen #picked { height: 1; background: $boost; }
     """
 
     BINDINGS = [
@@ -91,9 +107,9 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         Binding("ctrl+t", "mark_all", "Mark all matching", priority=True),
         Binding("ctrl+r", "clear_marks", "Clear marks", priority=True),
         Binding("slash", "filter", "Filter"),
-        Binding("l", "kind('lead')", "Leads", show=False),
-        Binding("c", "kind('contact')", "Contacts", show=False),
-        Binding("ctrl+s", "enroll", "Enroll marked (also enter)", priority=True),
+        Binding("l", "kind('lead')", "Leads"),
+        Binding("c", "kind('contact')", "Contacts"),
+        Binding("ctrl+s", "enroll", "Enroll (enter)", priority=True),
     ]
 
     def __init__(self, campaign_id: int) -> None:
@@ -101,8 +117,12 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         self.campaign_id = campaign_id
         self.selection = Selection()
         self.rows: dict[str, list[PickerRow]] = {kind: [] for kind in KINDS}
+        self.exhausted: dict[str, bool] = dict.fromkeys(KINDS, False)
         self.matching: dict[str, int] = dict.fromkeys(KINDS, 0)
         self.pending: set[str] = set()
+        self.generation = 0
+        """Bumped on every fresh load, so rows from an older filter are never shown."""
+        self.enrolling = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
@@ -116,77 +136,122 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
                         table.add_columns("Name", "Email", "Company", "Can be added?")
                         yield table
             yield Static(id="picked")
-            yield Static(
-                "space mark · ctrl+t mark all matching · ctrl+r clear · enter enroll · "
-                "/ filter · l/c leads/contacts · esc cancel",
-                id="picker-keys",
-            )
+        yield Footer()
 
     def on_mount(self) -> None:
+        # tab goes filter <-> list; l and c (or a click) switch between Leads and Contacts
+        self.query_one(ContentTabs).can_focus = False
         self.query_one("#pick-lead").focus()
-        self._title()
         self._count()
+        self._title()
         self.reload()
 
-    @work(thread=True, group="picker-title")
+    def on_data_changed(self, _message) -> None:
+        """Someone enrolled or changed people: refresh the rows already loaded, cursor kept."""
+        self.reload(keep=True)
+
+    @work(thread=True, exclusive=True, group="picker-title")
     def _title(self) -> None:
         with database.connection_context():
-            name = Campaign.get_by_id(self.campaign_id).name
-        self.app.call_from_thread(
-            self.query_one("#picker-title", Label).update,
-            Text.assemble(("Add members to ", "bold"), (name, "bold")),
+            campaign = Campaign.get_or_none(Campaign.id == self.campaign_id)
+        title = (
+            Text.assemble(("Add members to ", "bold"), (campaign.name, "bold")) if campaign else ""
         )
+        self.app.call_from_thread(self.query_one("#picker-title", Label).update, title)
 
     @property
     def search(self) -> str:
         return self.query_one("#picker-filter", Input).value.strip()
 
-    def reload(self) -> None:
-        for kind in KINDS:
-            self.pending.add(kind)
-            self._load(kind, self.search, None)
+    def reload(self, keep: bool = False) -> None:
+        """Load both lists from the top; `keep` reloads as many rows as are shown now."""
+        self.generation += 1
+        self.pending.update(KINDS)
+        limits = {k: max(PAGE_SIZE, len(self.rows[k])) if keep else PAGE_SIZE for k in KINDS}
+        self._load(self.generation, self.search, limits, keep)
 
-    @work(thread=True, group="picker-rows")
-    def _load(self, kind: str, search: str, after: int | None) -> None:
+    @work(thread=True, exclusive=True, group="picker-rows")
+    def _load(self, generation: int, search: str, limits: dict[str, int], keep: bool) -> None:
         with database.connection_context():
-            campaign = Campaign.get_by_id(self.campaign_id)
-            rows = picker_page(campaign, kind, search, after=after)
-            total = picker_count(campaign, kind, search) if after is None else None
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, kind, search, rows, total, after is None)
+            campaign = Campaign.get_or_none(Campaign.id == self.campaign_id)
+            if campaign is None:
+                self.app.call_from_thread(self._gone)
+                return
+            for kind in KINDS:
+                rows = picker_page(campaign, kind, search, limit=limits[kind])
+                total = picker_count(campaign, kind, search)
+                self.app.call_from_thread(
+                    self._show, generation, kind, rows, limits[kind], total, keep
+                )
 
-    def _show(self, kind, search, rows, total, fresh: bool) -> None:
-        if search != self.search:
-            return  # typed on since: a newer load is coming
+    @work(thread=True, exclusive=True, group="picker-more")
+    def _load_more(self, generation: int, kind: str, search: str, after: int) -> None:
+        with database.connection_context():
+            campaign = Campaign.get_or_none(Campaign.id == self.campaign_id)
+            rows = picker_page(campaign, kind, search, after=after) if campaign else []
+        self.app.call_from_thread(self._append, generation, kind, rows)
+
+    def _show(
+        self,
+        generation: int,
+        kind: str,
+        rows: list[PickerRow],
+        limit: int,
+        total: int,
+        keep: bool,
+    ) -> None:
+        if generation != self.generation:
+            return  # the filter changed since: a newer load is coming
         table = self.query_one(f"#pick-{kind}", DataTable)
-        if fresh:
-            table.clear()
-            self.rows[kind] = []
-            self.matching[kind] = total
+        cursor = table.cursor_row if keep else 0
+        table.clear()
+        self.rows[kind] = []
+        self.matching[kind] = total
+        self.selection.forget(kind, rows)
+        self._add_rows(kind, rows, limit)
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+        self._count()
+
+    def _append(self, generation: int, kind: str, rows: list[PickerRow]) -> None:
+        if generation != self.generation:
+            return
+        self._add_rows(kind, rows, PAGE_SIZE)
+
+    def _add_rows(self, kind: str, rows: list[PickerRow], limit: int) -> None:
+        table = self.query_one(f"#pick-{kind}", DataTable)
+        marked = self.selection.ids[kind]
         for row in rows:
             pickable = row.category == NEW
             style = "" if pickable else "dim"
             table.add_row(
-                MARK if row.id in self.selection.ids[kind] else "",
+                MARK if row.id in marked else "",
                 Text(row.name, style=style),
                 Text(row.email, style=style),
                 Text(row.company, style=style),
                 Text("yes", style="green") if pickable else Text(WHY_NOT[row.category], "red"),
                 key=str(row.id),
             )
-            self.rows[kind].append(row)
+        self.rows[kind].extend(rows)
+        self.exhausted[kind] = len(rows) < limit
         self.pending.discard(kind)
-        self._count()
+
+    def _gone(self) -> None:
+        self.notify("That campaign no longer exists.", severity="error")
+        self.dismiss(None)
 
     def _count(self) -> None:
-        matching = " · ".join(f"{self.matching[k]:,} {k}s match" for k in KINDS)
+        matching = " · ".join(_plural(self.matching[k], k) + " match" for k in KINDS)
         self.query_one("#picked", Static).update(
-            Text.assemble((self.selection.describe(), "bold"), f"   ({matching})")
+            Text.assemble(" ", (self.selection.describe(), "bold"), f"   ({matching})")
         )
 
     def _kind(self) -> str:
         active = self.query_one("#picker-tabs", TabbedContent).active
         return active.removeprefix("pick-").removesuffix("-tab")
+
+    def _table(self) -> DataTable:
+        return self.query_one(f"#pick-{self._kind()}", DataTable)
 
     @on(Input.Changed, "#picker-filter")
     def _filter_changed(self) -> None:
@@ -194,7 +259,12 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
 
     @on(Input.Submitted, "#picker-filter")
     def _filter_done(self) -> None:
-        self.query_one(f"#pick-{self._kind()}").focus()
+        self._table().focus()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_switched(self) -> None:
+        if not self.query_one("#picker-filter", Input).has_focus:
+            self._table().focus()
 
     @on(DataTable.RowHighlighted)
     def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
@@ -202,12 +272,12 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         rows = self.rows[kind]
         if (
             kind not in self.pending
+            and not self.exhausted[kind]
             and rows
-            and len(rows) % PAGE_SIZE == 0
-            and event.cursor_row >= len(rows) - 10
+            and event.cursor_row >= len(rows) - NEAR_END
         ):
             self.pending.add(kind)
-            self._load(kind, self.search, rows[-1].id)
+            self._load_more(self.generation, kind, self.search, rows[-1].id)
 
     @on(DataTable.RowSelected)
     def _enter(self) -> None:
@@ -215,7 +285,7 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
 
     def action_toggle(self) -> None:
         kind = self._kind()
-        table = self.query_one(f"#pick-{kind}", DataTable)
+        table = self._table()
         if not self.rows[kind] or table.cursor_row >= len(self.rows[kind]):
             return
         row = self.rows[kind][table.cursor_row]
@@ -234,13 +304,14 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
     @work(thread=True, exclusive=True, group="picker-mark-all")
     def _mark_all(self, kind: str, search: str) -> None:
         with database.connection_context():
-            ids = pickable_ids(Campaign.get_by_id(self.campaign_id), kind, search)
+            campaign = Campaign.get_or_none(Campaign.id == self.campaign_id)
+            ids = pickable_ids(campaign, kind, search) if campaign else []
         self.app.call_from_thread(self._marked_all, kind, ids)
 
     def _marked_all(self, kind: str, ids: list[int]) -> None:
         self.selection.add(kind, ids)
         self._refresh_marks()
-        self.notify(f"Marked {len(ids):,} {kind}s matching the filter.")
+        self.notify(f"Marked {_plural(len(ids), kind)} matching the filter.")
 
     def action_clear_marks(self) -> None:
         self.selection.clear()
@@ -265,14 +336,31 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         self.dismiss(None)
 
     def action_enroll(self) -> None:
+        if self.enrolling:
+            return
         if not self.selection.total():
             self.notify("Mark people with space first (ctrl+t marks every match).")
             return
+        self.enrolling = True
         self._enroll(self.selection.people())
 
     @work(thread=True, exclusive=True, group="picker-enroll")
     def _enroll(self, people: dict[str, list[int]]) -> None:
-        with database.connection_context():
-            campaign = Campaign.get_by_id(self.campaign_id)
-            result = enroll(campaign, people, now=self.app.now())
-        self.app.call_from_thread(self.dismiss, result)
+        try:
+            with database.connection_context():
+                campaign = Campaign.get_by_id(self.campaign_id)
+                result = enroll(campaign, people, now=self.app.now())
+        except Campaign.DoesNotExist:
+            self.app.call_from_thread(self._gone)
+        except (ValidationError, StatusChangeRefused, OperationalError) as error:
+            self.app.call_from_thread(self._refused, str(error))
+        else:
+            self.app.call_from_thread(self._enrolled, result)
+
+    def _refused(self, message: str) -> None:
+        self.enrolling = False
+        self.notify(f"Could not enroll: {message}", severity="error")
+
+    def _enrolled(self, result: EnrollmentResult) -> None:
+        self.dismiss(result)
+        self.app.notify_changed()

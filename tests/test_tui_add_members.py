@@ -4,41 +4,38 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from data.audience import NEW
 from data.campaigns import find_campaign
-from data.db import database
-from data.enrollment import EnrollmentResult
+from data.enrollment import EnrollmentResult, enroll
 from data.members import PickerRow, pickable_ids
 from data.models import CampaignMember
-from screens.add_members import AddMembersScreen, Selection
-from screens.campaign_detail import CampaignDetailScreen
+from screens.add_members import WHY_NOT, AddMembersScreen, Selection
 from tests import factories
-from tests.pilot import SIZE, settle
+from tests.pilot import SIZE, fresh, settle
 
-PLANNED = "Developer Conference"
-ACTIVE = "EMEA Roadshow"
+PLANNED = "Developer Conference"  # Planned, no members yet
+ACTIVE = "EMEA Roadshow"  # In Progress, 195 members
 
 
 def members_of(name: str) -> set[tuple]:
-    database.close()
-    database.connect()
-    return {
-        (m.lead_id, m.contact_id)
-        for m in CampaignMember.select().where(CampaignMember.campaign == find_campaign(name).id)
-    }
+    """(lead id, contact id) of every member, read on a new connection to see the app's commits."""
+    return fresh(
+        lambda: {
+            (m.lead_id, m.contact_id)
+            for m in CampaignMember.select().where(
+                CampaignMember.campaign == find_campaign(name).id
+            )
+        }
+    )
 
 
 async def open_picker(pilot, name: str) -> list:
-    """Open the picker over the campaign's detail, the way a user does (a)."""
-    await settle(pilot)
-    pilot.app.open_campaign(find_campaign(name).id)
+    """Push the picker straight over the home screen; the returned list gets the dismiss value."""
     await settle(pilot)
     results: list = []
-    screen = pilot.app.screen
-    assert isinstance(screen, CampaignDetailScreen)
-    pilot.app.push_screen(AddMembersScreen(screen.campaign_id), results.append)
+    await pilot.app.push_screen(AddMembersScreen(find_campaign(name).id), results.append)
     await settle(pilot)
     return results
 
@@ -47,19 +44,25 @@ def table(app, kind: str = "lead") -> DataTable:
     return app.screen.query_one(f"#pick-{kind}", DataTable)
 
 
+def picked_line(app) -> str:
+    return str(app.screen.query_one("#picked").render())
+
+
 def test_picker_snapshot_with_marks(snap_compare, make_tui):
     async def run_before(pilot):
         await open_picker(pilot, PLANNED)
-        await pilot.press("space", "space", "down", "space")
+        await pilot.press("space", "down", "space", "down", "space")
         await settle(pilot)
 
     assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
 
 
-def test_picker_snapshot_contacts_with_excluded_rows(snap_compare, make_tui):
+def test_picker_snapshot_contacts_filtered_with_excluded_rows(snap_compare, make_tui):
     async def run_before(pilot):
         await open_picker(pilot, ACTIVE)
-        await pilot.press("c")
+        await pilot.press("c", "slash", *"Oceanic")
+        await settle(pilot)
+        await pilot.press("tab", "down", "down", "space")  # the first pickable match
         await settle(pilot)
 
     assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
@@ -68,93 +71,180 @@ def test_picker_snapshot_contacts_with_excluded_rows(snap_compare, make_tui):
 async def test_mark_three_by_keyboard_and_enroll(make_tui):
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
+        home = app.screen
         results = await open_picker(pilot, PLANNED)
-        rows = app.screen.rows["lead"][:3]
-        assert all(r.category == NEW for r in rows)
-        await pilot.press("space", "space", "space")  # space marks and moves down
-        assert app.screen.selection.total() == 3
-        assert "3 selected: 3 leads, 0 contacts" in str(app.screen.query_one("#picked").render())
+        rows = app.screen.rows["lead"]
+        assert [r.category for r in rows[:4]] == [NEW, NEW, NEW, "do_not_email"]
+        # space marks and moves down: mark 0 and 1, unmark 1, mark 1 again, mark 2
+        await pilot.press("space", "space", "up", "space", "up", "space", "space")
+        assert app.screen.selection.ids["lead"] == {rows[0].id, rows[1].id, rows[2].id}
+        assert "3 selected: 3 leads, 0 contacts" in picked_line(app)
+        assert [str(table(app).get_row_at(i)[0]) for i in range(4)] == ["✓", "✓", "✓", ""]
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(results[0], EnrollmentResult) and results[0].enrolled == 3
-        assert members_of(PLANNED) == {(r.id, None) for r in rows}
-        assert isinstance(app.screen, CampaignDetailScreen)
+        assert members_of(PLANNED) == {(r.id, None) for r in rows[:3]}
+        assert app.screen is home
 
 
-async def test_excluded_rows_cannot_be_marked(make_tui):
+async def test_excluded_rows_show_why_and_cannot_be_marked(make_tui):
     """Members already in the campaign and do-not-email people are shown, never marked."""
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
         await open_picker(pilot, ACTIVE)
-        rows = app.screen.rows["lead"]
-        blocked = next(i for i, r in enumerate(rows) if r.category != NEW)
-        for _ in range(blocked):
-            await pilot.press("down")
-        await pilot.press("space")
+        seen = set()
+        for kind, category in (
+            ("lead", "already_member"),
+            ("contact", "already_member"),
+            ("contact", "do_not_email"),
+        ):
+            await pilot.press(kind[0])  # l or c switches tabs
+            rows = app.screen.rows[kind]
+            index = next(i for i, r in enumerate(rows) if r.category == category)
+            table(app, kind).move_cursor(row=index)
+            await pilot.press("space")
+            await settle(pilot)
+            assert table(app, kind).cursor_row == index  # space on an excluded row stays put
+            cells = table(app, kind).get_row_at(index)
+            assert str(cells[0]) == "" and str(cells[4]) == WHY_NOT[category]
+            assert cells[1].style == "dim"
+            seen.add(category)
+        assert seen == {"already_member", "do_not_email"}
         assert app.screen.selection.total() == 0
-        reason = str(table(app).get_row_at(blocked)[4])
-        assert reason in {
-            "already a member",
-            "do not email",
-            "email bounced",
-            "converted to a contact",
-        }
+        assert "0 selected" in picked_line(app)
 
 
-async def test_mark_all_matching_the_filter(make_tui):
+async def test_mark_all_matching_the_filter_then_enroll_in_one_go(make_tui):
     """ctrl+t marks every pickable person matching the filter, loaded or not."""
     campaign = find_campaign(PLANNED)
-    expected = pickable_ids(campaign, "lead", "example")
+    gmbh_leads = set(pickable_ids(campaign, "lead", "GmbH"))
+    all_contacts = set(pickable_ids(campaign, "contact", ""))
+    assert len(all_contacts) > 100  # more than the first page the picker loads
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
         results = await open_picker(pilot, PLANNED)
-        await pilot.press("slash", *"example")
+        await pilot.press("slash", *"GmbH", "ctrl+t")
         await settle(pilot)
-        await pilot.press("ctrl+t")
+        assert app.screen.selection.ids["lead"] == gmbh_leads
+        await pilot.press("ctrl+u", "tab", "c", "ctrl+t")  # clear the filter, Contacts, mark all
         await settle(pilot)
-        assert app.screen.selection.ids["lead"] == set(expected)
+        assert len(app.screen.rows["contact"]) == 100
+        assert app.screen.selection.ids["contact"] == all_contacts
+        total = len(gmbh_leads) + len(all_contacts)
+        assert f"{total} selected: {len(gmbh_leads)} leads, {len(all_contacts)} contacts" in (
+            picked_line(app)
+        )
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert results[0].enrolled == len(expected)
-        assert {lead for lead, _ in members_of(PLANNED)} == set(expected)
+        assert results[0].enrolled == total
+        members = members_of(PLANNED)
+        assert {lead for lead, _ in members if lead} == gmbh_leads
+        assert {contact for _, contact in members if contact} == all_contacts
 
 
-async def test_marks_survive_filtering_and_escape_writes_nothing(make_tui):
+async def test_clearing_marks(make_tui):
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
-        results = await open_picker(pilot, PLANNED)
-        await pilot.press("space", "space")
+        await open_picker(pilot, PLANNED)
+        await pilot.press("space", "space", "ctrl+r")
+        assert app.screen.selection.total() == 0
+        assert str(table(app).get_row_at(0)[0]) == ""
+
+
+async def test_marks_survive_filtering_and_switching_tabs(make_tui):
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_picker(pilot, PLANNED)
+        first = app.screen.rows["lead"][0]
+        await pilot.press("space", "space", "c", "space", "l")
         await pilot.press("slash", *"zzz-nobody")
         await settle(pilot)
         assert table(app).row_count == 0
+        assert "3 selected: 2 leads, 1 contact" in picked_line(app)
         await pilot.press("ctrl+u")  # the filter box's own clear-line key
         await settle(pilot)
-        assert app.screen.selection.total() == 2
+        assert app.screen.selection.total() == 3
+        assert app.screen.rows["lead"][0] == first
         assert str(table(app).get_row_at(0)[0]) == "✓"
-        await pilot.press("escape")
+        assert str(table(app, "contact").get_row_at(0)[0]) == "✓"
+
+
+async def test_escape_cancels_and_writes_nothing(make_tui):
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        results = await open_picker(pilot, PLANNED)
+        await pilot.press("space", "space", "escape")
         await settle(pilot)
         assert results == [None]
+        assert not isinstance(app.screen, AddMembersScreen)
         assert members_of(PLANNED) == set()
 
 
 async def test_enter_with_nothing_marked_explains(make_tui):
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
-        await open_picker(pilot, PLANNED)
+        results = await open_picker(pilot, PLANNED)
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, AddMembersScreen)
+        assert isinstance(app.screen, AddMembersScreen) and results == []
         assert any("Mark people with space first" in n.message for n in app._notifications)
 
 
-async def test_names_with_markup_show_literally(make_tui):
+async def test_tab_moves_between_filter_and_list(make_tui):
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_picker(pilot, PLANNED)
+        assert app.focused is table(app)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press("tab")
+        assert app.focused is table(app)
+        await pilot.press("tab")
+        assert isinstance(app.focused, Input)
+
+
+async def test_more_rows_load_as_the_cursor_nears_the_end(make_tui):
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_picker(pilot, PLANNED)
+        assert table(app).row_count == 100
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert table(app).row_count == 200
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert table(app).row_count == 238
+        assert [r.id for r in app.screen.rows["lead"]] == sorted(
+            r.id for r in app.screen.rows["lead"]
+        )
+
+
+async def test_someone_else_enrolling_refreshes_rows_and_drops_their_marks(make_tui):
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_picker(pilot, PLANNED)
+        await pilot.press("space", "space", "down")
+        taken = app.screen.rows["lead"][0]
+        fresh(lambda: enroll(find_campaign(PLANNED), {"lead": [taken.id]}))
+        app.notify_changed()
+        await settle(pilot)
+        assert str(table(app).get_row_at(0)[4]) == "already a member"
+        assert app.screen.selection.ids["lead"] == {app.screen.rows["lead"][1].id}
+        assert table(app).cursor_row == 3  # the cursor stays where it was
+
+
+async def test_names_with_markup_show_literally(make_tui, demo_db):
     factories.lead(first_name="[bold]Mal[/bold]", last_name="Z", email="mal@z.example")
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
         await open_picker(pilot, PLANNED)
         await pilot.press("slash", *"mal@z")
         await settle(pilot)
+        assert table(app).row_count == 1
         assert str(table(app).get_row_at(0)[1]) == "[bold]Mal[/bold] Z"
+        await pilot.press("tab", "space", "enter")
+        await settle(pilot)
+        assert len(members_of(PLANNED)) == 1
 
 
 rows = st.lists(
@@ -182,3 +272,4 @@ def test_selection_holds_exactly_the_pickable_rows_toggled_an_odd_number_of_time
             expected ^= {row.id}
     assert selection.ids[kind] == expected
     assert selection.total() == len(expected)
+    assert selection.people() == ({kind: sorted(expected)} if expected else {})
