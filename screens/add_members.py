@@ -157,7 +157,11 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         title = (
             Text.assemble(("Add members to ", "bold"), (campaign.name, "bold")) if campaign else ""
         )
-        self.app.call_from_thread(self.query_one("#picker-title", Label).update, title)
+        self.app.call_from_thread(self._set_title, title)
+
+    def _set_title(self, title: Text | str) -> None:
+        if self.is_attached:
+            self.query_one("#picker-title", Label).update(title)
 
     @property
     def search(self) -> str:
@@ -200,8 +204,8 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         total: int,
         keep: bool,
     ) -> None:
-        if generation != self.generation:
-            return  # the filter changed since: a newer load is coming
+        if generation != self.generation or not self.is_attached:
+            return  # the filter changed since (a newer load is coming), or the picker closed
         table = self.query_one(f"#pick-{kind}", DataTable)
         cursor = table.cursor_row if keep else 0
         table.clear()
@@ -214,7 +218,7 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         self._count()
 
     def _append(self, generation: int, kind: str, rows: list[PickerRow]) -> None:
-        if generation != self.generation:
+        if generation != self.generation or not self.is_attached:
             return
         self._add_rows(kind, rows, PAGE_SIZE)
 
@@ -237,6 +241,8 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         self.pending.discard(kind)
 
     def _gone(self) -> None:
+        if not self.is_attached:
+            return
         self.notify("That campaign no longer exists.", severity="error")
         self.dismiss(None)
 
@@ -309,6 +315,8 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         self.app.call_from_thread(self._marked_all, kind, ids)
 
     def _marked_all(self, kind: str, ids: list[int]) -> None:
+        if not self.is_attached:
+            return
         self.selection.add(kind, ids)
         self._refresh_marks()
         self.notify(f"Marked {_plural(len(ids), kind)} matching the filter.")
@@ -333,7 +341,8 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         self.query_one(f"#pick-{kind}").focus()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.enrolling:  # once enrolling has begun, the result is coming
+            self.dismiss(None)
 
     def action_enroll(self) -> None:
         if self.enrolling:

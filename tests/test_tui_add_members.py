@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.widgets import DataTable, Input
@@ -245,6 +247,39 @@ async def test_names_with_markup_show_literally(make_tui, demo_db):
         await pilot.press("tab", "space", "enter")
         await settle(pilot)
         assert len(members_of(PLANNED)) == 1
+
+
+async def test_random_key_sequences_enroll_exactly_the_marked_pickable_rows(make_tui):
+    """A model of the keys (space marks pickable rows and moves down) predicts what is enrolled."""
+    rng = random.Random(20261120)
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        results = await open_picker(pilot, PLANNED)
+        rows = app.screen.rows["lead"]
+        for round_ in range(3):
+            cursor, marked = 0, set()
+            table(app).move_cursor(row=0)
+            keys = rng.choices(["space", "space", "down", "up"], k=20)
+            for key in keys:
+                if key == "down":
+                    cursor = min(cursor + 1, len(rows) - 1)
+                elif key == "up":
+                    cursor = max(cursor - 1, 0)
+                elif rows[cursor].category == NEW:
+                    marked ^= {rows[cursor].id}
+                    cursor += 1
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert app.screen.selection.ids["lead"] == marked
+            ticks = {r.id for i, r in enumerate(rows) if str(table(app).get_row_at(i)[0]) == "✓"}
+            assert ticks == marked
+            if round_ < 2:
+                await pilot.press("ctrl+r")
+        assert marked  # the seed leaves something to enroll
+        await pilot.press("enter")
+        await settle(pilot)
+        assert results[0].enrolled == len(marked)
+        assert members_of(PLANNED) == {(lead, None) for lead in marked}
 
 
 rows = st.lists(
