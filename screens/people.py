@@ -8,12 +8,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import get_current_worker
 
 from data.db import database
-from data.people import PAGE_SIZE, people_page
+from data.people import PAGE_SIZE, people_page, person_model
 
 KINDS = ("lead", "contact")
+
+NEAR_END = 10
+"""Rows from the bottom at which the next page is fetched, so scrolling never waits."""
 
 
 def flags(do_not_email: bool, bounced: bool) -> Text:
@@ -22,7 +26,7 @@ def flags(do_not_email: bool, bounced: bool) -> Text:
     if do_not_email:
         text.append("do not email", style="bold red")
     if bounced:
-        text.append(("  " if do_not_email else "") + "bounced", style="bold red")
+        text.append(("  " if do_not_email else "") + "bounced", style="bold yellow")
     return text
 
 
@@ -31,7 +35,9 @@ class PeopleScreen(Screen):
 
     DEFAULT_CSS = """
     PeopleScreen #people-filter { margin: 0 1; }
+    PeopleScreen #people-tabs { height: 1fr; }
     PeopleScreen TabPane { padding: 0; }
+    PeopleScreen DataTable { height: 1fr; }
     """
 
     BINDINGS = [
@@ -39,11 +45,14 @@ class PeopleScreen(Screen):
         Binding("slash", "filter", "Search"),
         Binding("l", "kind('lead')", "Leads"),
         Binding("c", "kind('contact')", "Contacts"),
+        Binding("enter", "open", "Open", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.last_key: dict[str, tuple | None] = dict.fromkeys(KINDS)
+        self.more: dict[str, bool] = dict.fromkeys(KINDS, False)
+        self.totals: dict[str, int] = dict.fromkeys(KINDS, 0)
         self.pending: set[str] = set()
 
     def compose(self) -> ComposeResult:
@@ -59,78 +68,120 @@ class PeopleScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.sub_title = "People"
         self.query_one("#leads").focus()
-        self.reload()
+        self.reload(keep=False)
 
     def on_data_changed(self, _message) -> None:
-        self.reload()
+        """Someone wrote: fetch again as many rows as are shown, so the cursor stays put."""
+        self.reload(keep=True)
 
     @property
     def search(self) -> str:
         return self.query_one("#people-filter", Input).value.strip()
 
-    def reload(self) -> None:
+    def reload(self, keep: bool) -> None:
         for kind in KINDS:
-            self.load(kind, None)
+            shown = self.query_one(f"#{kind}s", DataTable).row_count if keep else 0
+            self.pending.add(kind)
+            self._load(kind, self.search, None, max(PAGE_SIZE, shown))
 
-    def load(self, kind: str, after: tuple | None) -> None:
-        self.pending.add(kind)
-        self._load(kind, self.search, after)
+    def _load(self, kind: str, search: str, after: tuple | None, limit: int = PAGE_SIZE) -> None:
+        loader = self._load_lead if kind == "lead" else self._load_contact
+        loader(search, after, limit)
 
+    # one exclusive group per kind: typing on cancels that kind's stale query, not the other's
     @work(thread=True, exclusive=True, group="people-lead")
-    def _load_lead(self, search: str, after: tuple | None) -> None:
-        self._fetch("lead", search, after)
+    def _load_lead(self, search: str, after: tuple | None, limit: int) -> None:
+        self._fetch("lead", search, after, limit)
 
     @work(thread=True, exclusive=True, group="people-contact")
-    def _load_contact(self, search: str, after: tuple | None) -> None:
-        self._fetch("contact", search, after)
+    def _load_contact(self, search: str, after: tuple | None, limit: int) -> None:
+        self._fetch("contact", search, after, limit)
 
-    def _load(self, kind: str, search: str, after: tuple | None) -> None:
-        (self._load_lead if kind == "lead" else self._load_contact)(search, after)
-
-    def _fetch(self, kind: str, search: str, after: tuple | None) -> None:
+    def _fetch(self, kind: str, search: str, after: tuple | None, limit: int) -> None:
         with database.connection_context():
-            rows = people_page(kind, search, after=after)
+            rows = people_page(kind, search, after=after, limit=limit)
+            total = person_model(kind).select().count() if after is None else None
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, kind, rows, after is None)
+            self.app.call_from_thread(self._show, kind, rows, after is None, limit, total)
 
-    def _show(self, kind: str, rows: list[tuple], fresh: bool) -> None:
+    def _show(
+        self, kind: str, rows: list[tuple], fresh: bool, limit: int, total: int | None
+    ) -> None:
         table = self.query_one(f"#{kind}s", DataTable)
-        keep = table.cursor_row
         if fresh:
+            keep_key = self._cursor_key(table)
+            keep_row = table.cursor_row
             table.clear()
         for pid, first, last, email, company, country, dne, bounced in rows:
             table.add_row(
-                Text(f"{first} {last}".strip()),
+                Text(f"{first} {last}".strip(), no_wrap=True, overflow="ellipsis"),
                 Text(email),
                 Text(company or ""),
                 Text(country or ""),
                 flags(dne, bounced),
                 key=str(pid),
             )
-            self.last_key[kind] = (last, first, pid)
+        if rows:
+            _, first, last, *_ = rows[-1]
+            self.last_key[kind] = (last, first, rows[-1][0])
+        self.more[kind] = len(rows) == limit
+        if total is not None:
+            self.totals[kind] = total
         if fresh and table.row_count:
-            table.move_cursor(row=min(keep, table.row_count - 1))
+            self._restore_cursor(table, keep_key, keep_row)
         self.pending.discard(kind)
         self._hint()
 
+    @staticmethod
+    def _cursor_key(table: DataTable) -> str | None:
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    @staticmethod
+    def _restore_cursor(table: DataTable, key: str | None, row: int) -> None:
+        """Back on the same person if still listed, else on the same line."""
+        try:
+            row = table.get_row_index(key) if key is not None else row
+        except RowDoesNotExist:
+            pass
+        table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+
     def _hint(self) -> None:
-        counts = []
+        parts = []
         for kind in KINDS:
-            n = self.query_one(f"#{kind}s", DataTable).row_count
-            more = "+" if n and n % PAGE_SIZE == 0 else ""
-            counts.append(f"{n:,}{more} {kind}s")
+            shown = self.query_one(f"#{kind}s", DataTable).row_count
+            total = f"{self.totals[kind]:,} {kind}s"
+            if not self.search:
+                parts.append(total)
+            elif self.more[kind]:
+                parts.append(f"{shown:,}+ of {total} match")
+            else:
+                parts.append(f"{shown:,} of {total} match")
         self.query_one("#people-hint", Static).update(
-            " · ".join(counts) + " shown · enter opens · scroll down for more"
+            " · ".join(parts) + "   / search · l leads · c contacts · enter opens"
         )
 
     @on(Input.Changed, "#people-filter")
     def _filter_changed(self) -> None:
-        self.reload()
+        self.reload(keep=False)
 
     @on(Input.Submitted, "#people-filter")
     def _filter_done(self) -> None:
-        self._active_table().focus()
+        """Enter leaves the search box; if only the other kind matches, show that kind."""
+        table = self._active_table()
+        other = "contact" if table.id == "leads" else "lead"
+        if not table.row_count and self.query_one(f"#{other}s", DataTable).row_count:
+            self.action_kind(other)
+        else:
+            table.focus()
+
+    @on(TabbedContent.TabActivated, "#people-tabs")
+    def _tab_changed(self) -> None:
+        if self.focused is not self.query_one("#people-filter"):
+            self._active_table().focus()
 
     @on(DataTable.RowHighlighted)
     def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
@@ -138,11 +189,11 @@ class PeopleScreen(Screen):
         kind = table.id.removesuffix("s")
         if (
             kind not in self.pending
-            and table.row_count % PAGE_SIZE == 0
-            and table.row_count
-            and event.cursor_row >= table.row_count - 10
+            and self.more[kind]
+            and event.cursor_row >= table.row_count - NEAR_END
         ):
-            self.load(kind, self.last_key[kind])
+            self.pending.add(kind)
+            self._load(kind, self.search, self.last_key[kind])
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
@@ -152,6 +203,12 @@ class PeopleScreen(Screen):
     def _active_table(self) -> DataTable:
         active = self.query_one("#people-tabs", TabbedContent).active
         return self.query_one(f"#{active.removesuffix('-tab')}s", DataTable)
+
+    def action_open(self) -> None:
+        table = self._active_table()
+        if table.row_count:
+            kind = table.id.removesuffix("s")
+            self.app.open_person(kind, int(self._cursor_key(table)))
 
     def action_kind(self, kind: str) -> None:
         self.query_one("#people-tabs", TabbedContent).active = f"{kind}-tab"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,11 +23,30 @@ from data.people import company_of, person_model
 from screens.modals import ChoiceScreen
 from tui_app.widgets.member_table import STATUS_STYLES, day
 
+CAMPAIGN_WIDTH = 22
+"""The sidebar's campaign column; the highlighted membership shows its full name above."""
 
-def person_facts(person: Person, kind: str, converted_to: Contact | None) -> Text:
-    """The person's fields as label/value lines; user text stays literal."""
-    lines: list[tuple[str, str]] = [
-        ("Email", person.email),
+
+def full_name(person: Person) -> str:
+    return f"{person.first_name} {person.last_name}".strip()
+
+
+def reachability(person: Person) -> Text:
+    """Do-not-email and bounced stand out in red: nobody should email this person by mistake."""
+    if not (person.do_not_email or person.email_bounced):
+        return Text("can be emailed", style="green")
+    text = Text()
+    if person.do_not_email:
+        text.append(" DO NOT EMAIL ", style="bold white on red")
+    if person.email_bounced:
+        text.append("\n" if person.do_not_email else "")
+        text.append(" EMAIL BOUNCED ", style="bold white on red")
+    return text
+
+
+def person_facts(person: Person, kind: str, converted_to: Contact | None) -> Group:
+    """The person's fields as label/value rows; user text stays literal."""
+    rows: list[tuple[str, str]] = [
         ("Title", person.title or "—"),
         ("Company" if kind == "lead" else "Account", company_of(person) or "—"),
         ("Country", person.country or "—"),
@@ -31,23 +54,40 @@ def person_facts(person: Person, kind: str, converted_to: Contact | None) -> Tex
         ("Created", day(person.created_at)),
     ]
     if kind == "lead":
-        lines += [("Lead source", person.lead_source or "—"), ("Lead status", person.lead_status)]
-    text = Text()
-    text.append(f"{person.first_name} {person.last_name}".strip(), style="bold")
-    text.append(f"   {kind.title()}\n\n", style="dim")
-    for label, value in lines:
-        text.append(f"{label:<13}", style="dim")
-        text.append(f"{value}\n")
-    text.append("\nReachability  ", style="dim")
-    if not (person.do_not_email or person.email_bounced):
-        text.append("can be emailed", style="green")
-    if person.do_not_email:
-        text.append("DO NOT EMAIL ", style="bold white on red")
-    if person.email_bounced:
-        text.append(" EMAIL BOUNCED", style="bold white on red")
+        rows += [("Source", person.lead_source or "—"), ("Status", person.lead_status or "—")]
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True, width=8)
+    grid.add_column(overflow="fold")
+    for label, value in rows:
+        grid.add_row(label, Text(value))
+    grid.add_row("", "")
+    grid.add_row("Email to", reachability(person))
+    parts = [
+        Text(full_name(person), style="bold", overflow="fold"),
+        Text(kind.title(), style="dim"),
+        Text(person.email, overflow="fold"),
+        Text(""),
+        grid,
+    ]
     if converted_to is not None:
-        text.append("\n\nConverted to contact ", style="dim")
-        text.append(f"{converted_to.first_name} {converted_to.last_name} <{converted_to.email}>")
+        parts += [
+            Text(""),
+            Text("Converted to contact", style="bold green"),
+            Text(full_name(converted_to), overflow="fold"),
+            Text(converted_to.email, overflow="fold"),
+        ]
+    return Group(*parts)
+
+
+def membership_line(m: Membership, kind: str) -> Text:
+    """The highlighted membership in full: the table's campaign column may cut the name."""
+    text = Text.assemble(
+        (m.campaign, "bold"), (f"  {m.campaign_type} · {m.campaign_status}", "dim")
+    )
+    if m.converted_at:
+        text.append(f" · converted {day(m.converted_at)}", style="green")
+    if m.via != kind:
+        text.append(f" · via {m.via}", style="dim")
     return text
 
 
@@ -56,9 +96,13 @@ class PersonDetailScreen(Screen):
 
     DEFAULT_CSS = """
     PersonDetailScreen #person-body { height: 1fr; }
-    PersonDetailScreen #person-facts { width: 48; padding: 1 2; border-right: tall $panel; }
+    PersonDetailScreen #person-facts {
+        width: 32; height: 100%; padding: 1 1; border-right: tall $panel;
+    }
     PersonDetailScreen #memberships-side { width: 1fr; }
-    PersonDetailScreen #memberships-title { padding: 0 1; height: 1; }
+    PersonDetailScreen #memberships-title { padding: 0 1; height: 1; background: $boost; }
+    PersonDetailScreen #membership-line { padding: 0 1; height: 1; }
+    PersonDetailScreen #memberships { height: 1fr; }
     """
 
     BINDINGS = [
@@ -71,7 +115,8 @@ class PersonDetailScreen(Screen):
         super().__init__()
         self.kind = kind
         self.person_id = person_id
-        self.memberships: list[Membership] = []
+        self.person: Person | None = None
+        self.memberships: dict[str, Membership] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -79,12 +124,15 @@ class PersonDetailScreen(Screen):
             yield Static(id="person-facts")
             with Vertical(id="memberships-side"):
                 yield Static(Text("Campaign Memberships", style="bold"), id="memberships-title")
+                yield Static(id="membership-line")
                 table = DataTable(id="memberships", cursor_type="row", zebra_stripes=True)
-                table.add_columns("Campaign", "Status", "Added", "Opened", "Clicked", "Responded")
+                table.add_column("Campaign", width=CAMPAIGN_WIDTH)
+                table.add_columns("Status", "Added", "Opened", "Clicked", "Responded")
                 yield table
         yield Footer()
 
     def on_mount(self) -> None:
+        self.sub_title = self.kind.title()
         self.query_one("#memberships").focus()
         self.load()
 
@@ -96,7 +144,7 @@ class PersonDetailScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "convert":
-            return self.kind == "lead"
+            return self.kind == "lead" and not getattr(self.person, "converted_contact_id", None)
         return True
 
     @work(thread=True, exclusive=True, group="person")
@@ -106,6 +154,7 @@ class PersonDetailScreen(Screen):
             if person is None:
                 self.app.call_from_thread(self._gone)
                 return
+            company_of(person)  # the account is read here, not on the UI thread
             converted_to = None
             if self.kind == "lead" and person.converted_contact_id:
                 converted_to = Contact.get_or_none(id=person.converted_contact_id)
@@ -118,7 +167,8 @@ class PersonDetailScreen(Screen):
 
     def _show(self, person: Person, converted_to, memberships: list[Membership]) -> None:
         self.person = person
-        self.memberships = memberships
+        self.memberships = {str(m.member_id): m for m in memberships}
+        self.refresh_bindings()
         self.query_one("#person-facts", Static).update(
             person_facts(person, self.kind, converted_to)
         )
@@ -134,9 +184,9 @@ class PersonDetailScreen(Screen):
         keep = table.cursor_row
         table.clear()
         for m in memberships:
-            name = Text(m.campaign)
-            if self.kind == "contact" and m.via == "lead":
-                name.append("  via lead", style="dim")
+            name = Text(m.campaign, no_wrap=True, overflow="ellipsis")
+            if m.via != self.kind:
+                name.append(f"\nvia {m.via}", style="dim italic")
             table.add_row(
                 name,
                 Text(m.status, style=STATUS_STYLES.get(m.status, "")),
@@ -145,14 +195,24 @@ class PersonDetailScreen(Screen):
                 day(m.first_clicked_at),
                 day(m.response_date),
                 key=str(m.member_id),
+                height=2 if m.via != self.kind else 1,
             )
         if memberships:
-            table.move_cursor(row=min(keep, len(memberships) - 1))
+            table.move_cursor(row=min(keep, len(memberships) - 1), animate=False)
+        else:
+            self.query_one("#membership-line", Static).update("")
+
+    @on(DataTable.RowHighlighted, "#memberships")
+    def _describe(self, event: DataTable.RowHighlighted) -> None:
+        m = self.memberships.get(event.row_key.value)
+        line = membership_line(m, self.kind) if m else ""
+        self.query_one("#membership-line", Static).update(line)
 
     @on(DataTable.RowSelected, "#memberships")
     def _open_campaign(self, event: DataTable.RowSelected) -> None:
-        chosen = self.memberships[event.cursor_row]
-        self.app.open_campaign(chosen.campaign_id)
+        chosen = self.memberships.get(event.row_key.value)
+        if chosen is not None:
+            self.app.open_campaign(chosen.campaign_id)
 
     # Add to Campaign
     def action_add_to_campaign(self) -> None:
@@ -163,6 +223,11 @@ class PersonDetailScreen(Screen):
         with database.connection_context():
             person = person_model(self.kind).get_by_id(self.person_id)
             open_to = campaigns_open_to(person)
+        if not open_to:
+            self.app.call_from_thread(
+                self.notify, "Already a member of every campaign.", severity="warning"
+            )
+            return
         choices = [
             (str(c.id), Text.assemble(c.name, (f"   {c.type} · {c.status}", "dim")))
             for c in open_to
@@ -181,7 +246,7 @@ class PersonDetailScreen(Screen):
     def _enroll(self, campaign_id: int) -> None:
         with database.connection_context():
             campaign = Campaign.get_by_id(campaign_id)
-            result = enroll(campaign, {self.kind: [self.person_id]}, now=self.app.now())
+            result = enroll(campaign, people={self.kind: [self.person_id]}, now=self.app.now())
         self.app.call_from_thread(self.app.notify_changed)
         message = f"{campaign.name}: {result.summary()}"
         severity = "information" if result.enrolled else "warning"
@@ -189,12 +254,14 @@ class PersonDetailScreen(Screen):
 
     # Convert
     def action_convert(self) -> None:
-        if self.kind != "lead":
+        if not self.check_action("convert", ()):
             return
-        sources = [(m.campaign, m.campaign_id) for m in self.memberships]
-        self.app.push_screen(ConvertLeadScreen(self.person_id, sources), self._converted)
+        sources = [(m.campaign, m.campaign_id) for m in self.memberships.values()]
+        name = full_name(self.person) if self.person else ""
+        self.app.push_screen(ConvertLeadScreen(self.person_id, name, sources), self._converted)
 
     def _converted(self, result: ConversionResult | None) -> None:
+        """The lead is done with: show the contact it became, where its future lives."""
         if result is None:
             return
         self.app.notify_changed()
@@ -202,6 +269,8 @@ class PersonDetailScreen(Screen):
         note = f"Converted to {made}"
         if result.opportunity is not None:
             note += f" with opportunity {result.opportunity.name}"
+        if result.source_member is not None:
+            note += f"; its campaign source membership is now {result.source_member.status}"
         self.notify(note + ".", markup=False)
         self.app.pop_screen()
         self.app.open_person("contact", result.contact.id)
@@ -213,47 +282,61 @@ class ConvertLeadScreen(ModalScreen[ConversionResult | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "convert", "Convert")]
 
     DEFAULT_CSS = """
-    ConvertLeadScreen .dialog Input, ConvertLeadScreen .dialog Select { margin-bottom: 1; }
+    ConvertLeadScreen .field { height: 3; }
+    ConvertLeadScreen .field Label { width: 17; padding: 1 1 0 0; color: $text-muted; }
+    ConvertLeadScreen .field Input, ConvertLeadScreen .field Select { width: 1fr; }
+    ConvertLeadScreen #convert-error { height: auto; margin-top: 1; }
     """
 
-    def __init__(self, lead_id: int, sources: list[tuple[str, int]]) -> None:
+    def __init__(self, lead_id: int, lead_name: str, sources: list[tuple[str, int]]) -> None:
         super().__init__()
         self.lead_id = lead_id
+        self.lead_name = lead_name
         self.sources = sources
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text("Convert lead", style="bold"), classes="dialog-title")
+            yield Label(
+                Text.assemble(("Convert lead ", "bold"), (self.lead_name, "bold")),
+                classes="dialog-title",
+            )
             yield Static(
                 "The lead becomes a contact (or joins the contact with its email). Leave the "
                 "opportunity empty to convert without one.",
                 classes="dialog-body",
             )
-            yield Input(placeholder="Opportunity name (optional)", id="opportunity")
-            yield Input(placeholder="Amount, e.g. 12000", id="amount")
-            yield Select(
-                [(Text(name), cid) for name, cid in self.sources],
-                prompt="Campaign source (optional)",
-                id="source",
-            )
+            with Horizontal(classes="field"):
+                yield Label("Opportunity")
+                yield Input(placeholder="name (optional)", id="opportunity")
+            with Horizontal(classes="field"):
+                yield Label("Amount")
+                yield Input(placeholder="e.g. 12000", id="amount")
+            with Horizontal(classes="field"):
+                yield Label("Campaign source")
+                yield Select(
+                    [(Text(name), cid) for name, cid in self.sources],
+                    prompt="none (optional)",
+                    id="source",
+                )
             yield Static(id="convert-error", classes="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Convert (ctrl+s)", variant="primary", id="convert")
                 yield Button("Cancel (esc)", id="cancel")
 
+    @on(Input.Submitted)
     @on(Button.Pressed, "#convert")
     def action_convert(self) -> None:
         name = self.query_one("#opportunity", Input).value.strip()
         raw_amount = self.query_one("#amount", Input).value.strip()
         source = self.query_one("#source", Select).value
+        source_id = source if isinstance(source, int) else None
         try:
             amount = parse_amount(raw_amount or "0")
         except ValidationError as exc:
             self._error(str(exc))
             return
-        source_id = source if isinstance(source, int) else None
-        if source_id is not None and not name:
-            self._error("A campaign source needs an opportunity name.")
+        if not name and (raw_amount or source_id is not None):
+            self._error("An amount or a campaign source needs an opportunity name.")
             return
         self._convert(name or None, amount, source_id)
 
@@ -266,7 +349,7 @@ class ConvertLeadScreen(ModalScreen[ConversionResult | None]):
         self.notify(message, severity="error", markup=False)
 
     @work(thread=True, exclusive=True, group="convert")
-    def _convert(self, name: str | None, amount, source_id: int | None) -> None:
+    def _convert(self, name: str | None, amount: Decimal, source_id: int | None) -> None:
         try:
             with database.connection_context():
                 lead = Lead.get_by_id(self.lead_id)
