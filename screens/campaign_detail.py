@@ -34,8 +34,9 @@ from data.transfer import write_members_csv
 from screens.campaign_list import CAMPAIGN_STATUS_STYLES
 from screens.campaign_status import CampaignStatusActions
 from screens.modals import ChoiceScreen, ConfirmScreen
+from tui_app.formatting import STATUS_STYLES
 from tui_app.widgets.gauge import MetricGauges
-from tui_app.widgets.member_table import STATUS_STYLES, MemberTable
+from tui_app.widgets.member_table import MemberTable
 
 GAUGES = (
     ("opened", "Opened"),

@@ -7,15 +7,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.geometry import Size
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from data.campaigns import list_campaigns
 from data.db import database
 from data.models import CAMPAIGN_STATUSES, Campaign
 from data.rollups import Metrics, all_metrics
 from screens.campaign_status import CampaignStatusActions
-from tui_app.widgets.member_table import day
+from tui_app.formatting import day
+from tui_app.widgets.row_table import Cell, Column, RowTable
 
 CAMPAIGN_STATUS_STYLES = {
     "Planned": "cyan",
@@ -30,8 +33,60 @@ NARROW = 100
 """Below this width the list drops its type and date columns."""
 
 
+RATE_LABELS = ("Sent", "Open", "Click", "Resp.", "Conv.")
+
+
 def percent(rate: float) -> str:
     return f"{rate * 100:5.1f}%"
+
+
+WIDE_COLUMNS = (
+    Column("Campaign", 0, 1),
+    Column("Type", 13),
+    Column("Status", 11),
+    Column("Start", 10),
+    Column("End", 10),
+    *[Column(label, 6 if label != "Sent" else 9, justify="right") for label in RATE_LABELS],
+)
+NARROW_COLUMNS = (
+    Column("Campaign", 0, 1),
+    Column("Status", 11),
+    *[Column(label, 6 if label != "Sent" else 9, justify="right") for label in RATE_LABELS],
+)
+
+
+class CampaignTable(RowTable):
+    """The campaigns and their rates; tells the screen when the cursor moves or enter is hit."""
+
+    class Highlighted(Message):
+        """The cursor moved to another campaign."""
+
+    class Selected(Message):
+        """Enter on a campaign."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[list[Cell]] = []
+
+    def set_rows(self, rows: list[list[Cell]], columns: tuple[Column, ...]) -> None:
+        self.rows, self.columns, self.total = rows, columns, len(rows)
+        self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
+        self.cursor = min(self.cursor, max(0, self.total - 1))
+        self.refresh()
+
+    def cells_at(self, index: int) -> list[Cell] | None:
+        return self.rows[index] if index < len(self.rows) else None
+
+    def empty_note(self) -> str:
+        return "No campaign matches. n creates one."
+
+    def watch_cursor(self, cursor: int) -> None:
+        super().watch_cursor(cursor)
+        self.post_message(self.Highlighted())
+
+    def action_select(self) -> None:
+        if self.total:
+            self.post_message(self.Selected())
 
 
 class CampaignListScreen(CampaignStatusActions, Screen):
@@ -43,6 +98,7 @@ class CampaignListScreen(CampaignStatusActions, Screen):
         Binding("e", "edit", "Edit"),
         Binding("t,s", "status", "Status"),
         Binding("slash", "filter", "Filter"),
+        Binding("f", "cycle_status", "Status filter"),
         Binding("p", "app.people", "People"),
         Binding("r", "app.rejected", "Rejected events"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -53,100 +109,94 @@ class CampaignListScreen(CampaignStatusActions, Screen):
         self.metrics: list[Metrics] = []
         self.facts: dict[int, Campaign] = {}
         self.narrow = False
+        self.ready = False
+        self.status_filter: str | None = None
+        self.early: tuple | None = None
+        self.shown_before = False
 
     def compose(self) -> ComposeResult:
+        self._load("", None)  # the first query runs while the widgets below are built
         yield Header()
         with Horizontal(classes="filters"):
             yield Input(placeholder="Filter by name or type  ( / )", id="campaign-filter")
-            yield Select(
-                [(status, status) for status in CAMPAIGN_STATUSES],
-                prompt="Any status",
-                id="status-filter",
-            )
-        yield DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
+            yield Static(id="status-filter")
+        yield CampaignTable(id="campaigns")
         yield Static(id="campaign-summary", classes="hint")
         yield Footer()
-
-    def _columns(self, narrow: bool) -> None:
-        """Below 100 columns the type and dates move to the line under the table, so Sent and
-        the four rates always fit."""
-        self.narrow = narrow
-        table = self.query_one("#campaigns", DataTable)
-        table.clear(columns=True)
-        table.add_column("Campaign", key="name")
-        if not narrow:
-            for label in ("Type", "Status", "Start", "End"):
-                table.add_column(label, key=label)
-        else:
-            table.add_column("Status", key="Status")
-        for label in ("Sent", "Open", "Click", "Resp.", "Conv."):
-            table.add_column(label, key=label)
 
     def on_resize(self) -> None:
         narrow = self.size.width < NARROW
         if narrow != self.narrow:
-            self._columns(narrow)
-            self.load()
+            self.narrow = narrow
+            self._fill()
 
     def on_mount(self) -> None:
-        self._columns(self.app.size.width < NARROW)
+        self.narrow = self.app.size.width < NARROW
         self.query_one("#campaigns").focus()
-        self.load()
+        self._show_status_filter()
+        self.ready = True
+        if self.early is not None:
+            self._show(*self.early)
 
     def on_screen_resume(self) -> None:
-        self.load()
+        """Back from another screen: what it changed shows (the first showing is loaded already)."""
+        if self.shown_before:
+            self.load()
+        self.shown_before = True
 
     def on_data_changed(self, _message) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="campaign-list")
     def load(self) -> None:
-        text = self.query_one("#campaign-filter", Input).value
-        status = self.query_one("#status-filter", Select).value
+        """Fetch the campaigns matching the filters (read here, on the UI thread) in a worker."""
+        self._load(self.query_one("#campaign-filter", Input).value, self.status_filter)
+
+    @work(thread=True, exclusive=True, group="campaign-list")
+    def _load(self, text: str, status) -> None:
         with database.connection_context():
             campaigns = list_campaigns(status if isinstance(status, str) else None, text)
             metrics = all_metrics(campaigns)
         self.app.call_from_thread(self._show, campaigns, metrics)
 
     def _show(self, campaigns: list[Campaign], metrics: list[Metrics]) -> None:
+        if not self.ready:  # the first answer came before the table was set up
+            self.early = (campaigns, metrics)
+            return
         self.metrics = metrics
-        table = self.query_one("#campaigns", DataTable)
-        keep = table.cursor_row
         self.facts = {c.id: c for c in campaigns}
-        table.clear()
-        for m in metrics:
+        self._fill()
+
+    def _fill(self) -> None:
+        """Put the loaded campaigns in the table, with the columns the width allows."""
+        rows = []
+        for m in self.metrics:
             facts = self.facts[m.campaign_id]
-            status = Text(m.status, style=CAMPAIGN_STATUS_STYLES.get(m.status, ""))
+            status = (m.status, CAMPAIGN_STATUS_STYLES.get(m.status, ""))
             described = [status]
             if not self.narrow:
                 described = [
-                    Text(m.type),
+                    (m.type, ""),
                     status,
-                    day(facts.start_date),
-                    day(facts.end_date),
+                    (day(facts.start_date), ""),
+                    (day(facts.end_date), ""),
                 ]
-            table.add_row(
-                Text(m.campaign),
-                *described,
-                Text(f"{m.sent:,}", justify="right"),
-                Text(percent(m.open_rate), justify="right"),
-                Text(percent(m.click_rate), justify="right"),
-                Text(percent(m.response_rate), justify="right"),
-                Text(percent(m.conversion_rate), justify="right"),
-                key=str(m.campaign_id),
+            rates = (m.open_rate, m.click_rate, m.response_rate, m.conversion_rate)
+            rows.append(
+                [(m.campaign, ""), *described, (f"{m.sent:,}", "")]
+                + [(percent(rate), "") for rate in rates]
             )
-        if metrics:
-            table.move_cursor(row=min(keep, len(metrics) - 1))
+        table = self.query_one(CampaignTable)
+        table.set_rows(rows, NARROW_COLUMNS if self.narrow else WIDE_COLUMNS)
         self._summarise()
 
-    @on(DataTable.RowHighlighted, "#campaigns")
+    @on(CampaignTable.Highlighted)
     def _summarise(self) -> None:
         """The line under the table: totals, and the highlighted campaign's type and dates."""
-        table = self.query_one("#campaigns", DataTable)
+        table = self.query_one(CampaignTable)
         members = sum(m.sent for m in self.metrics)
         line = Text(f"{len(self.metrics)} campaigns · {members:,} members")
-        if self.metrics and table.cursor_row < len(self.metrics):
-            m = self.metrics[table.cursor_row]
+        if self.metrics and table.cursor < len(self.metrics):
+            m = self.metrics[table.cursor]
             facts = self.facts.get(m.campaign_id)
             if facts is not None:
                 line.append(" · ")
@@ -158,7 +208,6 @@ class CampaignListScreen(CampaignStatusActions, Screen):
         self.query_one("#campaign-summary", Static).update(line)
 
     @on(Input.Changed, "#campaign-filter")
-    @on(Select.Changed, "#status-filter")
     def _filter_changed(self) -> None:
         self.load()
 
@@ -166,28 +215,47 @@ class CampaignListScreen(CampaignStatusActions, Screen):
     def _filter_done(self) -> None:
         self.query_one("#campaigns").focus()
 
-    @on(DataTable.RowSelected, "#campaigns")
-    def _row_chosen(self, event: DataTable.RowSelected) -> None:
-        self.app.open_campaign(int(event.row_key.value))
+    @on(CampaignTable.Selected)
+    def _row_chosen(self) -> None:
+        self.action_open()
 
     def _current(self) -> Metrics | None:
-        table = self.query_one("#campaigns", DataTable)
-        if not self.metrics or table.cursor_row >= len(self.metrics):
+        cursor = self.query_one(CampaignTable).cursor
+        if not self.metrics or cursor >= len(self.metrics):
             self.notify("No campaign selected.", severity="warning")
             return None
-        return self.metrics[table.cursor_row]
+        return self.metrics[cursor]
 
     def action_open(self) -> None:
         current = self._current()
         if current is not None:
             self.app.open_campaign(current.campaign_id)
 
+    def action_cycle_status(self) -> None:
+        """Any status → Planned → In Progress → Completed → Aborted → any status."""
+        order = [None, *CAMPAIGN_STATUSES]
+        self.status_filter = order[(order.index(self.status_filter) + 1) % len(order)]
+        self._show_status_filter()
+        self.load()
+
+    def _show_status_filter(self) -> None:
+        self.query_one("#status-filter", Static).update(
+            Text.assemble(
+                ("Status ", "dim"),
+                (self.status_filter or "any", "bold"),
+                ("  f", "bold"),
+                (" cycles", "dim"),
+            )
+        )
+
     def action_filter(self) -> None:
         self.query_one("#campaign-filter").focus()
 
     def action_clear_filter(self) -> None:
         self.query_one("#campaign-filter", Input).value = ""
-        self.query_one("#status-filter", Select).clear()
+        self.status_filter = None
+        self._show_status_filter()
+        self.load()
         self.query_one("#campaigns").focus()
 
     def action_new(self) -> None:

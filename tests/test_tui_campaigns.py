@@ -8,22 +8,21 @@ import sys
 import time
 
 import pytest
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import Input, Select
 
 from data.campaigns import find_campaign
 from data.models import Campaign, CampaignMember
 from data.rollups import campaign_metrics
 from screens.campaign_detail import CampaignDetailScreen
 from screens.campaign_form import CampaignFormScreen
-from screens.campaign_list import CampaignListScreen
+from screens.campaign_list import CampaignListScreen, CampaignTable
 from screens.modals import ConfirmScreen, MessageScreen
 from tests import factories
 from tests.pilot import SIZE, settle
 
 
 def rendered_cells(app, selector: str = "#campaigns") -> list[str]:
-    table = app.screen.query_one(selector, DataTable)
-    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    return [row[0][0] for row in app.screen.query_one(selector, CampaignTable).rows]
 
 
 def test_campaign_list_snapshot(snap_compare, make_tui):
@@ -56,8 +55,9 @@ async def test_filter_by_text_and_status(make_tui):
         await pilot.press("escape")
         await settle(pilot)
         assert len(rendered_cells(app)) == 8
-        app.screen.query_one("#status-filter", Select).value = "Completed"
+        await pilot.press("f", "f", "f")  # any → Planned → In Progress → Completed
         await settle(pilot)
+        assert "Completed" in str(app.screen.query_one("#status-filter").render())
         names = rendered_cells(app)
         assert names and all(
             Campaign.get(Campaign.name == name).status == "Completed" for name in names
@@ -229,7 +229,7 @@ async def test_the_list_follows_an_ingest_in_another_process(make_tui, demo_db, 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         row = rendered_cells(app).index("EMEA Roadshow")
-        before = str(app.screen.query_one("#campaigns", DataTable).get_row_at(row)[6])
+        before = app.screen.query_one(CampaignTable).rows[row][6][0]
         subprocess.run(
             [sys.executable, "-m", "tui_app", "--db", str(demo_db), "ingest", str(feed)],
             check=True,
@@ -239,6 +239,6 @@ async def test_the_list_follows_an_ingest_in_another_process(make_tui, demo_db, 
         after = before
         while time.monotonic() - started < 5 and after == before:
             await pilot.pause(0.1)
-            after = str(app.screen.query_one("#campaigns", DataTable).get_row_at(row)[6])
+            after = app.screen.query_one(CampaignTable).rows[row][6][0]
         opened = campaign_metrics(find_campaign("EMEA Roadshow")).open_rate
         assert after.strip() == f"{opened * 100:.1f}%" and after != before

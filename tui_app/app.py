@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from data.db import open_database
 from data.models import utcnow
@@ -49,11 +50,15 @@ class CampaignsApp(App):
         """The app's clock: fixed in tests and snapshots, the real UTC time otherwise."""
         return self.fixed_now or utcnow()
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The campaign list is the home screen: the bottom of the stack, never popped."""
         from screens.campaign_list import CampaignListScreen
 
-        self.push_screen(CampaignListScreen())
-        self.watcher.start()
+        return CampaignListScreen()
+
+    def on_mount(self) -> None:
+        # watching for other writers can wait until the first screen is up
+        self.set_timer(self.watcher.interval, self.watcher.start)
 
     def on_unmount(self) -> None:
         self.watcher.stop()

@@ -8,51 +8,21 @@ dragged far away from anything loaded, by position.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from rich.segment import Segment
-from rich.style import Style
-from rich.text import Text
 from textual import work
-from textual.binding import Binding
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from data.db import database
 from data.members import PAGE_SIZE, MemberRow, member_count, member_page
-
-STATUS_STYLES = {
-    "Sent": "",
-    "Opened": "cyan",
-    "Clicked": "bold cyan",
-    "Responded": "bold green",
-    "Converted": "bold bright_green",
-    "Bounced": "bold red",
-    "Unsubscribed": "yellow",
-}
-"""A member status coloured by its meaning: engagement greens, exits red and yellow."""
+from tui_app.formatting import STATUS_STYLES, day
+from tui_app.widgets.row_table import Cell, Column, RowTable
 
 KEEP_ROWS = 4 * PAGE_SIZE
 """Rows kept around the view; farther ones are dropped so memory stays flat."""
 
 NEAR = 3 * PAGE_SIZE
 """A missing row this close to a loaded one is fetched by key from that row."""
-
-
-def day(value) -> str:
-    """A date or time as YYYY-MM-DD, or a dash when unset."""
-    return value.strftime("%Y-%m-%d") if value else "—"
-
-
-@dataclass(frozen=True)
-class Column:
-    title: str
-    width: int  # 0: shares the remaining width by `weight`
-    weight: int = 0
 
 
 COLUMNS = (
@@ -68,7 +38,7 @@ COLUMNS = (
 )
 
 
-def _cells(row: MemberRow) -> list[tuple[str, str]]:
+def _cells(row: MemberRow) -> list[Cell]:
     return [
         (row.name, ""),
         (row.person_type, "dim"),
@@ -82,27 +52,10 @@ def _cells(row: MemberRow) -> list[tuple[str, str]]:
     ]
 
 
-class MemberTable(ScrollView, can_focus=True):
+class MemberTable(RowTable):
     """Members of one campaign in one list view, with a row cursor."""
 
-    DEFAULT_CSS = """
-    MemberTable {
-        height: 1fr;
-        overflow-x: hidden;
-    }
-    """
-
-    BINDINGS = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("enter", "select", "Open person", show=False),
-    ]
-
-    cursor: reactive[int] = reactive(0, always_update=True)
+    columns = COLUMNS
 
     class Selected(Message):
         """Enter on a member row."""
@@ -136,7 +89,7 @@ class MemberTable(ScrollView, can_focus=True):
         self.rows = {}
         self.cursor = 0
         self.scroll_to(y=0, animate=False, immediate=True)
-        self._load(self._generation, None, keep_top=False)
+        self._load(self._generation, None, top=0)
 
     def reload(self) -> None:
         """The data changed: fetch the count and the rows on screen again, keeping the place."""
@@ -145,26 +98,22 @@ class MemberTable(ScrollView, can_focus=True):
         top = int(self.scroll_y)
         anchor = self.rows.get(top - 1)
         self._generation += 1
-        self._load(self._generation, anchor.id if anchor else None, keep_top=True)
+        self._load(self._generation, anchor.id if anchor else None, top=top)
 
     @property
     def current_row(self) -> MemberRow | None:
         return self.rows.get(self.cursor)
 
-    @property
-    def page_height(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
-
     # loading
     @work(thread=True, exclusive=True, group="member-rows")
-    def _load(self, generation: int, anchor_id: int | None, keep_top: bool) -> None:
-        top = int(self.scroll_y) if keep_top else 0
+    def _load(self, generation: int, anchor_id: int | None, top: int) -> None:
+        """Count the view and fetch the rows from `top` (after the row `anchor_id`, if known)."""
         with database.connection_context():
             total = member_count(self.campaign_id, self.view, self.search)
-            if keep_top and anchor_id is not None:
+            if anchor_id is not None:
                 page = member_page(self.campaign_id, self.view, self.search, after=anchor_id)
                 base = top
-            elif keep_top and top > 0:
+            elif top > 0:
                 page = member_page(self.campaign_id, self.view, self.search, offset=top)
                 base = top
             else:
@@ -237,96 +186,24 @@ class MemberTable(ScrollView, can_focus=True):
         middle = int(self.scroll_y) + self.page_height // 2
         self.rows = {k: v for k, v in self.rows.items() if abs(k - middle) <= KEEP_ROWS}
 
-    # drawing
-    def _empty_note(self) -> str:
+    # what RowTable draws
+    def cells_at(self, index: int) -> list[Cell] | None:
+        row = self.rows.get(index)
+        if row is None:
+            self.call_later(self._want, index)
+            return None
+        return _cells(row)
+
+    def empty_note(self) -> str:
+        if self.campaign_id is None:
+            return ""
         if self.search.strip():
             return "No member matches the filter."
         if self.view == "all":
             return "No members yet: a adds people, t starts the campaign (enrolling its audience)."
         return "No members in this view."
 
-    def _widths(self, width: int) -> list[int]:
-        fixed = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1 + 2
-        spare = max(0, width - fixed)
-        weights = sum(c.weight for c in COLUMNS)
-        widths, given = [], 0
-        for column in COLUMNS:
-            if column.width:
-                widths.append(column.width)
-            else:
-                share = spare * column.weight // weights
-                widths.append(max(4, share))
-                given += share
-        # hand any rounding remainder to the first flexible column
-        widths[0] += max(0, spare - given)
-        return widths
-
-    def _strip(self, cells: list[tuple[str, str]], base: Style, width: int) -> Strip:
-        segments = [Segment(" ", base)]
-        for (value, style), w in zip(cells, self._widths(width)):
-            text = Text(value, no_wrap=True, overflow="ellipsis")
-            text.truncate(w, overflow="ellipsis", pad=True)
-            style_obj = base + Style.parse(style) if style else base
-            segments.extend(
-                Segment(seg.text, style_obj + seg.style if seg.style else style_obj)
-                for seg in text.render(self.app.console)
-            )
-            segments.append(Segment(" ", base))
-        return Strip(segments).adjust_cell_length(width, base)
-
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self.rich_style
-        if y == 0:
-            header = Style(bold=True, underline=True) + base
-            return self._strip([(c.title, "") for c in COLUMNS], header, width)
-        index = int(self.scroll_y) + y - 1
-        if index >= self.total:
-            if self.total == 0 and y == 2 and self.campaign_id is not None:
-                return Strip(
-                    [Segment(f" {self._empty_note()}", base + Style(dim=True))]
-                ).adjust_cell_length(width, base)
-            return Strip.blank(width, base)
-        row = self.rows.get(index)
-        if row is None:
-            self.call_later(self._want, index)
-            return self._strip([("…", "dim")] + [("", "")] * (len(COLUMNS) - 1), base, width)
-        style = base
-        if index == self.cursor:
-            style = base + Style(reverse=True, bold=self.has_focus)
-        return self._strip(_cells(row), style, width)
-
-    # cursor
-    def watch_cursor(self, cursor: int) -> None:
-        self.scroll_to_region(Region(0, cursor + 1, 1, 1), animate=False, immediate=True)
-        self.refresh()
-
-    def _move_to(self, index: int) -> None:
-        if self.total:
-            self.cursor = max(0, min(self.total - 1, index))
-            # keep the header line out of the way: the cursor row must sit below it
-            if self.cursor < int(self.scroll_y):
-                self.scroll_to(y=self.cursor, animate=False, immediate=True)
-
-    def action_move(self, delta: int) -> None:
-        self._move_to(self.cursor + delta)
-
-    def action_page(self, direction: int) -> None:
-        self._move_to(self.cursor + direction * self.page_height)
-
-    def action_first(self) -> None:
-        self._move_to(0)
-
-    def action_last(self) -> None:
-        self._move_to(self.total - 1)
-
     def action_select(self) -> None:
         row = self.current_row
         if row is not None:
             self.post_message(self.Selected(row))
-
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
