@@ -70,7 +70,10 @@ class PeopleScreen(Screen):
     def on_mount(self) -> None:
         self.sub_title = "People"
         self.query_one("#leads").focus()
-        self.reload(keep=False)
+
+    def on_screen_resume(self) -> None:
+        """Shown first, or back from a person (who may have been converted or edited)."""
+        self.reload(keep=True)
 
     def on_data_changed(self, _message) -> None:
         """Someone wrote: fetch again as many rows as are shown, so the cursor stays put."""

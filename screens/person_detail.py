@@ -21,7 +21,7 @@ from data.members import Membership, campaigns_open_to, memberships_of
 from data.models import Campaign, Contact, Lead, Person, ValidationError
 from data.people import company_of, person_model
 from screens.modals import ChoiceScreen
-from tui_app.widgets.member_table import STATUS_STYLES, day
+from tui_app.formatting import STATUS_STYLES, day
 
 CAMPAIGN_WIDTH = 22
 """The sidebar's campaign column; the highlighted membership shows its full name above."""
@@ -134,9 +134,9 @@ class PersonDetailScreen(Screen):
     def on_mount(self) -> None:
         self.sub_title = self.kind.title()
         self.query_one("#memberships").focus()
-        self.load()
 
     def on_screen_resume(self) -> None:
+        """Shown first, or back from a campaign (where the membership may have changed)."""
         self.load()
 
     def on_data_changed(self, _message) -> None:

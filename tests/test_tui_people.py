@@ -203,6 +203,27 @@ async def test_people_list_follows_another_writer(make_tui):
         assert await wait_for(pilot, lambda: cells(leads, 4) == ["do not email"])
 
 
+async def test_back_from_a_converted_lead_the_list_shows_the_new_contact(make_tui):
+    lead = factories.lead(first_name="Ola", last_name="Zed", email="ola@zed.example")
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_people(pilot)
+        await pilot.press("slash", *"ola@zed", "enter")
+        await settle(pilot)
+        await pilot.press("enter", "v")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # no opportunity: just the contact
+        await settle(pilot)
+        assert (app.screen.kind, fresh(lambda: Lead.get_by_id(lead.id).converted_contact_id)) == (
+            "contact",
+            app.screen.person_id,
+        )
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, PeopleScreen)
+        assert cells(app.screen.query_one("#contacts", DataTable), 1) == ["ola@zed.example"]
+
+
 # person detail
 
 
