@@ -45,15 +45,15 @@ CHILD_APP = """
 import time; start = time.perf_counter()
 import asyncio, sys
 sys.path.insert(0, {root!r})
-from textual.widgets import DataTable
+from screens.campaign_list import CampaignTable
 from tui_app.app import make_app
 async def main():
     app = make_app({db!r})
     async with app.run_test(size=(120, 40)) as pilot:
-        while True:
+        while True:  # the first screen is up when the campaigns are on it
             await pilot.pause(0.002)
-            tables = app.screen.query(DataTable)
-            if tables and tables.first().row_count:
+            tables = app.screen.query(CampaignTable)
+            if tables and tables.first().total:
                 break
         print(time.perf_counter() - start)
 asyncio.run(main())

@@ -67,6 +67,8 @@ class CampaignDetailScreen(CampaignStatusActions, Screen):
     CampaignDetailScreen #about { padding: 1 2; }
     """
 
+    AUTO_FOCUS = "MemberTable"  # focused as the screen mounts: no second footer rebuild
+
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "filter", "Filter"),
@@ -110,7 +112,6 @@ class CampaignDetailScreen(CampaignStatusActions, Screen):
 
     def on_mount(self) -> None:
         self.query_one(MemberTable).show(self.campaign_id, self.view)
-        self.query_one(MemberTable).focus()
         self.load()
 
     def on_screen_resume(self) -> None:

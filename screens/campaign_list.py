@@ -92,6 +92,8 @@ class CampaignTable(RowTable):
 class CampaignListScreen(CampaignStatusActions, Screen):
     """Campaigns, filterable by status and text; create, edit, open, start."""
 
+    AUTO_FOCUS = "#campaigns"  # focused as the screen mounts: no second footer rebuild
+
     BINDINGS = [
         Binding("enter", "open", "Open", show=False),
         Binding("n", "new", "New"),
@@ -132,7 +134,6 @@ class CampaignListScreen(CampaignStatusActions, Screen):
 
     def on_mount(self) -> None:
         self.narrow = self.app.size.width < NARROW
-        self.query_one("#campaigns").focus()
         self._show_status_filter()
         self.ready = True
         if self.early is not None:
