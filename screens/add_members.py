@@ -368,7 +368,7 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
 
     def _refused(self, message: str) -> None:
         self.enrolling = False
-        self.notify(f"Could not enroll: {message}", severity="error")
+        self.notify(f"Could not enroll: {message}", severity="error", markup=False)
 
     def _enrolled(self, result: EnrollmentResult) -> None:
         self.dismiss(result)
