@@ -312,3 +312,18 @@ def test_empty_campaign_snapshot(snap_compare, make_tui):
         await open_detail(pilot, "Developer Conference")
 
     assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_start_result_snapshot(snap_compare, make_tui):
+    """After a start: what was enrolled and who was left out, and why."""
+
+    async def run_before(pilot):
+        await open_detail(pilot, "Developer Conference")
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
