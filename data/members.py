@@ -253,10 +253,16 @@ def memberships_of(person: Person) -> list[Membership]:
     ]
 
 
+CLOSED_STATUSES = ("Completed", "Aborted")
+"""Campaigns that are over: nobody is added to them any more."""
+
+
 def campaigns_open_to(person: Person) -> list[Campaign]:
-    """Campaigns the person is not yet in (neither as the lead nor as the contact it became)."""
+    """Planned and running campaigns the person is not yet in (neither as the lead nor as the
+    contact it became)."""
     taken = {m.campaign_id for m in memberships_of(person)}
-    return [c for c in Campaign.select().order_by(Campaign.name) if c.id not in taken]
+    query = Campaign.select().where(Campaign.status.not_in(CLOSED_STATUSES))
+    return [c for c in query.order_by(Campaign.name) if c.id not in taken]
 
 
 class PickerRow(NamedTuple):

@@ -225,7 +225,9 @@ class PersonDetailScreen(Screen):
             open_to = campaigns_open_to(person)
         if not open_to:
             self.app.call_from_thread(
-                self.notify, "Already a member of every campaign.", severity="warning"
+                self.notify,
+                "Already in every planned and running campaign.",
+                severity="warning",
             )
             return
         choices = [
@@ -234,7 +236,11 @@ class PersonDetailScreen(Screen):
         ]
         self.app.call_from_thread(
             self.app.push_screen,
-            ChoiceScreen("Add to campaign", choices, note="Campaigns this person is not in yet."),
+            ChoiceScreen(
+                "Add to campaign",
+                choices,
+                note="Planned and running campaigns this person is not in yet.",
+            ),
             self._add_to,
         )
 

@@ -23,3 +23,18 @@ def test_offset_jump_lands_where_key_paging_does(demo_db):
     assert [r.id for r in member_page(campaign.id, last=True, limit=5)] == [
         r.id for r in walked[-5:]
     ]
+
+
+def test_add_to_campaign_offers_only_open_campaigns_the_person_is_not_in(demo_db):
+    from data.members import campaigns_open_to, memberships_of
+    from data.models import Lead
+
+    lead = next(p for p in Lead.select().order_by(Lead.id) if memberships_of(p))
+    offered = campaigns_open_to(lead)
+    taken = {m.campaign_id for m in memberships_of(lead)}
+    assert offered and all(c.id not in taken for c in offered)
+    assert {c.status for c in offered} <= {"Planned", "In Progress"}
+    expected = Campaign.select().where(
+        Campaign.status.in_(["Planned", "In Progress"]) & Campaign.id.not_in(list(taken))
+    )
+    assert {c.id for c in offered} == {c.id for c in expected}
