@@ -37,7 +37,5 @@ def visible(value: object) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates cannot reach a terminal at all
-        text = "".join(
-            f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text
-        )
+        text = "".join(f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
     return text

@@ -30,7 +30,9 @@ def test_no_control_character_survives(text):
     shown.encode("utf-8")  # always encodable
     for char in shown:
         assert unicodedata.category(char) not in ("Cc", "Cs"), repr(char)
-        assert char not in "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+        assert (
+            char not in "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+        )
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf"))))
