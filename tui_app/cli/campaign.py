@@ -1,0 +1,106 @@
+"""`campaigns campaign create|start|status|list`."""
+
+from __future__ import annotations
+
+from data.models import AUDIENCE_KINDS, CAMPAIGN_STATUSES
+from tui_app.cli.common import UserError, emit, open_db
+
+IN_PROGRESS = "In Progress"
+"""The status `campaign start` moves a campaign to."""
+
+
+def register(sub, common) -> None:
+    campaign = sub.add_parser("campaign", help="create, start and list campaigns")
+    csub = campaign.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = csub.add_parser("create", parents=[common], help="create a campaign")
+    p.add_argument("name")
+    p.add_argument("--type", default="Email")
+    p.add_argument("--kind", choices=AUDIENCE_KINDS, default="both")
+    p.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="FIELD=V1,V2",
+        help="audience filter: country, industry, lead_source, lead_status "
+        "(lists), title (contains), created_since (date); repeatable",
+    )
+    p.add_argument("--description", default="")
+    p.set_defaults(handler=cmd_create)
+    p = csub.add_parser(
+        "start", parents=[common], help=f"move to {IN_PROGRESS} and enroll the audience"
+    )
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_start)
+    p = csub.add_parser("status", parents=[common], help="set a campaign's status")
+    p.add_argument("name")
+    p.add_argument(
+        "status", help=", ".join(CAMPAIGN_STATUSES[:-1]) + f" or {CAMPAIGN_STATUSES[-1]}"
+    )
+    p.set_defaults(handler=cmd_status)
+    p = csub.add_parser("list", parents=[common], help="list campaigns")
+    p.set_defaults(handler=cmd_list)
+
+
+def cmd_create(args) -> None:
+    from data.audience import describe_filters, parse_where
+    from data.campaigns import create_campaign
+
+    open_db(args)
+    campaign = create_campaign(
+        args.name,
+        args.type,
+        args.kind,
+        parse_where(args.where),
+        description=args.description,
+    )
+    emit(
+        args,
+        {"id": campaign.id, "name": campaign.name},
+        f"created campaign {campaign.name!r} (id {campaign.id}): "
+        f"{describe_filters(campaign.audience_kind, campaign.filters)}",
+    )
+
+
+def cmd_start(args) -> None:
+    _change_status(args, None)
+
+
+def cmd_status(args) -> None:
+    _change_status(args, args.status)
+
+
+def _change_status(args, typed: str | None) -> None:
+    """`typed` is the status the user asked for; None starts the campaign."""
+    from data.campaigns import change_status, find_campaign
+
+    open_db(args)
+    campaign = find_campaign(args.name)
+    status = IN_PROGRESS if typed is None else status_named(typed)
+    result = change_status(campaign, status)
+    if result is None:
+        emit(args, {"campaign": campaign.name, "status": status}, f"{campaign.name}: {status}")
+    else:
+        emit(args, result.as_dict(), f"{campaign.name}: {IN_PROGRESS}; {result.summary()}")
+
+
+def status_named(text: str) -> str:
+    """The campaign status a user typed, forgiving case, spaces and hyphens."""
+    for status in CAMPAIGN_STATUSES:
+        if status.lower().replace(" ", "") == text.lower().replace(" ", "").replace("-", ""):
+            return status
+    raise UserError(f"unknown status {text!r}; use one of {', '.join(CAMPAIGN_STATUSES)}")
+
+
+def cmd_list(args) -> None:
+    from data.campaigns import list_campaigns
+
+    open_db(args)
+    rows = [
+        {"id": c.id, "name": c.name, "type": c.type, "status": c.status} for c in list_campaigns()
+    ]
+    emit(
+        args,
+        rows,
+        "\n".join(f"{r['id']:>4}  {r['name']:<36} {r['type']:<14} {r['status']}" for r in rows)
+        or "no campaigns yet",
+    )

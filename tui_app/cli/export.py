@@ -1,0 +1,34 @@
+"""`campaigns export members CAMPAIGN`: a campaign's members as CSV."""
+
+from __future__ import annotations
+
+import sys
+
+from data.members import VIEWS
+from tui_app.cli.common import UserError, open_db
+
+
+def register(sub, common) -> None:
+    export = sub.add_parser("export", help="export members as CSV")
+    esub = export.add_subparsers(dest="what", metavar="WHAT", required=True)
+    p = esub.add_parser("members", parents=[common], help="a campaign's members, CSV to stdout")
+    p.add_argument("campaign")
+    p.add_argument("--view", choices=tuple(VIEWS), default="all")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.set_defaults(handler=cmd_export_members)
+
+
+def cmd_export_members(args) -> None:
+    from data.campaigns import find_campaign
+    from data.transfer import export_members, write_members_csv
+
+    open_db(args)
+    campaign = find_campaign(args.campaign)
+    if args.output:
+        try:
+            count = write_members_csv(campaign, args.view, "", args.output)
+        except OSError as exc:
+            raise UserError(f"cannot write {args.output}: {exc.strerror}") from None
+        print(f"wrote {count:,} members to {args.output}", file=sys.stderr)
+    else:
+        export_members(campaign, args.view, sys.stdout)

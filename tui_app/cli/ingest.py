@@ -1,0 +1,120 @@
+"""`campaigns ingest FILE` applies engagement events; `campaigns events` reads the event log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tui_app.cli.common import UserError, emit, open_db, open_input
+
+FORMATS = ("jsonl", "csv")
+"""The event formats `ingest` reads."""
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("ingest", parents=[common], help="apply engagement events (JSONL or CSV)")
+    p.add_argument("file", help="file, or - for standard input")
+    p.add_argument("--format", choices=FORMATS, help="default: guessed from the content")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="events per transaction (default 20,000)",
+    )
+    p.set_defaults(handler=cmd_ingest)
+
+    p = sub.add_parser(
+        "events", parents=[common], help="the event log: rejected events, or one member's timeline"
+    )
+    p.add_argument("--rejected", action="store_true", help="list rejected events with reasons")
+    p.add_argument("--campaign", help="with --email: that member's timeline")
+    p.add_argument("--email")
+    p.add_argument("--limit", type=int, default=1_000)
+    p.set_defaults(handler=cmd_events)
+
+
+def cmd_ingest(args) -> None:
+    from data.ingest import BATCH_SIZE, ingest_stream
+
+    batch_size = args.batch_size or BATCH_SIZE
+    if batch_size < 1:
+        raise UserError("--batch-size takes a number of one or more")
+    open_db(args)
+    source = "-" if args.file == "-" else str(Path(args.file).resolve())
+    with open_input(args.file) as stream:
+        report = ingest_stream(stream, args.format, batch_size=batch_size, source=source)
+    text = ""
+    if report.resumed_from:
+        text = (
+            f"resumed an interrupted ingest of this input after {report.resumed_from:,} "
+            "events it had already committed\n"
+        )
+    text += (
+        f"applied {report.applied:,}, unchanged {report.unchanged:,}, "
+        f"duplicates {report.duplicates:,}, rejected {report.rejected:,}"
+    )
+    if report.reasons:
+        text += (
+            " ("
+            + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in report.reasons.items())
+            + ")"
+        )
+    emit(args, {**report.as_dict(), "resumed_from": report.resumed_from}, text)
+
+
+def cmd_events(args) -> None:
+    if args.rejected == bool(args.campaign or args.email):
+        raise UserError("say --rejected, or --campaign and --email for a member's timeline")
+    open_db(args)
+    if args.rejected:
+        _rejected(args)
+    else:
+        _timeline(args)
+
+
+def _rejected(args) -> None:
+    from data.events import rejected_count, rejected_events
+
+    events = rejected_events(limit=args.limit)
+    total = rejected_count()
+    lines = [
+        f"{e.received_at:%Y-%m-%d %H:%M:%S}  {e.reason}  "
+        + (json.dumps(e.original()) if e.original() else repr(e.extra))
+        for e in events
+    ]
+    if total > len(events):
+        lines.append(f"… {total - len(events):,} more (raise --limit)")
+    emit(args, [e.as_dict() for e in events], "\n".join(lines) or "no rejected events")
+
+
+def _timeline(args) -> None:
+    from peewee import JOIN
+
+    from data.campaigns import find_campaign
+    from data.events import member_timeline
+    from data.models import CampaignMember, Contact, Lead
+    from data.people import normalize_email
+
+    if not (args.campaign and args.email):
+        raise UserError("a member's timeline needs both --campaign and --email")
+    campaign = find_campaign(args.campaign)
+    email = normalize_email(args.email)
+    M = CampaignMember
+    member = (
+        M.select()
+        .join(Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
+        .join_from(M, Contact, JOIN.LEFT_OUTER, on=(M.contact == Contact.id))
+        .where((M.campaign == campaign.id) & ((Lead.email == email) | (Contact.email == email)))
+        .first()
+    )
+    if member is None:
+        raise UserError(f"{args.email} is not a member of {campaign.name}")
+    events = member_timeline(member)
+    lines = [
+        f"{e.at:%Y-%m-%d %H:%M:%S}  {e.type:<11} {e.outcome:<9} {e.source}"
+        + (f"  id {e.event_id}" if e.event_id else "")
+        for e in events
+    ]
+    lines.append(f"status now: {member.status}")
+    emit(args, {"status": member.status, "events": [e.as_dict() for e in events]}, "\n".join(lines))

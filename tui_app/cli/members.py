@@ -1,0 +1,27 @@
+"""`campaigns members add CAMPAIGN EMAIL…`: manual enrollment."""
+
+from __future__ import annotations
+
+from tui_app.cli.common import emit, open_db
+
+
+def register(sub, common) -> None:
+    members = sub.add_parser("members", help="manual enrollment")
+    msub = members.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = msub.add_parser("add", parents=[common], help="enroll people by email")
+    p.add_argument("campaign")
+    p.add_argument("emails", nargs="+", metavar="EMAIL")
+    p.set_defaults(handler=cmd_add)
+
+
+def cmd_add(args) -> None:
+    from data.campaigns import find_campaign
+    from data.enrollment import enroll_emails
+
+    open_db(args)
+    campaign = find_campaign(args.campaign)
+    result = enroll_emails(campaign, args.emails)
+    text = f"{campaign.name}: {result.summary()}"
+    if result.unknown_emails:
+        text += "\nunknown: " + ", ".join(result.unknown_emails)
+    emit(args, result.as_dict(), text)

@@ -1,0 +1,45 @@
+"""`campaigns import leads|contacts FILE`: people from CSV, all or nothing unless told."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from data.transfer import TEXT_COLUMNS
+from tui_app.cli.common import UserError, emit, open_db, open_input
+
+KINDS = {f"{kind}s": kind for kind in TEXT_COLUMNS}
+"""The command's word for each kind of person: "leads" -> "lead"."""
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("import", parents=[common], help="import leads or contacts from CSV")
+    p.add_argument("kind", choices=tuple(KINDS))
+    p.add_argument("file", help="CSV file, or - for standard input")
+    p.add_argument(
+        "--skip-invalid", action="store_true", help="write the valid rows and report the others"
+    )
+    p.set_defaults(handler=cmd_import)
+
+
+def cmd_import(args) -> None:
+    from data.transfer import import_people
+
+    open_db(args)
+    with open_input(args.file) as stream:
+        report = import_people(KINDS[args.kind], stream, skip_invalid=args.skip_invalid)
+    lines = [f"line {line}: {reason}" for line, reason in report.invalid]
+    if report.written:
+        text = f"{args.kind}: created {report.created:,}, updated {report.updated:,}"
+        if report.invalid:
+            text += f", skipped {len(report.invalid):,} invalid rows"
+        emit(args, report.as_dict(), "\n".join([*lines, text]))
+        return
+    if getattr(args, "json", False):
+        print(json.dumps(report.as_dict()))
+    else:
+        print("\n".join(lines), file=sys.stderr)
+    raise UserError(
+        f"{len(report.invalid):,} invalid rows; nothing was imported "
+        "(fix them, or use --skip-invalid to import the valid rows)"
+    )
