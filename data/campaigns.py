@@ -9,9 +9,10 @@ from peewee import IntegrityError
 
 from data.db import database
 from data.enrollment import EnrollmentResult, enroll
-from data.models import CAMPAIGN_STATUSES, Campaign, CampaignStats, ValidationError
+from data.models import Campaign, CampaignStats, ValidationError
+from data.vocab import AudienceKind, CampaignStatus, CampaignType, is_one_of, listed
 
-IN_PROGRESS = "In Progress"
+IN_PROGRESS = CampaignStatus.IN_PROGRESS
 
 
 def find_campaign(ref: str | int) -> Campaign:
@@ -44,11 +45,11 @@ def _save(campaign: Campaign) -> Campaign:
 
 def create_campaign(
     name: str,
-    type: str = "Email",
-    kind: str = "both",
+    type: str = CampaignType.EMAIL,
+    kind: str = AudienceKind.BOTH,
     filters: dict | None = None,
     *,
-    status: str = "Planned",
+    status: str = CampaignStatus.PLANNED,
     start_date: date | None = None,
     end_date: date | None = None,
     budgeted_cost: float = 0,
@@ -90,10 +91,8 @@ def change_status(
     """Move a campaign to `status`; moving it to In Progress enrolls its audience.
 
     Starting again later (or a campaign already In Progress) enrolls only newcomers."""
-    if status not in CAMPAIGN_STATUSES:
-        raise ValidationError(
-            f"unknown status {status!r}; use one of {', '.join(CAMPAIGN_STATUSES)}"
-        )
+    if not is_one_of(status, CampaignStatus):
+        raise ValidationError(f"unknown status {status!r}; use one of {listed(CampaignStatus)}")
     with database.atomic():
         campaign.status = status
         _save(campaign)

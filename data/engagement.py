@@ -7,32 +7,54 @@ timestamp, or of each exit flag), so order and repetition cannot change the resu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from typing import Any, get_type_hints
 
-SENT, OPENED, CLICKED, RESPONDED, CONVERTED = "Sent", "Opened", "Clicked", "Responded", "Converted"
-BOUNCED, UNSUBSCRIBED = "Bounced", "Unsubscribed"
+from data.vocab import EventType, MemberStatus, MemberView
+
+SENT, OPENED, CLICKED, RESPONDED, CONVERTED = (
+    MemberStatus.SENT,
+    MemberStatus.OPENED,
+    MemberStatus.CLICKED,
+    MemberStatus.RESPONDED,
+    MemberStatus.CONVERTED,
+)
+BOUNCED, UNSUBSCRIBED = MemberStatus.BOUNCED, MemberStatus.UNSUBSCRIBED
 
 LADDER = (SENT, OPENED, CLICKED, RESPONDED, CONVERTED)
 """The engagement ladder, lowest rung first; a member only ever climbs it."""
 
-STATUSES = (*LADDER, BOUNCED, UNSUBSCRIBED)
+STATUSES = tuple(MemberStatus)
 """All seven member statuses, in the order they are listed to users."""
 
 EXITS = (BOUNCED, UNSUBSCRIBED)
 
-EVENT_TYPES = ("open", "click", "respond", "convert", "bounce", "unsubscribe")
+EVENT_TYPES = tuple(EventType)
 
-RUNG_OF_EVENT = {"open": 1, "click": 2, "respond": 3, "convert": 4}
+RUNG_OF_EVENT = {
+    EventType.OPEN: 1,
+    EventType.CLICK: 2,
+    EventType.RESPOND: 3,
+    EventType.CONVERT: 4,
+}
 """The rung an engagement event raises a member to."""
 
+MILESTONE_OF_EVENT = {
+    EventType.CLICK: "first_clicked_at",
+    EventType.RESPOND: "response_date",
+    EventType.CONVERT: "converted_at",
+}
+"""The timestamp an event sets (the earliest wins); opens and clicks also set first_opened_at."""
+
 EVENT_FOR_STATUS = {
-    OPENED: "open",
-    CLICKED: "click",
-    RESPONDED: "respond",
-    CONVERTED: "convert",
-    BOUNCED: "bounce",
-    UNSUBSCRIBED: "unsubscribe",
+    OPENED: EventType.OPEN,
+    CLICKED: EventType.CLICK,
+    RESPONDED: EventType.RESPOND,
+    CONVERTED: EventType.CONVERT,
+    BOUNCED: EventType.BOUNCE,
+    UNSUBSCRIBED: EventType.UNSUBSCRIBE,
 }
 """A manual status change is recorded as the event that would have produced it."""
 
@@ -54,7 +76,7 @@ class MemberState:
     converted_at: datetime | None = None
 
     @property
-    def status(self) -> str:
+    def status(self) -> MemberStatus:
         return displayed_status(self.rung, self.bounced, self.unsubscribed)
 
     @property
@@ -63,23 +85,19 @@ class MemberState:
 
     def apply(self, event_type: str, at: datetime) -> MemberState:
         """The record after one more event; the same record when the event adds nothing."""
-        if event_type == "bounce":
+        if event_type == EventType.BOUNCE:
             return self if self.bounced else replace(self, bounced=True)
-        if event_type == "unsubscribe":
+        if event_type == EventType.UNSUBSCRIBE:
             return self if self.unsubscribed else replace(self, unsubscribed=True)
-        changes: dict = {}
-        rung = RUNG_OF_EVENT[event_type]
+        changes: dict[str, Any] = {}
+        rung = RUNG_OF_EVENT[EventType(event_type)]
         if rung > self.rung:
             changes["rung"] = rung
-        if event_type in ("open", "click"):
+        if event_type in (EventType.OPEN, EventType.CLICK):
             earliest = _earliest(self.first_opened_at, at)
             if earliest != self.first_opened_at:
                 changes["first_opened_at"] = earliest
-        milestone = {
-            "click": "first_clicked_at",
-            "respond": "response_date",
-            "convert": "converted_at",
-        }.get(event_type)
+        milestone = MILESTONE_OF_EVENT.get(EventType(event_type))
         if milestone:
             current = getattr(self, milestone)
             earliest = _earliest(current, at)
@@ -88,7 +106,7 @@ class MemberState:
         return replace(self, **changes) if changes else self
 
 
-def displayed_status(rung: int, bounced: bool, unsubscribed: bool) -> str:
+def displayed_status(rung: int, bounced: bool, unsubscribed: bool) -> MemberStatus:
     """Converted beats everything; an opt-out beats the ladder; delivery evidence beats a bounce."""
     if rung == LADDER.index(CONVERTED):
         return CONVERTED
@@ -101,7 +119,7 @@ def displayed_status(rung: int, bounced: bool, unsubscribed: bool) -> str:
     return SENT
 
 
-def state_from_events(events) -> MemberState:
+def state_from_events(events: Iterable[tuple[str, datetime]]) -> MemberState:
     """Fold (type, at) pairs into a record, starting from a fresh enrollment."""
     state = MemberState()
     for event_type, at in events:
@@ -138,21 +156,61 @@ def manual_change(state: MemberState, target: str, at: datetime) -> MemberState:
     raise StatusChangeRefused(f"Cannot lower {current} to {target}: {why}.")
 
 
-ROLLUP_FIELDS = ("sent", "opened", "clicked", "responded", "converted", "bounced", "unsubscribed")
-"""The counters kept for every campaign, in the order `rollup_buckets` returns them."""
+STATE_FIELDS = tuple(f.name for f in fields(MemberState))
+"""The stored fields a member's engagement consists of (the rest of its row is derived)."""
+
+MILESTONE_FIELDS = tuple(
+    name for name, kind in get_type_hints(MemberState).items() if kind == datetime | None
+)
+"""The milestone timestamps, in the order they are shown and exported."""
+
+DERIVED_FIELDS = ("status", "has_responded")
+"""Stored alongside the state so lists can filter by them on an index; computed from it."""
+
+
+@dataclass(frozen=True)
+class RollupBucket:
+    """One counter kept per campaign: the members it counts.
+
+    `test` is written with comparisons joined by `&` and `|` only, so it reads the same on a
+    `MemberState` (giving a bool) and on the `CampaignMember` model (giving a Peewee
+    expression over its columns); None counts every member."""
+
+    name: str
+    test: Callable[[Any], Any] | None
+
+    def counts(self, state: MemberState) -> bool:
+        return True if self.test is None else bool(self.test(state))
+
+
+ROLLUP_BUCKETS = (
+    RollupBucket("sent", None),
+    RollupBucket("opened", lambda m: m.rung >= LADDER.index(OPENED)),
+    RollupBucket("clicked", lambda m: m.rung >= LADDER.index(CLICKED)),
+    RollupBucket("responded", lambda m: m.has_responded == True),
+    RollupBucket("converted", lambda m: m.status == CONVERTED),
+    RollupBucket("bounced", lambda m: m.status == BOUNCED),
+    RollupBucket("unsubscribed", lambda m: m.status == UNSUBSCRIBED),
+)
+"""The rollup counters, in the order `rollup_buckets` returns them. Responded and converted are
+tested on the stored `has_responded` and `status` so the member lists find them by index."""
+
+ROLLUP_FIELDS = tuple(bucket.name for bucket in ROLLUP_BUCKETS)
+
+BUCKET = {bucket.name: bucket for bucket in ROLLUP_BUCKETS}
+
+VIEW_BUCKETS = {
+    MemberView.ALL: (BUCKET["sent"],),
+    MemberView.RESPONDED: (BUCKET["responded"],),
+    MemberView.BOUNCED_UNSUBSCRIBED: (BUCKET["bounced"], BUCKET["unsubscribed"]),
+    MemberView.CONVERTED: (BUCKET["converted"],),
+}
+"""Each member list view is the members of these (disjoint) buckets, so its size is the sum of
+their counters."""
 
 
 def rollup_buckets(state: MemberState | None) -> tuple[int, ...]:
     """Which rollup counters one member adds to (all zero for no member)."""
     if state is None:
-        return (0,) * len(ROLLUP_FIELDS)
-    status = state.status
-    return (
-        1,
-        int(state.rung >= 1),
-        int(state.rung >= 2),
-        int(state.rung >= 3),
-        int(state.rung >= 4),
-        int(status == BOUNCED),
-        int(status == UNSUBSCRIBED),
-    )
+        return (0,) * len(ROLLUP_BUCKETS)
+    return tuple(int(bucket.counts(state)) for bucket in ROLLUP_BUCKETS)

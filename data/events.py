@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from data.models import CampaignMember, EngagementEvent
+from data.vocab import EventOutcome
 
 
 class LoggedEvent(NamedTuple):
@@ -80,11 +81,11 @@ def member_timeline(member: CampaignMember | int) -> list[LoggedEvent]:
 def rejected_events(after: int | None = None, limit: int = 200) -> list[LoggedEvent]:
     """Rejected events, oldest first, a page at a time by log id."""
     E = EngagementEvent
-    query = E.select(*_FIELDS).where(E.outcome == "rejected")
+    query = E.select(*_FIELDS).where(E.outcome == EventOutcome.REJECTED)
     if after is not None:
         query = query.where(E.id > after)
     return [LoggedEvent(*row) for row in query.order_by(E.id).limit(limit).tuples()]
 
 
 def rejected_count() -> int:
-    return EngagementEvent.select().where(EngagementEvent.outcome == "rejected").count()
+    return EngagementEvent.select().where(EngagementEvent.outcome == EventOutcome.REJECTED).count()

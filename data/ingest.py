@@ -20,7 +20,14 @@ from datetime import UTC, datetime
 from peewee import chunked
 
 from data.db import database, insert_rows, rows_where_in
-from data.engagement import EVENT_TYPES, MemberState, rollup_buckets
+from data.engagement import (
+    DERIVED_FIELDS,
+    EVENT_TYPES,
+    MILESTONE_FIELDS,
+    STATE_FIELDS,
+    MemberState,
+    rollup_buckets,
+)
 from data.models import (
     Campaign,
     CampaignMember,
@@ -247,23 +254,8 @@ def _seen_event_ids(ids: list[str]) -> set[str]:
 
 # Applying ----------------------------------------------------------------------------------------
 
-MEMBER_COLUMNS = (
-    "id",
-    "campaign",
-    "lead",
-    "contact",
-    "status",
-    "rung",
-    "bounced",
-    "unsubscribed",
-    "added_at",
-    "first_opened_at",
-    "first_clicked_at",
-    "response_date",
-    "converted_at",
-    "has_responded",
-)
-TIME_FIELDS = ("added_at", "first_opened_at", "first_clicked_at", "response_date", "converted_at")
+MEMBER_COLUMNS = ("id", "campaign", "lead", "contact", "added_at", *STATE_FIELDS, *DERIVED_FIELDS)
+TIME_FIELDS = ("added_at", *MILESTONE_FIELDS)
 
 
 def _as_datetime(value):
@@ -273,15 +265,11 @@ def _as_datetime(value):
     return datetime.fromisoformat(value)
 
 
-STATE_FIELDS = (
-    "rung",
-    "bounced",
-    "unsubscribed",
-    "first_opened_at",
-    "first_clicked_at",
-    "response_date",
-    "converted_at",
-)
+def _state_of(row: dict) -> MemberState:
+    """A member row as read by `apply_resolved`, as its engagement state."""
+    state = {name: row[name] for name in STATE_FIELDS}
+    state["bounced"], state["unsubscribed"] = bool(row["bounced"]), bool(row["unsubscribed"])
+    return MemberState(**state)
 
 
 def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | None = None):
@@ -301,18 +289,7 @@ def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | 
                 for name in TIME_FIELDS:
                     row[name] = _as_datetime(row[name])
                 rows[row["id"]] = row
-        before = {
-            mid: MemberState(
-                rung=row["rung"],
-                bounced=bool(row["bounced"]),
-                unsubscribed=bool(row["unsubscribed"]),
-                first_opened_at=row["first_opened_at"],
-                first_clicked_at=row["first_clicked_at"],
-                response_date=row["response_date"],
-                converted_at=row["converted_at"],
-            )
-            for mid, row in rows.items()
-        }
+        before = {mid: _state_of(row) for mid, row in rows.items()}
         state = dict(before)
         bounced_people: set[tuple[str, int]] = set()
         unsubscribed_people: set[tuple[str, int]] = set()
@@ -397,17 +374,15 @@ def _write_members(rows: dict[int, dict], before: dict, state: dict) -> None:
         if after is before[mid]:
             continue
         row = dict(rows[mid])
-        for f in STATE_FIELDS:
+        for f in (*STATE_FIELDS, *DERIVED_FIELDS):
             row[f] = getattr(after, f)
-        row["status"] = after.status
-        row["has_responded"] = after.has_responded
         changed.append(tuple(row[c] for c in MEMBER_COLUMNS))
         old, new = rollup_buckets(before[mid]), rollup_buckets(after)
         delta = deltas.setdefault(row["campaign"], [0] * len(old))
         for i, (a, b) in enumerate(zip(old, new)):
             delta[i] += b - a
     fields = [getattr(M, c) for c in MEMBER_COLUMNS]
-    preserve = [getattr(M, c) for c in (*STATE_FIELDS, "status", "has_responded")]
+    preserve = [getattr(M, c) for c in (*STATE_FIELDS, *DERIVED_FIELDS)]
     insert_rows(
         M,
         fields,

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from peewee import JOIN, fn
 
 from data.audience import NEW, membership_category
-from data.engagement import CONVERTED, EXITS
+from data.engagement import MILESTONE_FIELDS, VIEW_BUCKETS
 from data.models import (
     Account,
     Campaign,
@@ -18,14 +18,14 @@ from data.models import (
     Lead,
     Person,
 )
+from data.rollups import bucket_condition
+from data.vocab import CampaignStatus, MemberView, listed
 
-VIEWS = {
-    "all": "All Members",
-    "responded": "Responded",
-    "bounced-unsubscribed": "Bounced / Unsubscribed",
-    "converted": "Converted to Opportunity",
-}
+VIEWS = {view: view.label for view in MemberView}
 """The standard member list views: key -> title."""
+
+MEMBER_TIMES = ("added_at", *MILESTONE_FIELDS)
+"""The timestamps a member list shows, in order."""
 
 PAGE_SIZE = 100
 
@@ -47,16 +47,16 @@ class MemberRow(NamedTuple):
 
 
 def view_condition(view: str):
-    M = CampaignMember
-    if view == "all":
-        return None
-    if view == "responded":
-        return M.has_responded == True
-    if view == "bounced-unsubscribed":
-        return M.status.in_(EXITS)
-    if view == "converted":
-        return M.status == CONVERTED
-    raise ValueError(f"unknown view {view!r}; use {', '.join(VIEWS)}")
+    """The members of a view as a condition (None for every member); ValueError if unknown."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}; use {listed(MemberView)}")
+    condition = None
+    for bucket in VIEW_BUCKETS[MemberView(view)]:
+        test = bucket_condition(bucket)
+        if test is None:
+            return None
+        condition = test if condition is None else (condition | test)
+    return condition
 
 
 def _member_query(campaign_id: int, view: str, search: str):
@@ -75,11 +75,7 @@ def _member_query(campaign_id: int, view: str, search: str):
             email.alias("email"),
             company.alias("company"),
             M.status,
-            M.added_at,
-            M.first_opened_at,
-            M.first_clicked_at,
-            M.response_date,
-            M.converted_at,
+            *[getattr(M, name) for name in MEMBER_TIMES],
             M.has_responded,
         )
         .join_from(M, Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
@@ -98,24 +94,8 @@ def _member_query(campaign_id: int, view: str, search: str):
 
 
 def _row(values: tuple) -> MemberRow:
-    (
-        mid,
-        lead_id,
-        contact_id,
-        first,
-        last,
-        email,
-        company,
-        status,
-        added,
-        opened,
-        clicked,
-        responded,
-        converted,
-        has_responded,
-    ) = values
-    field = CampaignMember._meta.fields
-    convert = field["added_at"].python_value
+    mid, lead_id, contact_id, first, last, email, company, status, *times, has_responded = values
+    convert = CampaignMember._meta.fields["added_at"].python_value
     return MemberRow(
         id=mid,
         person_type="lead" if lead_id else "contact",
@@ -124,11 +104,7 @@ def _row(values: tuple) -> MemberRow:
         email=email or "",
         company=company or "",
         status=status,
-        added_at=convert(added),
-        first_opened_at=convert(opened),
-        first_clicked_at=convert(clicked),
-        response_date=convert(responded),
-        converted_at=convert(converted),
+        **{name: convert(value) for name, value in zip(MEMBER_TIMES, times)},
         has_responded=bool(has_responded),
     )
 
@@ -163,21 +139,13 @@ def member_page(
     return rows[::-1] if backwards else rows
 
 
-VIEW_COUNTERS = {
-    "all": ("sent",),
-    "responded": ("responded",),
-    "bounced-unsubscribed": ("bounced", "unsubscribed"),
-    "converted": ("converted",),
-}
-"""Which kept rollup counters add up to the size of each view (rollups define the same sets)."""
-
-
 def member_count(campaign_id: int, view: str = "all", search: str = "") -> int:
     """Rows in a view: read from the campaign's kept counters unless a filter is typed."""
     if not search.strip():
         stats = CampaignStats.get_or_none(CampaignStats.campaign == campaign_id)
         if stats is not None:
-            return sum(getattr(stats, name) for name in VIEW_COUNTERS[view])
+            view_condition(view)  # an unknown view is an error
+            return sum(getattr(stats, bucket.name) for bucket in VIEW_BUCKETS[MemberView(view)])
         view_condition(view)  # an unknown view is an error even for an empty campaign
         return 0
     return _member_query(campaign_id, view, search).count()
@@ -236,11 +204,7 @@ def memberships_of(person: Person) -> list[Membership]:
             Campaign.type,
             Campaign.status,
             M.status,
-            M.added_at,
-            M.first_opened_at,
-            M.first_clicked_at,
-            M.response_date,
-            M.converted_at,
+            *[getattr(M, name) for name in MEMBER_TIMES],
             M.lead,
         )
         .join(Campaign)
@@ -253,7 +217,7 @@ def memberships_of(person: Person) -> list[Membership]:
     ]
 
 
-CLOSED_STATUSES = ("Completed", "Aborted")
+CLOSED_STATUSES = tuple(status for status in CampaignStatus if status.is_closed)
 """Campaigns that are over: nobody is added to them any more."""
 
 

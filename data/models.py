@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from peewee import (
     SQL,
@@ -16,26 +17,33 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    NodeList,
     SmallIntegerField,
     TextField,
 )
 
 from data.db import database
-from data.engagement import EVENT_TYPES, LADDER, SENT, STATUSES, MemberState
-
-CAMPAIGN_TYPES = ("Email", "Webinar", "Event", "Content", "Advertisement", "Other")
-CAMPAIGN_STATUSES = ("Planned", "In Progress", "Completed", "Aborted")
-AUDIENCE_KINDS = ("leads", "contacts", "both")
-OPPORTUNITY_STAGES = (
-    "Prospecting",
-    "Qualification",
-    "Proposal",
-    "Negotiation",
-    "Closed Won",
-    "Closed Lost",
+from data.engagement import LADDER, STATE_FIELDS, MemberState
+from data.vocab import (
+    AudienceKind,
+    CampaignStatus,
+    CampaignType,
+    EventOutcome,
+    EventType,
+    LeadStatus,
+    MemberStatus,
+    OpportunityStage,
+    is_one_of,
+    listed,
 )
-LEAD_STATUSES = ("Open", "Working", "Nurturing", "Qualified", "Unqualified", "Converted")
-OUTCOMES = ("applied", "unchanged", "duplicate", "rejected")
+
+# The vocabularies as tuples of their values, for the names other modules already import.
+CAMPAIGN_TYPES = tuple(CampaignType)
+CAMPAIGN_STATUSES = tuple(CampaignStatus)
+AUDIENCE_KINDS = tuple(AudienceKind)
+OPPORTUNITY_STAGES = tuple(OpportunityStage)
+LEAD_STATUSES = tuple(LeadStatus)
+OUTCOMES = tuple(EventOutcome)
 
 
 def utcnow() -> datetime:
@@ -47,8 +55,9 @@ class ValidationError(ValueError):
     """A record breaks a domain rule; the message is readable as it is."""
 
 
-def _choices_check(column: str, values: tuple[str, ...]) -> Check:
-    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+def _choices_check(column: str, vocabulary: type[StrEnum]) -> SQL | NodeList:
+    """A CHECK constraint that keeps a column within a vocabulary."""
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in vocabulary)
     return Check(f"{column} IN ({quoted})")
 
 
@@ -114,7 +123,7 @@ class Contact(Person):
 class Lead(Person):
     company = CharField(default="")
     lead_source = CharField(default="", index=True)
-    lead_status = CharField(default="Open", index=True)
+    lead_status = CharField(default=LeadStatus.OPEN, index=True)
     converted_contact = ForeignKeyField(
         Contact, null=True, backref="converted_leads", on_delete="SET NULL"
     )
@@ -126,9 +135,11 @@ class Lead(Person):
 
 class Campaign(BaseModel):
     name = CharField(unique=True)
-    type = CharField(default="Email", constraints=[_choices_check("type", CAMPAIGN_TYPES)])
+    type = CharField(default=CampaignType.EMAIL, constraints=[_choices_check("type", CampaignType)])
     status = CharField(
-        default="Planned", index=True, constraints=[_choices_check("status", CAMPAIGN_STATUSES)]
+        default=CampaignStatus.PLANNED,
+        index=True,
+        constraints=[_choices_check("status", CampaignStatus)],
     )
     start_date = DateField(null=True)
     end_date = DateField(null=True)
@@ -136,7 +147,7 @@ class Campaign(BaseModel):
     actual_cost = DecimalField(max_digits=14, decimal_places=2, default=0)
     description = TextField(default="")
     audience_kind = CharField(
-        default="both", constraints=[_choices_check("audience_kind", AUDIENCE_KINDS)]
+        default=AudienceKind.BOTH, constraints=[_choices_check("audience_kind", AudienceKind)]
     )
     audience_filters = TextField(default="{}")
     """JSON: {"country": [...], "industry": [...], "lead_source": [...], "lead_status": [...],
@@ -153,15 +164,15 @@ class Campaign(BaseModel):
         if not (self.name or "").strip():
             raise ValidationError("campaign name is required")
         self.name = self.name.strip()
-        if self.type not in CAMPAIGN_TYPES:
+        if not is_one_of(self.type, CampaignType):
             raise ValidationError(
-                f"unknown campaign type {self.type!r}; use one of {', '.join(CAMPAIGN_TYPES)}"
+                f"unknown campaign type {self.type!r}; use one of {listed(CampaignType)}"
             )
-        if self.status not in CAMPAIGN_STATUSES:
+        if not is_one_of(self.status, CampaignStatus):
             raise ValidationError(
-                f"unknown status {self.status!r}; use one of {', '.join(CAMPAIGN_STATUSES)}"
+                f"unknown status {self.status!r}; use one of {listed(CampaignStatus)}"
             )
-        if self.audience_kind not in AUDIENCE_KINDS:
+        if not is_one_of(self.audience_kind, AudienceKind):
             raise ValidationError(
                 f"unknown audience kind {self.audience_kind!r}; use leads, contacts or both"
             )
@@ -189,7 +200,9 @@ class CampaignMember(BaseModel):
     )
     lead = ForeignKeyField(Lead, null=True, backref="memberships", on_delete="CASCADE")
     contact = ForeignKeyField(Contact, null=True, backref="memberships", on_delete="CASCADE")
-    status = CharField(default=SENT, constraints=[_choices_check("status", STATUSES)])
+    status = CharField(
+        default=MemberStatus.SENT, constraints=[_choices_check("status", MemberStatus)]
+    )
     rung = SmallIntegerField(
         default=0, constraints=[Check(f"rung BETWEEN 0 AND {len(LADDER) - 1}")]
     )
@@ -225,27 +238,20 @@ class CampaignMember(BaseModel):
                 if self.lead_id is not None
                 else "a campaign member is exactly one person: set a lead or a contact"
             )
-        if self.status not in STATUSES:
+        if not is_one_of(self.status, MemberStatus):
             raise ValidationError(f"unknown member status {self.status!r}")
 
     @property
     def state(self) -> MemberState:
-        return MemberState(
-            rung=self.rung,
-            bounced=self.bounced,
-            unsubscribed=self.unsubscribed,
-            first_opened_at=self.first_opened_at,
-            first_clicked_at=self.first_clicked_at,
-            response_date=self.response_date,
-            converted_at=self.converted_at,
-        )
+        return MemberState(**{name: getattr(self, name) for name in STATE_FIELDS})
 
 
 class Opportunity(BaseModel):
     name = CharField()
     amount = DecimalField(max_digits=14, decimal_places=2, default=0)
     stage = CharField(
-        default="Prospecting", constraints=[_choices_check("stage", OPPORTUNITY_STAGES)]
+        default=OpportunityStage.PROSPECTING,
+        constraints=[_choices_check("stage", OpportunityStage)],
     )
     close_date = DateField(null=True)
     contact = ForeignKeyField(Contact, null=True, backref="opportunities", on_delete="SET NULL")
@@ -259,9 +265,9 @@ class Opportunity(BaseModel):
     def validate(self) -> None:
         if not (self.name or "").strip():
             raise ValidationError("opportunity name is required")
-        if self.stage not in OPPORTUNITY_STAGES:
+        if not is_one_of(self.stage, OpportunityStage):
             raise ValidationError(
-                f"unknown stage {self.stage!r}; use one of {', '.join(OPPORTUNITY_STAGES)}"
+                f"unknown stage {self.stage!r}; use one of {listed(OpportunityStage)}"
             )
 
 
@@ -279,7 +285,7 @@ class EngagementEvent(BaseModel):
     member = ForeignKeyField(  # indexed by (member, at) below
         CampaignMember, null=True, backref="events", on_delete="SET NULL", index=False
     )
-    outcome = CharField(constraints=[_choices_check("outcome", OUTCOMES)])
+    outcome = CharField(constraints=[_choices_check("outcome", EventOutcome)])
     reason = CharField(default="")
     extra = TextField(default="")
     """The rest of the event as received: extra keys as JSON, or the raw line when unreadable."""
@@ -295,7 +301,7 @@ class EngagementEvent(BaseModel):
 
 EngagementEvent.add_index(
     EngagementEvent.index(EngagementEvent.id, name="engagement_event_rejected").where(
-        EngagementEvent.outcome == "rejected"
+        EngagementEvent.outcome == EventOutcome.REJECTED
     )
 )
 """Rejected events are few and listed for repair; a partial index keeps ingest cheap."""
@@ -341,4 +347,4 @@ MODELS = (
 )
 """Every table, in an order that creates referenced tables first."""
 
-EVENT_TYPE_SET = frozenset(EVENT_TYPES)
+EVENT_TYPE_SET = frozenset(EventType)

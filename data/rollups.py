@@ -4,36 +4,33 @@ Counting a million members on every screen refresh is too slow, so each service 
 members adjusts `CampaignStats` in the same transaction: enrollment adds to Sent, ingest adds the
 difference each member's change makes (`rollup_buckets(after) - rollup_buckets(before)`), and
 removal recounts the campaign. `recount` is the from-scratch definition the tests hold them to.
+The buckets are `engagement.ROLLUP_BUCKETS`; `bucket_condition` reads them as SQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from peewee import Case, fn
 
-from data.engagement import BOUNCED, ROLLUP_FIELDS, UNSUBSCRIBED
+from data.engagement import ROLLUP_BUCKETS, ROLLUP_FIELDS, RollupBucket
 from data.models import Campaign, CampaignMember, CampaignStats, Opportunity
+from data.vocab import OpportunityStage
 
 
-def _bucket_sql():
-    """The same buckets as `engagement.rollup_buckets`, as SQL aggregates over members."""
-    M = CampaignMember
+def bucket_condition(bucket: RollupBucket):
+    """The members a bucket counts, as a condition on `CampaignMember` (None: every member)."""
+    return None if bucket.test is None else bucket.test(CampaignMember)
 
-    def count_if(condition):
-        return fn.SUM(Case(None, [(condition, 1)], 0))
 
-    return [
-        fn.COUNT(M.id),
-        count_if(M.rung >= 1),
-        count_if(M.rung >= 2),
-        count_if(M.rung >= 3),
-        count_if(M.rung >= 4),
-        count_if(M.status == BOUNCED),
-        count_if(M.status == UNSUBSCRIBED),
-    ]
+def bucket_count(bucket: RollupBucket):
+    """A bucket as an SQL aggregate over a group of members."""
+    condition = bucket_condition(bucket)
+    if condition is None:
+        return fn.COUNT(CampaignMember.id)
+    return fn.SUM(Case(None, [(condition, 1)], 0))
 
 
 def recount(campaign_ids: Iterable[int]) -> None:
@@ -42,14 +39,12 @@ def recount(campaign_ids: Iterable[int]) -> None:
     if not ids:
         return
     M = CampaignMember
+    counted = M.select(M.campaign, *[bucket_count(b) for b in ROLLUP_BUCKETS])
     rows = {
-        row[0]: row[1:]
-        for row in M.select(M.campaign, *_bucket_sql())
-        .where(M.campaign.in_(ids))
-        .group_by(M.campaign)
-        .tuples()
+        row[0]: row[1:] for row in counted.where(M.campaign.in_(ids)).group_by(M.campaign).tuples()
     }
-    data = [{"campaign": cid, **dict(zip(ROLLUP_FIELDS, rows.get(cid, (0,) * 7)))} for cid in ids]
+    none = (0,) * len(ROLLUP_FIELDS)
+    data = [{"campaign": cid, **dict(zip(ROLLUP_FIELDS, rows.get(cid, none)))} for cid in ids]
     (
         CampaignStats.insert_many(data)
         .on_conflict(
@@ -60,7 +55,7 @@ def recount(campaign_ids: Iterable[int]) -> None:
     )
 
 
-def add_to_counters(deltas: dict[int, list[int] | tuple[int, ...]]) -> None:
+def add_to_counters(deltas: Mapping[int, Sequence[int]]) -> None:
     """Add per-campaign differences to the counters (inside the caller's transaction)."""
     for campaign_id, delta in deltas.items():
         if not any(delta):
@@ -131,7 +126,7 @@ def _won_amounts(campaign_ids: list[int] | None) -> dict[int, float]:
     Opp = Opportunity
     query = (
         Opp.select(Opp.campaign_source, fn.SUM(Opp.amount))
-        .where(Opp.campaign_source.is_null(False) & (Opp.stage == "Closed Won"))
+        .where(Opp.campaign_source.is_null(False) & (Opp.stage == OpportunityStage.CLOSED_WON))
         .group_by(Opp.campaign_source)
     )
     if campaign_ids is not None:

@@ -11,7 +11,7 @@ from typing import TextIO
 from peewee import EXCLUDED, fn
 
 from data.db import database, in_list, insert_rows
-from data.members import MemberRow, member_rows_for_export, view_condition
+from data.members import MEMBER_TIMES, MemberRow, member_rows_for_export, view_condition
 from data.models import LEAD_STATUSES, Account, Contact, Lead, ValidationError, utcnow
 from data.people import email_problem, normalize_email
 
@@ -200,11 +200,7 @@ EXPORT_COLUMNS = (
     "email",
     "person_type",
     "status",
-    "added_at",
-    "first_opened_at",
-    "first_clicked_at",
-    "response_date",
-    "converted_at",
+    *MEMBER_TIMES,
     "has_responded",
     "name",
     "company",
@@ -226,11 +222,7 @@ def member_csv_row(row: MemberRow) -> list[str]:
         safe_cell(row.email),
         row.person_type,
         row.status,
-        iso_utc(row.added_at),
-        iso_utc(row.first_opened_at),
-        iso_utc(row.first_clicked_at),
-        iso_utc(row.response_date),
-        iso_utc(row.converted_at),
+        *[iso_utc(getattr(row, name)) for name in MEMBER_TIMES],
         "true" if row.has_responded else "false",
         safe_cell(row.name),
         safe_cell(row.company),

@@ -5,25 +5,38 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from peewee import SQL, Case
 
 from data.engagement import (
     BOUNCED,
     CLICKED,
     CONVERTED,
+    DERIVED_FIELDS,
     EVENT_TYPES,
+    LADDER,
+    MILESTONE_FIELDS,
     OPENED,
     RESPONDED,
+    ROLLUP_BUCKETS,
+    ROLLUP_FIELDS,
     SENT,
+    STATE_FIELDS,
     STATUSES,
     UNSUBSCRIBED,
+    VIEW_BUCKETS,
     MemberState,
     StatusChangeRefused,
     manual_change,
     rollup_buckets,
     state_from_events,
 )
+from data.members import MemberRow, Membership, member_count, member_page
+from data.models import CampaignMember, CampaignStats
+from data.rollups import bucket_condition, recount
+from data.vocab import MemberView
+from tests import factories
 
 T0 = datetime(2026, 3, 2, 9, 0)
 
@@ -179,3 +192,61 @@ def test_rollup_buckets_follow_the_rungs_even_after_an_exit():
         "unsubscribed": 1,
     }
     assert rollup_buckets(MemberState()) == (1, 0, 0, 0, 0, 0, 0)
+
+
+# One definition of the rollup buckets, read both in Python and as SQL ---------------------------
+
+member_states = st.builds(
+    MemberState,
+    rung=st.integers(0, len(LADDER) - 1),
+    bounced=st.booleans(),
+    unsubscribed=st.booleans(),
+    first_opened_at=st.none() | st.integers(0, 10_000).map(at),
+    first_clicked_at=st.none() | st.integers(0, 10_000).map(at),
+    response_date=st.none() | st.integers(0, 10_000).map(at),
+    converted_at=st.none() | st.integers(0, 10_000).map(at),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(member_states, min_size=1, max_size=12))
+def test_bucket_predicates_agree_in_python_and_sql(fresh_db, states):
+    """Each member, stored with its state, is in a bucket by SQL exactly when it is by Python;
+    the recounted counters and each member view's size are the Python sums."""
+    campaign = factories.campaign()
+    M = CampaignMember
+    M.delete().execute()
+    ids = []
+    for state in states:
+        person = factories.lead()
+        values = {name: getattr(state, name) for name in (*STATE_FIELDS, *DERIVED_FIELDS)}
+        ids.append(M.insert(campaign=campaign.id, lead=person.id, **values).execute())
+    flags = M.select(
+        M.id, *[Case(None, [(bucket_condition(b) or SQL("1 = 1"), 1)], 0) for b in ROLLUP_BUCKETS]
+    )
+    by_sql = {row[0]: row[1:] for row in flags.where(M.campaign == campaign.id).tuples()}
+    for member_id, state in zip(ids, states):
+        assert by_sql[member_id] == rollup_buckets(state), state
+    recount([campaign.id])
+    stats = CampaignStats.get(CampaignStats.campaign == campaign.id)
+    totals = [sum(column) for column in zip(*(rollup_buckets(s) for s in states))]
+    assert [getattr(stats, name) for name in ROLLUP_FIELDS] == totals
+    for view in MemberView:
+        in_view = [s for s in states if any(b.counts(s) for b in VIEW_BUCKETS[view])]
+        assert member_count(campaign.id, view) == len(in_view)
+        rows = member_page(campaign.id, view, limit=100)
+        assert [r.status for r in rows] == [s.status for s in in_view]
+
+
+def test_milestone_fields_are_the_timestamps_of_a_member_state():
+    assert MILESTONE_FIELDS == (
+        "first_opened_at",
+        "first_clicked_at",
+        "response_date",
+        "converted_at",
+    )
+    assert STATE_FIELDS == ("rung", "bounced", "unsubscribed", *MILESTONE_FIELDS)
+    assert MemberRow._fields[7:12] == ("added_at", *MILESTONE_FIELDS)
+    assert Membership._fields[6:11] == ("added_at", *MILESTONE_FIELDS)

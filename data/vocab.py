@@ -1,0 +1,148 @@
+"""The product's vocabularies, one `StrEnum` each.
+
+CHECK constraints, `validate()`, command-line choices and screens all read these. A member
+equals its string (`CampaignStatus.PLANNED == "Planned"`), so stored values, JSON and CSV are
+the plain strings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+def is_one_of(value: object, vocabulary: type[StrEnum]) -> bool:
+    """Whether `value` is one of a vocabulary's strings (`in` on the enum raises on 3.11)."""
+    return value in tuple(vocabulary)
+
+
+def listed(vocabulary: type[StrEnum]) -> str:
+    """The values of a vocabulary as a phrase for an error message: "a, b, c"."""
+    return ", ".join(vocabulary)
+
+
+class CampaignStatus(StrEnum):
+    PLANNED = "Planned"
+    IN_PROGRESS = "In Progress"
+    COMPLETED = "Completed"
+    ABORTED = "Aborted"
+
+    @property
+    def is_closed(self) -> bool:
+        """The campaign is over: nobody is added to it any more."""
+        return self in (CampaignStatus.COMPLETED, CampaignStatus.ABORTED)
+
+
+class CampaignType(StrEnum):
+    EMAIL = "Email"
+    WEBINAR = "Webinar"
+    EVENT = "Event"
+    CONTENT = "Content"
+    ADVERTISEMENT = "Advertisement"
+    OTHER = "Other"
+
+
+class AudienceKind(StrEnum):
+    """Which person tables a campaign's audience is drawn from."""
+
+    LEADS = "leads"
+    CONTACTS = "contacts"
+    BOTH = "both"
+
+    @property
+    def label(self) -> str:
+        return {"leads": "Leads", "contacts": "Contacts", "both": "Leads and contacts"}[self]
+
+
+class MemberStatus(StrEnum):
+    """The seven member statuses, the engagement ladder first, in the order users see them."""
+
+    SENT = "Sent"
+    OPENED = "Opened"
+    CLICKED = "Clicked"
+    RESPONDED = "Responded"
+    CONVERTED = "Converted"
+    BOUNCED = "Bounced"
+    UNSUBSCRIBED = "Unsubscribed"
+
+
+class MemberView(StrEnum):
+    """The standard member list views."""
+
+    ALL = "all"
+    RESPONDED = "responded"
+    BOUNCED_UNSUBSCRIBED = "bounced-unsubscribed"
+    CONVERTED = "converted"
+
+    @property
+    def label(self) -> str:
+        return _VIEW_TITLES[self]
+
+
+_VIEW_TITLES = {
+    MemberView.ALL: "All Members",
+    MemberView.RESPONDED: "Responded",
+    MemberView.BOUNCED_UNSUBSCRIBED: "Bounced / Unsubscribed",
+    MemberView.CONVERTED: "Converted to Opportunity",
+}
+
+
+class ExclusionReason(StrEnum):
+    """Why the exclusion rule leaves a person out of a campaign, in the order it checks them."""
+
+    ALREADY_MEMBER = "already_member"
+    DO_NOT_EMAIL = "do_not_email"
+    BOUNCED = "bounced"
+    CONVERTED_LEAD = "converted_lead"
+
+    @property
+    def label(self) -> str:
+        return _EXCLUSION_LABELS[self]
+
+
+_EXCLUSION_LABELS = {
+    ExclusionReason.ALREADY_MEMBER: "already a member",
+    ExclusionReason.DO_NOT_EMAIL: "do not email",
+    ExclusionReason.BOUNCED: "email bounced",
+    ExclusionReason.CONVERTED_LEAD: "lead already converted to a contact",
+}
+
+NEW = "new"
+"""The category of a person no exclusion applies to: they can be enrolled."""
+
+
+class EventType(StrEnum):
+    """The engagement events an integration (or a manual change) sends."""
+
+    OPEN = "open"
+    CLICK = "click"
+    RESPOND = "respond"
+    CONVERT = "convert"
+    BOUNCE = "bounce"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class EventOutcome(StrEnum):
+    """What a received event did, as recorded in the event log."""
+
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+class OpportunityStage(StrEnum):
+    PROSPECTING = "Prospecting"
+    QUALIFICATION = "Qualification"
+    PROPOSAL = "Proposal"
+    NEGOTIATION = "Negotiation"
+    CLOSED_WON = "Closed Won"
+    CLOSED_LOST = "Closed Lost"
+
+
+class LeadStatus(StrEnum):
+    OPEN = "Open"
+    WORKING = "Working"
+    NURTURING = "Nurturing"
+    QUALIFIED = "Qualified"
+    UNQUALIFIED = "Unqualified"
+    CONVERTED = "Converted"
