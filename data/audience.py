@@ -7,61 +7,23 @@ from datetime import date, datetime, time
 
 from peewee import Case, fn
 
-FILTER_FIELDS = {
-    "country": "list",
-    "industry": "list",
-    "lead_source": "list",
-    "lead_status": "list",
-    "title_contains": "text",
-    "created_since": "date",
-}
-"""The audience filters a campaign may carry, and the kind of value each takes."""
+from data.errors import ValidationError
+from data.filters import FILTER_FIELDS, LEAD_ONLY_FILTERS, validate_filters
+from data.models import Campaign, CampaignMember, Contact, Lead
+from data.vocab import NEW, AudienceKind, ExclusionReason
 
-LEAD_ONLY_FILTERS = ("lead_source", "lead_status")
-
-ALREADY, DO_NOT_EMAIL, BOUNCED, CONVERTED_LEAD, NEW = (
-    "already_member",
-    "do_not_email",
-    "bounced",
-    "converted_lead",
-    "new",
+ALREADY, DO_NOT_EMAIL, BOUNCED, CONVERTED_LEAD = (
+    ExclusionReason.ALREADY_MEMBER,
+    ExclusionReason.DO_NOT_EMAIL,
+    ExclusionReason.BOUNCED,
+    ExclusionReason.CONVERTED_LEAD,
 )
-EXCLUSION_REASONS = {
-    DO_NOT_EMAIL: "do not email",
-    BOUNCED: "email bounced",
-    CONVERTED_LEAD: "lead already converted to a contact",
-}
+EXCLUSION_REASONS = {reason: reason.label for reason in ExclusionReason if reason != ALREADY}
 """Why an audience member is left out, in the order the rule checks them."""
-
-
-def validate_filters(filters: dict) -> None:
-    from data.models import ValidationError
-
-    for key, value in filters.items():
-        kind = FILTER_FIELDS.get(key)
-        if kind is None:
-            raise ValidationError(
-                f"unknown audience filter {key!r}; use {', '.join(FILTER_FIELDS)}"
-            )
-        if kind == "list" and not (
-            isinstance(value, list) and all(isinstance(v, str) for v in value)
-        ):
-            raise ValidationError(f"audience filter {key} takes a list of values")
-        if kind == "text" and not isinstance(value, str):
-            raise ValidationError(f"audience filter {key} takes text")
-        if kind == "date":
-            try:
-                date.fromisoformat(value)
-            except (TypeError, ValueError):
-                raise ValidationError(
-                    f"audience filter {key} takes a date like 2026-01-31, not {value!r}"
-                ) from None
 
 
 def parse_where(items: list[str]) -> dict:
     """`FIELD=V1,V2` arguments from the command line into a filters dict."""
-    from data.models import ValidationError
-
     filters: dict = {}
     for item in items:
         field, sep, raw = item.partition("=")
@@ -83,7 +45,7 @@ def parse_where(items: list[str]) -> dict:
 
 def describe_filters(kind: str, filters: dict) -> str:
     """A one-line summary of an audience, for headers and confirmations."""
-    parts = [{"leads": "Leads", "contacts": "Contacts", "both": "Leads and contacts"}[kind]]
+    parts = [AudienceKind(kind).label]
     for key, value in filters.items():
         label = key.replace("_", " ")
         if isinstance(value, list):
@@ -95,8 +57,6 @@ def describe_filters(kind: str, filters: dict) -> str:
 
 def _matching(model, kind_filters: dict):
     """Conditions on one person table for the filters; None when a filter cannot match it."""
-    from data.models import Lead
-
     conditions = []
     for key, value in kind_filters.items():
         if key in LEAD_ONLY_FILTERS and model is not Lead:
@@ -121,8 +81,6 @@ def audience_sources(campaign, people: dict | None = None):
     Without `people`, the campaign's audience criteria; with `people` ({"lead": ids, "contact":
     ids}), exactly those people. Both routes then pass through the same exclusion rule.
     """
-    from data.models import Contact, Lead
-
     sources = []
     for model, key in ((Lead, "lead"), (Contact, "contact")):
         if people is not None:
@@ -130,7 +88,7 @@ def audience_sources(campaign, people: dict | None = None):
             if ids:
                 sources.append((model, [model.id.in_(ids)]))
             continue
-        if campaign.audience_kind not in (key + "s", "both"):
+        if campaign.audience_kind not in (key + "s", AudienceKind.BOTH):
             continue
         conditions = _matching(model, campaign.filters)
         if conditions is not None:
@@ -141,9 +99,7 @@ def audience_sources(campaign, people: dict | None = None):
 def membership_category(model, campaign_id: int):
     """The exclusion rule, as one SQL expression over a person table: why this person is left
     out of the campaign, or NEW. A lead and the contact it became are one person."""
-    from data.models import CampaignMember as M
-    from data.models import Lead
-
+    M = CampaignMember
     if model is Lead:
         converted = Lead.converted_contact.is_null(False)
         member = fn.EXISTS(M.select(1).where((M.campaign == campaign_id) & (M.lead == Lead.id))) | (
@@ -187,8 +143,6 @@ def audience_query(model, conditions, campaign_id: int):
 
 def count_matching(kind: str, filters: dict) -> int:
     """How many people match audience criteria, for the live count in the campaign form."""
-    from data.models import Campaign
-
     probe = Campaign(audience_kind=kind, audience_filters=json.dumps(filters))
     total = 0
     for model, conditions in audience_sources(probe):

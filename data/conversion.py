@@ -129,7 +129,7 @@ def convert_lead(
     with database.atomic():
         contact = Contact.get_or_none(Contact.email == lead.email)
         created = contact is None
-        if created:
+        if contact is None:
             contact = Contact.create(
                 first_name=lead.first_name,
                 last_name=lead.last_name,
@@ -152,7 +152,7 @@ def convert_lead(
         lead.lead_status = "Converted"
         lead.save()
         opportunity = member = None
-        if (opportunity_name or "").strip():
+        if opportunity_name and opportunity_name.strip():
             opportunity, member = create_opportunity(
                 contact,
                 opportunity_name,

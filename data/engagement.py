@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, get_type_hints
 
-from data.vocab import EventType, MemberStatus, MemberView
+from data.vocab import EventType, MemberStatus, MemberView, values
 
 SENT, OPENED, CLICKED, RESPONDED, CONVERTED = (
     MemberStatus.SENT,
@@ -26,12 +26,12 @@ BOUNCED, UNSUBSCRIBED = MemberStatus.BOUNCED, MemberStatus.UNSUBSCRIBED
 LADDER = (SENT, OPENED, CLICKED, RESPONDED, CONVERTED)
 """The engagement ladder, lowest rung first; a member only ever climbs it."""
 
-STATUSES = tuple(MemberStatus)
+STATUSES = values(MemberStatus)
 """All seven member statuses, in the order they are listed to users."""
 
 EXITS = (BOUNCED, UNSUBSCRIBED)
 
-EVENT_TYPES = tuple(EventType)
+EVENT_TYPES = values(EventType)
 
 RUNG_OF_EVENT = {
     EventType.OPEN: 1,
@@ -48,7 +48,7 @@ MILESTONE_OF_EVENT = {
 }
 """The timestamp an event sets (the earliest wins); opens and clicks also set first_opened_at."""
 
-EVENT_FOR_STATUS = {
+EVENT_FOR_STATUS: dict[str, EventType] = {
     OPENED: EventType.OPEN,
     CLICKED: EventType.CLICK,
     RESPONDED: EventType.RESPOND,

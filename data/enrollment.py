@@ -21,6 +21,7 @@ from data.audience import (
     membership_category,
 )
 from data.db import database
+from data.emails import normalize_email
 from data.engagement import EXITS, SENT
 from data.models import Campaign, CampaignMember, Contact, Lead, utcnow
 from data.rollups import add_to_counters, recount
@@ -149,8 +150,6 @@ def people_by_email(emails: list[str]) -> tuple[dict, list[str]]:
     """Resolve emails to people ({"lead": ids, "contact": ids}) and the emails nobody has.
 
     A contact wins over a lead with the same email: it is the person the lead became."""
-    from data.people import normalize_email
-
     wanted = list(dict.fromkeys(normalize_email(e) for e in emails if e.strip()))
     found: dict[str, tuple[str, int]] = {}
     for chunk in chunked(wanted, ID_CHUNK):

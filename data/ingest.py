@@ -20,12 +20,15 @@ from datetime import UTC, datetime
 from peewee import chunked
 
 from data.db import database, insert_rows, rows_where_in
+from data.emails import normalize_email
 from data.engagement import (
     DERIVED_FIELDS,
+    EVENT_FOR_STATUS,
     EVENT_TYPES,
     MILESTONE_FIELDS,
     STATE_FIELDS,
     MemberState,
+    manual_change,
     rollup_buckets,
 )
 from data.models import (
@@ -37,7 +40,6 @@ from data.models import (
     Lead,
     utcnow,
 )
-from data.people import normalize_email
 from data.rollups import add_to_counters
 
 BATCH_SIZE = 20_000
@@ -545,8 +547,6 @@ def set_member_status(member: CampaignMember, target: str, now: datetime | None 
     """A manual status change: the same rule as events, recorded in the log as a manual event.
 
     Raises StatusChangeRefused (with the reason) for an attempt to lower the status."""
-    from data.engagement import EVENT_FOR_STATUS, manual_change
-
     now = now or utcnow()
     manual_change(member.state, target, now)
     event = Event(

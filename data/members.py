@@ -21,7 +21,7 @@ from data.models import (
 from data.rollups import bucket_condition
 from data.vocab import CampaignStatus, MemberView, listed
 
-VIEWS = {view: view.label for view in MemberView}
+VIEWS = {view.value: view.label for view in MemberView}
 """The standard member list views: key -> title."""
 
 MEMBER_TIMES = ("added_at", *MILESTONE_FIELDS)
@@ -212,7 +212,7 @@ def memberships_of(person: Person) -> list[Membership]:
         .order_by(M.added_at.desc(), M.id.desc())
     )
     return [
-        Membership(*values[:-1], via="lead" if values[-1] else "contact")
+        Membership._make((*values[:-1], "lead" if values[-1] else "contact"))
         for values in query.tuples()
     ]
 

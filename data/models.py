@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from peewee import (
     SQL,
+    AutoField,
     BooleanField,
     CharField,
     Check,
@@ -17,13 +19,17 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    ModelSelect,
     NodeList,
     SmallIntegerField,
     TextField,
 )
 
 from data.db import database
+from data.emails import email_problem, normalize_email
 from data.engagement import LADDER, STATE_FIELDS, MemberState
+from data.errors import ValidationError
+from data.filters import validate_filters
 from data.vocab import (
     AudienceKind,
     CampaignStatus,
@@ -35,24 +41,21 @@ from data.vocab import (
     OpportunityStage,
     is_one_of,
     listed,
+    values,
 )
 
-# The vocabularies as tuples of their values, for the names other modules already import.
-CAMPAIGN_TYPES = tuple(CampaignType)
-CAMPAIGN_STATUSES = tuple(CampaignStatus)
-AUDIENCE_KINDS = tuple(AudienceKind)
-OPPORTUNITY_STAGES = tuple(OpportunityStage)
-LEAD_STATUSES = tuple(LeadStatus)
-OUTCOMES = tuple(EventOutcome)
+# The vocabularies' values, for the names other modules already import.
+CAMPAIGN_TYPES = values(CampaignType)
+CAMPAIGN_STATUSES = values(CampaignStatus)
+AUDIENCE_KINDS = values(AudienceKind)
+OPPORTUNITY_STAGES = values(OpportunityStage)
+LEAD_STATUSES = values(LeadStatus)
+OUTCOMES = values(EventOutcome)
 
 
 def utcnow() -> datetime:
     """Naive UTC, the form every timestamp is stored in."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-class ValidationError(ValueError):
-    """A record breaks a domain rule; the message is readable as it is."""
 
 
 def _choices_check(column: str, vocabulary: type[StrEnum]) -> SQL | NodeList:
@@ -65,6 +68,15 @@ class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+    if TYPE_CHECKING:
+        # What Peewee adds at run time and its stubs cannot see, declared once for type checking:
+        # the automatic primary key (every model but CampaignStats and SchemaVersion has it), and
+        # queries whose rows may be tuples or dicts (`.tuples()` keeps the query's static type).
+        id: ClassVar[AutoField[int]]
+
+        @classmethod
+        def select(cls, *fields: Any) -> ModelSelect[Any]: ...
 
     def validate(self) -> None:
         """Raise ValidationError when the record breaks a rule; subclasses add their rules."""
@@ -99,8 +111,6 @@ class Person(BaseModel):
         return f"{self.first_name} {self.last_name}".strip()
 
     def validate(self) -> None:
-        from data.people import email_problem, normalize_email
-
         if not (self.last_name or "").strip():
             raise ValidationError("last name is required")
         problem = email_problem(self.email or "")
@@ -111,13 +121,15 @@ class Person(BaseModel):
 
 class Contact(Person):
     account = ForeignKeyField(Account, null=True, backref="contacts", on_delete="SET NULL")
+    if TYPE_CHECKING:  # each foreign key's raw id, added by Peewee
+        account_id: int | None
 
     class Meta:
         indexes = ((("last_name", "first_name", "id"), False),)
 
     @property
     def company(self) -> str:
-        return self.account.name if self.account_id else ""
+        return self.account.name if self.account is not None else ""
 
 
 class Lead(Person):
@@ -128,6 +140,8 @@ class Lead(Person):
         Contact, null=True, backref="converted_leads", on_delete="SET NULL"
     )
     converted_at = DateTimeField(null=True)
+    if TYPE_CHECKING:
+        converted_contact_id: int | None
 
     class Meta:
         indexes = ((("last_name", "first_name", "id"), False),)
@@ -159,8 +173,6 @@ class Campaign(BaseModel):
         return json.loads(self.audience_filters or "{}")
 
     def validate(self) -> None:
-        from data.audience import validate_filters
-
         if not (self.name or "").strip():
             raise ValidationError("campaign name is required")
         self.name = self.name.strip()
@@ -192,6 +204,8 @@ class CampaignStats(BaseModel):
     converted = IntegerField(default=0)
     bounced = IntegerField(default=0)
     unsubscribed = IntegerField(default=0)
+    if TYPE_CHECKING:
+        campaign_id: int
 
 
 class CampaignMember(BaseModel):
@@ -214,6 +228,10 @@ class CampaignMember(BaseModel):
     response_date = DateTimeField(null=True)
     converted_at = DateTimeField(null=True)
     has_responded = BooleanField(default=False)
+    if TYPE_CHECKING:
+        campaign_id: int
+        lead_id: int | None
+        contact_id: int | None
 
     class Meta:
         constraints = [
@@ -261,6 +279,11 @@ class Opportunity(BaseModel):
         Campaign, null=True, backref="sourced_opportunities", on_delete="SET NULL"
     )
     created_at = DateTimeField(default=utcnow)
+    if TYPE_CHECKING:
+        contact_id: int | None
+        account_id: int | None
+        lead_id: int | None
+        campaign_source_id: int | None
 
     def validate(self) -> None:
         if not (self.name or "").strip():
@@ -291,6 +314,9 @@ class EngagementEvent(BaseModel):
     """The rest of the event as received: extra keys as JSON, or the raw line when unreadable."""
     source = CharField(default="ingest")
     received_at = DateTimeField(default=utcnow)
+    if TYPE_CHECKING:
+        campaign_id: int | None
+        member_id: int | None
 
     class Meta:
         indexes = (

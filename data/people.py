@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from peewee import JOIN, Tuple
 
 from data.db import database
+from data.emails import normalize_email
 from data.models import Account, Contact, Lead, Person
-
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def normalize_email(email: str) -> str:
-    """Emails compare case-insensitively, so they are stored trimmed and lower-cased."""
-    return email.strip().lower()
-
-
-def email_problem(email: str) -> str | None:
-    """Why this is not a usable email address, or None."""
-    value = email.strip()
-    if not value:
-        return "email is required"
-    if not EMAIL_PATTERN.match(value):
-        return f"{value!r} is not an email address"
-    return None
 
 
 def person_model(kind: str) -> type[Person]:
@@ -38,9 +20,7 @@ def find_person(email: str) -> Person | None:
 
 
 def company_of(person: Person) -> str:
-    if isinstance(person, Lead):
-        return person.company
-    return person.account.name if person.account_id else ""
+    return person.company if isinstance(person, Lead | Contact) else ""
 
 
 def change_email(person: Person, email: str) -> None:

@@ -11,9 +11,9 @@ from typing import TextIO
 from peewee import EXCLUDED, fn
 
 from data.db import database, in_list, insert_rows
+from data.emails import email_problem, normalize_email
 from data.members import MEMBER_TIMES, MemberRow, member_rows_for_export, view_condition
 from data.models import LEAD_STATUSES, Account, Contact, Lead, ValidationError, utcnow
-from data.people import email_problem, normalize_email
 
 TEXT_COLUMNS = {
     "lead": (
@@ -132,7 +132,7 @@ def import_people(
     if bad and not skip_invalid:
         return report
     with database.atomic():
-        existing = set()
+        existing: set[str] = set()
         emails = [row["email"] for row in good]
         for start in range(0, len(emails), 10_000):
             existing.update(

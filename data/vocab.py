@@ -10,9 +10,15 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+def values(vocabulary: type[StrEnum]) -> tuple[str, ...]:
+    """The plain strings of a vocabulary, in order (for argparse `choices`, whose error message
+    shows each choice's repr, and for anything that must not carry enum members)."""
+    return tuple(member.value for member in vocabulary)
+
+
 def is_one_of(value: object, vocabulary: type[StrEnum]) -> bool:
     """Whether `value` is one of a vocabulary's strings (`in` on the enum raises on 3.11)."""
-    return value in tuple(vocabulary)
+    return value in values(vocabulary)
 
 
 def listed(vocabulary: type[StrEnum]) -> str:
