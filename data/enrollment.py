@@ -22,7 +22,7 @@ from data.audience import (
 )
 from data.db import database
 from data.emails import normalize_email
-from data.engagement import EXITS, SENT
+from data.engagement import EXITS, SENT, MemberState, rollup_buckets
 from data.models import Campaign, CampaignMember, Contact, Lead, utcnow
 from data.rollups import add_to_counters, recount
 
@@ -139,7 +139,8 @@ def enroll(campaign: Campaign, people: dict | None = None, now: datetime | None 
                     .execute()
                 )
         if inserted:
-            add_to_counters({campaign.id: (inserted, 0, 0, 0, 0, 0, 0)})
+            fresh = rollup_buckets(MemberState())  # what one newly enrolled member counts in
+            add_to_counters({campaign.id: [inserted * n for n in fresh]})
     # Anyone counted NEW but not inserted was enrolled by a concurrent writer meanwhile.
     result = _result(counts, inserted)
     result.already_members += counts[NEW] - inserted
