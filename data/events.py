@@ -22,16 +22,24 @@ class LoggedEvent(NamedTuple):
     source: str
     extra: str
     received_at: datetime
+    raw: str
 
     def original(self) -> dict | None:
-        """The event as it was sent (to fix and send again); None for an unreadable line."""
+        """The event as it was sent (to fix and send again); None for a line that was not a
+        JSON object (its text is `raw`)."""
+        if self.raw:
+            try:
+                record = json.loads(self.raw)
+            except ValueError:
+                return None
+            return record if isinstance(record, dict) else None
         if self.reason.startswith("malformed"):
             return None
         record = {"type": self.type, "campaign": self.campaign_ref, "email": self.email}
         if self.event_id:
             record = {"id": self.event_id, **record}
         if self.at is not None:
-            record["at"] = self.at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            record["at"] = self.at.isoformat() + "Z"
         if self.extra:
             try:
                 extra = json.loads(self.extra)
@@ -40,6 +48,16 @@ class LoggedEvent(NamedTuple):
             if isinstance(extra, dict):
                 record.update(extra)
         return record
+
+    def as_sent(self) -> str:
+        """The event as one line to send again: the line as received when it was kept, else
+        the event's JSON object."""
+        if self.raw:
+            return self.raw
+        original = self.original()
+        if original is not None:
+            return json.dumps(original, ensure_ascii=False)
+        return self.raw or self.extra
 
     def as_dict(self) -> dict:
         data = {
@@ -51,7 +69,7 @@ class LoggedEvent(NamedTuple):
             "event": self.original(),
         }
         if data["event"] is None:
-            data["raw"] = self.extra
+            data["raw"] = self.raw or self.extra
         return data
 
 
@@ -67,6 +85,7 @@ _FIELDS = (
     EngagementEvent.source,
     EngagementEvent.extra,
     EngagementEvent.received_at,
+    EngagementEvent.raw,
 )
 
 

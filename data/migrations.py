@@ -22,7 +22,7 @@ from playhouse.migrate import SchemaMigrator
 
 from data.models import MODELS, SchemaVersion, utcnow
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The version the current models describe."""
 
 
@@ -48,8 +48,28 @@ def _add_ingest_runs(db: Database, migrator: SchemaMigrator) -> None:
     db.create_tables([IngestRun])
 
 
+def _keep_rejected_lines_and_seen_ids(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 3: a rejected event keeps its line as received; an event id takes effect once,
+    by a unique index (any second copy already applied becomes the duplicate it was)."""
+    from playhouse.migrate import migrate
+
+    migrate(migrator.add_column("engagement_event", "raw", TextField(default="")))
+    db.execute_sql(
+        "UPDATE engagement_event SET outcome = 'duplicate' "
+        "WHERE event_id IS NOT NULL AND outcome IN ('applied', 'unchanged') AND id NOT IN "
+        "(SELECT min(id) FROM engagement_event WHERE event_id IS NOT NULL "
+        "AND outcome IN ('applied', 'unchanged') GROUP BY event_id)"
+    )
+    db.execute_sql("DROP INDEX IF EXISTS engagement_event_event_id_outcome")
+    db.execute_sql(
+        "CREATE UNIQUE INDEX IF NOT EXISTS engagement_event_seen_id ON engagement_event "
+        "(event_id) WHERE outcome IN ('applied', 'unchanged')"
+    )
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
+    3: _keep_rejected_lines_and_seen_ids,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

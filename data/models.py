@@ -311,18 +311,17 @@ class EngagementEvent(BaseModel):
     outcome = CharField(constraints=[_choices_check("outcome", EventOutcome)])
     reason = CharField(default="")
     extra = TextField(default="")
-    """The rest of the event as received: extra keys as JSON, or the raw line when unreadable."""
+    """Keys beyond the known ones, as JSON."""
     source = CharField(default="ingest")
     received_at = DateTimeField(default=utcnow)
+    raw = TextField(default="")
+    """A rejected event's line as received (bytes that are not UTF-8 escaped), to re-send."""
     if TYPE_CHECKING:
         campaign_id: int | None
         member_id: int | None
 
     class Meta:
-        indexes = (
-            (("event_id", "outcome"), False),
-            (("member", "at"), False),
-        )
+        indexes = ((("member", "at"), False),)
 
 
 EngagementEvent.add_index(
@@ -331,6 +330,14 @@ EngagementEvent.add_index(
     )
 )
 """Rejected events are few and listed for repair; a partial index keeps ingest cheap."""
+
+EngagementEvent.add_index(
+    SQL(
+        "CREATE UNIQUE INDEX IF NOT EXISTS engagement_event_seen_id ON engagement_event "
+        "(event_id) WHERE outcome IN ('applied', 'unchanged')"
+    )
+)
+"""An event id takes effect once: a second writer's copy fails instead of applying twice."""
 
 
 class IngestRun(BaseModel):

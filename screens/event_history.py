@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -168,8 +167,7 @@ class RejectedEventsScreen(Screen):
         if fresh:
             table.clear()
         for event in events:
-            original = event.original()
-            sent = json.dumps(original) if original is not None else event.extra
+            sent = event.as_sent()
             table.add_row(
                 _when(event.received_at),
                 Text(event.reason, style="red"),
@@ -212,10 +210,7 @@ class RejectedEventsScreen(Screen):
                 while True:
                     page = rejected_events(after=after, limit=1_000)
                     for event in page:
-                        original = event.original()
-                        out.write(
-                            (json.dumps(original) if original is not None else event.extra) + "\n"
-                        )
+                        out.write(event.as_sent() + "\n")
                         count += 1
                     if len(page) < 1_000:
                         break

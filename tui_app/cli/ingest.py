@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-from tui_app.cli.common import UserError, emit, open_db, open_input
+from tui_app.cli.common import UserError, emit, open_db
 
 FORMATS = ("jsonl", "csv")
 """The event formats `ingest` reads."""
@@ -14,7 +15,12 @@ FORMATS = ("jsonl", "csv")
 def register(sub, common) -> None:
     p = sub.add_parser("ingest", parents=[common], help="apply engagement events (JSONL or CSV)")
     p.add_argument("file", help="file, or - for standard input")
-    p.add_argument("--format", choices=FORMATS, help="default: guessed from the content")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="default: from the file's extension, else CSV if the first line is a header "
+        "naming the event columns, else JSON Lines",
+    )
     p.add_argument(
         "--batch-size",
         type=int,
@@ -34,6 +40,22 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_events)
 
 
+def open_bytes(path: str):
+    """The input as bytes (each line is decoded, or rejected, on its own); "-" is stdin."""
+    if path == "-":
+        if sys.stdin is None:
+            raise UserError("standard input is closed")
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise UserError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a folder, not a file") from None
+    except PermissionError:
+        raise UserError(f"cannot read {path}: permission denied") from None
+
+
 def cmd_ingest(args) -> None:
     from data.ingest import BATCH_SIZE, ingest_stream
 
@@ -41,9 +63,16 @@ def cmd_ingest(args) -> None:
     if batch_size < 1:
         raise UserError("--batch-size takes a number of one or more")
     open_db(args)
-    source = "-" if args.file == "-" else str(Path(args.file).resolve())
-    with open_input(args.file) as stream:
-        report = ingest_stream(stream, args.format, batch_size=batch_size, source=source)
+    live = args.file == "-"
+    with open_bytes(args.file) as stream:
+        report = ingest_stream(
+            stream,
+            args.format,
+            name=None if live else args.file,
+            batch_size=batch_size,
+            source=None if live else str(Path(args.file).resolve()),
+            live=live,
+        )
     text = ""
     if report.resumed_from:
         text = (
@@ -112,7 +141,7 @@ def _timeline(args) -> None:
         raise UserError(f"{args.email} is not a member of {campaign.name}")
     events = member_timeline(member)
     lines = [
-        f"{e.at:%Y-%m-%d %H:%M:%S}  {e.type:<11} {e.outcome:<9} {e.source}"
+        f"{e.at.isoformat(' ') if e.at else '':<19}  {e.type:<11} {e.outcome:<9} {e.source}"
         + (f"  id {e.event_id}" if e.event_id else "")
         for e in events
     ]

@@ -1,0 +1,256 @@
+"""Reading events: bytes in, one record per non-blank line out, and never an exception.
+
+Input is read as bytes, a line at a time, so that a line that is not UTF-8, not JSON or not an
+event is rejected alone (its bytes kept, escaped, for repair) while every other line applies.
+The format comes from `--format`, else the file's extension, else the first non-blank line: CSV
+only when that line is a header naming the event columns, JSON Lines otherwise, so one junk
+line never turns a JSON feed into CSV. A UTF-8 byte order mark at the start is skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import BinaryIO
+
+from data.emails import normalize_email
+from data.engagement import EVENT_TYPES
+from data.ingest.record import Event
+
+FORMATS = ("jsonl", "csv")
+EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
+BOM = b"\xef\xbb\xbf"
+KNOWN_KEYS = ("id", "type", "campaign", "email", "at")
+REQUIRED_KEYS = ("type", "campaign", "email", "at")
+MAX_LINE = 1 << 20
+"""Longer lines are rejected (their first MAX_LINE bytes kept): no event is that large."""
+MAX_ID = 255
+"""Event ids, campaign names and emails are at most this long (as the log's columns are)."""
+
+
+@dataclass(slots=True)
+class Received:
+    """One non-blank line: its bytes, and its keys when it could be read as an event object."""
+
+    raw: bytes
+    fields: dict | None = None
+    problem: tuple[str, str] | None = None
+    """(reason kind, readable reason) when the line could not be read."""
+
+    @property
+    def text(self) -> str:
+        """The line as text; bytes that are not UTF-8 appear escaped (`\\xff`)."""
+        return self.raw.decode("utf-8", "backslashreplace")
+
+
+def split_lines(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of a byte stream without their line endings, each cut at MAX_LINE + 1 bytes
+    (so an overlong line is seen as such without being held whole)."""
+    while True:
+        line = stream.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if not line.endswith(b"\n") and len(line) > MAX_LINE:
+            rest = line
+            while rest and not rest.endswith(b"\n"):
+                rest = stream.readline(MAX_LINE + 1)
+        yield line.rstrip(b"\r\n")
+
+
+def guess_format(first_line: bytes, name: str | None = None) -> str:
+    """JSON Lines or CSV, from the file name's extension, else from the first non-blank line."""
+    if name:
+        by_extension = EXTENSIONS.get(PurePath(name).suffix.lower())
+        if by_extension:
+            return by_extension
+    try:
+        header = next(csv.reader([first_line.decode("utf-8")]))
+    except (UnicodeDecodeError, csv.Error, StopIteration):
+        return "jsonl"
+    columns = {cell.strip().lower() for cell in header}
+    return "csv" if columns.issuperset(REQUIRED_KEYS) else "jsonl"
+
+
+def read_records(
+    lines: Iterable[bytes], fmt: str | None = None, name: str | None = None
+) -> Iterator[Received]:
+    """Every non-blank line as a `Received` (a CSV header line excepted)."""
+    lines = iter(lines)
+    first = b""
+    for line in lines:
+        if not first and line.startswith(BOM):
+            line = line[len(BOM) :]
+        if line.strip():
+            first = line
+            break
+    if not first:
+        return
+    fmt = fmt or guess_format(first, name)
+    if fmt == "csv":
+        yield from _read_csv(first, lines)
+        return
+    yield _read_json_line(first)
+    for line in lines:
+        if line.strip():
+            yield _read_json_line(line)
+
+
+def _unreadable(raw: bytes) -> Received | None:
+    """The rejection of a line that is too long or not UTF-8, else None."""
+    if len(raw) > MAX_LINE:
+        return Received(raw[:MAX_LINE], problem=("unreadable", "line longer than 1 MiB"))
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Received(
+            raw, problem=("unreadable", f"unreadable bytes: not UTF-8 at byte {exc.start + 1}")
+        )
+    return None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _lone_surrogate(value) -> str | None:
+    """The first lone surrogate in any string of a parsed JSON value (walked without recursion:
+    the value may nest as deep as the parser allowed)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return f"\\u{ord(item[exc.start]):04x}"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+def _read_json_line(raw: bytes) -> Received:
+    bad = _unreadable(raw)
+    if bad:
+        return bad
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return Received(raw, problem=("malformed", "malformed JSON: not a JSON object"))
+    if not isinstance(value, dict):
+        return Received(raw, problem=("malformed", "malformed JSON: not a JSON object"))
+    surrogate = _lone_surrogate(value)
+    if surrogate:
+        return Received(raw, problem=("unreadable", f"unreadable text: lone surrogate {surrogate}"))
+    return Received(raw, value)
+
+
+def _read_csv(header_line: bytes, lines: Iterator[bytes]) -> Iterator[Received]:
+    """CSV events, one per line (no event field spans lines), by the header's column names."""
+    try:
+        header = [cell.strip().lower() for cell in next(csv.reader([header_line.decode("utf-8")]))]
+    except (UnicodeDecodeError, csv.Error, StopIteration):
+        header = []
+    for raw in lines:
+        if not raw.strip():
+            continue
+        bad = _unreadable(raw)
+        if bad:
+            yield bad
+            continue
+        try:
+            cells = next(csv.reader([raw.decode("utf-8")], strict=True))
+        except (csv.Error, StopIteration) as exc:
+            yield Received(raw, problem=("malformed", f"malformed CSV: {exc}"))
+            continue
+        if len(cells) > len(header):
+            yield Received(
+                raw,
+                problem=(
+                    "malformed",
+                    f"malformed CSV: {len(cells)} cells, header has {len(header)}",
+                ),
+            )
+            continue
+        yield Received(raw, dict(zip(header, cells)))
+
+
+def parse_time(value) -> datetime:
+    """An ISO 8601 time as naive UTC; a time without an offset is taken as UTC.
+
+    Raises ValueError for anything else, including a time whose UTC form is out of range."""
+    if not isinstance(value, str):
+        raise ValueError(value)
+    parsed = datetime.fromisoformat(value.strip())
+    if parsed.tzinfo is not None:
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError(value) from None
+    return parsed
+
+
+def _text(value) -> str | None:
+    """A key's value as text: strings as they are, integers as digits; anything else is None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def parse_event(received: Received) -> Event:
+    """Validate one received line; the result carries its rejection reason when invalid."""
+    if received.fields is None:
+        kind, detail = received.problem or ("malformed", "malformed")
+        event = Event(raw=received.text)
+        event.reject(kind, detail)
+        return event
+    record = received.fields
+    campaign = record.get("campaign")
+    event = Event(
+        event_id=_text(record.get("id")) or None,
+        sent_type=_text(record.get("type")) or "",
+        campaign_ref=_text(campaign) or "",
+        email=_text(record.get("email")) or "",
+        raw=received.text,
+    )
+    if isinstance(campaign, int) and not isinstance(campaign, bool):
+        event.campaign_number = campaign
+    extra = {k: v for k, v in record.items() if k not in KNOWN_KEYS}
+    if extra:
+        event.extra = json.dumps(extra, ensure_ascii=False)
+    event_type = event.sent_type.strip().lower()
+    event.address = normalize_email(event.email)
+    when = record.get("at")
+    bad_time = False
+    if when not in (None, ""):
+        try:
+            event.at = parse_time(when)
+        except ValueError:
+            bad_time = True
+    if record.get("id") not in (None, "") and event.event_id is None:
+        event.reject("bad_field", "id must be a string or a whole number")
+    elif event.event_id is not None and len(event.event_id) > MAX_ID:
+        event.reject("bad_field", f"id longer than {MAX_ID} characters")
+    elif not event_type:
+        event.reject("missing_field", "type is required")
+    elif event_type not in EVENT_TYPES:
+        event.reject("unknown_type", f"unknown type {event.sent_type!r}")
+    elif not event.campaign_ref.strip():
+        event.reject("missing_field", "campaign is required")
+    elif not event.address:
+        event.reject("missing_field", "email is required")
+    elif when in (None, ""):
+        event.reject("missing_field", "at is required")
+    elif bad_time:
+        event.reject("bad_timestamp", f"bad timestamp {when!r}")
+    if not event.reason:
+        event.type = event_type
+    return event

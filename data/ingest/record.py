@@ -1,0 +1,79 @@
+"""What one received event becomes on its way to the log, and what a run reports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class IngestReport:
+    applied: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    resumed_from: int = 0
+    """Events an interrupted earlier run had already committed (skipped this time)."""
+
+    def add(self, other: IngestReport) -> None:
+        self.applied += other.applied
+        self.unchanged += other.unchanged
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.reasons.update(other.reasons)
+
+    @property
+    def total(self) -> int:
+        return self.applied + self.unchanged + self.duplicates + self.rejected
+
+    def as_dict(self) -> dict:
+        return {
+            "applied": self.applied,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "rejected_by_reason": dict(self.reasons),
+        }
+
+
+def report_from(counts: dict) -> IngestReport:
+    return IngestReport(
+        applied=counts.get("applied", 0),
+        unchanged=counts.get("unchanged", 0),
+        duplicates=counts.get("duplicates", 0),
+        rejected=counts.get("rejected", 0),
+        reasons=Counter(counts.get("rejected_by_reason", {})),
+    )
+
+
+@dataclass(slots=True)
+class Event:
+    """One received event on its way to the log; `reason` set means rejected."""
+
+    event_id: str | None = None
+    type: str = ""
+    """The event type as read ("open", ...); `sent_type` as received, which a rejection keeps."""
+    sent_type: str = ""
+    campaign_ref: str = ""
+    """The campaign as received: a name, or the digits of an id."""
+    campaign_number: int | None = None
+    """The campaign given as a JSON number: always an id, never a name."""
+    email: str = ""
+    """As received (the log keeps it so); `address` is what it is matched by."""
+    address: str = ""
+    at: datetime | None = None
+    extra: str = ""
+    """Keys beyond the known ones, as JSON."""
+    raw: str = ""
+    """The line as received (bytes that are not UTF-8 escaped), kept with a rejection so the
+    event can be fixed and sent again."""
+    reason: str = ""
+    reason_kind: str = ""
+    campaign_id: int | None = None
+    member_id: int | None = None
+    outcome: str = ""
+
+    def reject(self, kind: str, detail: str) -> None:
+        self.reason_kind, self.reason = kind, detail

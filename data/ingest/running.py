@@ -1,0 +1,169 @@
+"""Running an ingest: input cut into batches, each parsed, resolved and applied in one
+transaction, with a file's progress recorded so a killed run resumes.
+
+A live stream (standard input) is read by a thread that feeds a queue, so a batch is committed
+when it is full or when its first event has waited `MAX_DELAY`, whichever comes first: a
+connector can keep one `ingest -` open for days and each event lands within about a second.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import IO
+
+from peewee import IntegrityError, chunked
+
+from data.db import database
+from data.ingest.applying import apply_resolved, resolve_campaigns, resolve_members
+from data.ingest.parsing import Received, parse_event, read_records, split_lines
+from data.ingest.record import IngestReport
+from data.ingest.resuming import RunTracker
+from data.models import utcnow
+
+BATCH_SIZE = 20_000
+"""Events per transaction: large enough to amortise a commit, small enough to lose little."""
+
+MAX_DELAY = 1.0
+"""Seconds an event of a live stream may wait for its batch to fill before it is committed."""
+
+RETRIES = 3
+"""Times a batch is tried again after losing a race for an event id to another writer."""
+
+
+def as_received(record: Received | dict | str | bytes) -> Received:
+    """A record from any caller as a received line: dicts are sent as their JSON."""
+    from data.ingest.parsing import _read_json_line
+
+    if isinstance(record, Received):
+        return record
+    if isinstance(record, dict):
+        record = json.dumps(record, ensure_ascii=False, default=str)
+    if isinstance(record, str):
+        record = record.encode("utf-8", "surrogatepass")
+    return _read_json_line(record.rstrip(b"\r\n"))
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+def live_batches(records: Iterable[Received], batch_size: int, max_delay: float):
+    """Batches of at most `batch_size`, each handed on no later than `max_delay` seconds after
+    its first record arrived, however slowly the rest come (the input is read by a thread)."""
+    handoff: queue.Queue = queue.Queue(maxsize=batch_size)
+
+    def pump() -> None:
+        try:
+            for record in records:
+                handoff.put(record)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            handoff.put(_Failed(exc))
+        handoff.put(_END)
+
+    threading.Thread(target=pump, name="ingest-reader", daemon=True).start()
+    batch: list[Received] = []
+    deadline = 0.0
+    while True:
+        try:
+            item = handoff.get(timeout=max(0.0, deadline - time.monotonic()) if batch else None)
+        except queue.Empty:
+            yield batch
+            batch = []
+            continue
+        if item is _END:
+            break
+        if isinstance(item, _Failed):
+            if batch:
+                yield batch
+            raise item.exc
+        batch.append(item)
+        if len(batch) == 1:
+            deadline = time.monotonic() + max_delay
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _apply_batch(batch: list[Received], report: IngestReport, now, tracker) -> None:
+    """Parse, resolve and apply one batch in one transaction; `report` gains its counts."""
+    for attempt in range(RETRIES + 1):
+        events = [parse_event(received) for received in batch]
+        try:
+            with database.atomic():
+                resolve_campaigns(events)
+                resolve_members(events)
+                counts = apply_resolved(events, now=now)
+                if tracker is not None:
+                    progress = IngestReport()
+                    progress.add(report)
+                    progress.add(counts)
+                    tracker.advance(batch, progress)
+        except IntegrityError:
+            # Another writer committed one of these event ids first: the next try sees it.
+            if attempt == RETRIES:
+                raise
+            continue
+        report.add(counts)
+        return
+
+
+def ingest_records(
+    records: Iterable[Received | dict | str | bytes],
+    batch_size: int = BATCH_SIZE,
+    now: datetime | None = None,
+    on_batch=None,
+    source: str | None = None,
+    live: bool = False,
+) -> IngestReport:
+    """Apply events from any iterable of records, one transaction per batch.
+
+    With `source` (a file's path), progress is committed with each batch and an interrupted run
+    over the same input resumes after its last committed batch. `live` commits a batch at least
+    every `MAX_DELAY` seconds while the input is slow to come (for streams)."""
+    report = IngestReport()
+    now = now or utcnow()
+    received = (as_received(record) for record in records)
+    tracker = RunTracker(source, batch_size, now) if source and not live else None
+    batches: Iterator[list[Received]]
+    if live:
+        batches = live_batches(received, batch_size, MAX_DELAY)
+    else:
+        batches = (list(batch) for batch in chunked(received, batch_size))
+    if tracker is not None:
+        batches = tracker.pending(batches, report)
+    for batch in batches:
+        _apply_batch(batch, report, now, tracker)
+        if on_batch:
+            on_batch(report)
+    if tracker is not None:
+        tracker.finish()
+        report.resumed_from = tracker.resumed_from
+    return report
+
+
+def ingest_stream(
+    stream: IO[bytes] | IO[str],
+    fmt: str | None = None,
+    name: str | None = None,
+    **kwargs,
+) -> IngestReport:
+    """Apply the events of a byte (or text) stream: JSON Lines or CSV, `fmt` or guessed."""
+    if isinstance(stream, io.TextIOBase):
+        lines: Iterable[bytes] = (
+            line.rstrip("\r\n").encode("utf-8", "surrogateescape") for line in stream
+        )
+    else:
+        lines = split_lines(stream)  # type: ignore[arg-type]
+    return ingest_records(read_records(lines, fmt, name), **kwargs)
