@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -104,12 +103,12 @@ def cmd_events(args) -> None:
 
 def _rejected(args) -> None:
     from data.events import rejected_count, rejected_events
+    from data.text import visible
 
     events = rejected_events(limit=args.limit)
     total = rejected_count()
     lines = [
-        f"{e.received_at:%Y-%m-%d %H:%M:%S}  {e.reason}  "
-        + (json.dumps(e.original()) if e.original() else repr(e.extra))
+        f"{e.received_at:%Y-%m-%d %H:%M:%S}  {visible(e.reason)}  {visible(e.as_sent())}"
         for e in events
     ]
     if total > len(events):
@@ -124,6 +123,7 @@ def _timeline(args) -> None:
     from data.events import member_timeline
     from data.models import CampaignMember, Contact, Lead
     from data.people import normalize_email
+    from data.text import visible
 
     if not (args.campaign and args.email):
         raise UserError("a member's timeline needs both --campaign and --email")
@@ -142,7 +142,7 @@ def _timeline(args) -> None:
     events = member_timeline(member)
     lines = [
         f"{e.at.isoformat(' ') if e.at else '':<19}  {e.type:<11} {e.outcome:<9} {e.source}"
-        + (f"  id {e.event_id}" if e.event_id else "")
+        + (f"  id {visible(e.event_id)}" if e.event_id else "")
         for e in events
     ]
     lines.append(f"status now: {member.status}")
