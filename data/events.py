@@ -85,7 +85,7 @@ _FIELDS = (
     EngagementEvent.source,
     EngagementEvent.extra,
     EngagementEvent.received_at,
-    EngagementEvent.raw,
+    EngagementEvent.received_line,
 )
 
 

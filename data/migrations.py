@@ -53,7 +53,7 @@ def _keep_rejected_lines_and_seen_ids(db: Database, migrator: SchemaMigrator) ->
     by a unique index (any second copy already applied becomes the duplicate it was)."""
     from playhouse.migrate import migrate
 
-    migrate(migrator.add_column("engagement_event", "raw", TextField(default="")))
+    migrate(migrator.add_column("engagement_event", "received_line", TextField(default="")))
     db.execute_sql(
         "UPDATE engagement_event SET outcome = 'duplicate' "
         "WHERE event_id IS NOT NULL AND outcome IN ('applied', 'unchanged') AND id NOT IN "

@@ -314,7 +314,7 @@ class EngagementEvent(BaseModel):
     """Keys beyond the known ones, as JSON."""
     source = CharField(default="ingest")
     received_at = DateTimeField(default=utcnow)
-    raw = TextField(default="")
+    received_line = TextField(default="")
     """A rejected event's line as received (bytes that are not UTF-8 escaped), to re-send."""
     if TYPE_CHECKING:
         campaign_id: int | None

@@ -62,9 +62,9 @@ def resolve_campaigns(events: Iterable[Event]) -> None:
     )
     numbers = {n for n in numbers if 0 < n < 2**63}
     ids: set[int] = set()
-    for chunk in chunked(sorted(numbers), CHUNK):
+    for id_chunk in chunked(sorted(numbers), CHUNK):
         ids.update(
-            row[0] for row in rows_where_in(Campaign.select(Campaign.id), Campaign.id, chunk)
+            row[0] for row in rows_where_in(Campaign.select(Campaign.id), Campaign.id, id_chunk)
         )
     for event in wanted:
         ref = event.campaign_ref.strip()
@@ -87,7 +87,7 @@ def resolve_members(events: Iterable[Event]) -> None:
     enrolled again while a long ingest runs is found under its new id."""
     wanted = [e for e in events if not e.reason]
     emails = sorted({e.address for e in wanted})
-    found: dict[tuple[int, str], int] = {}
+    found: dict[tuple[int | None, str], int] = {}
     M = CampaignMember
     # Leads first: a contact's membership wins over the lead's when both share the email.
     for model, column in ((Lead, M.lead), (Contact, M.contact)):
@@ -97,12 +97,12 @@ def resolve_members(events: Iterable[Event]) -> None:
         by_campaign: dict[int, dict[int, str]] = {}
         for event in wanted:
             pid = person_of.get(event.address)
-            if pid is not None:
+            if pid is not None and event.campaign_id is not None:
                 by_campaign.setdefault(event.campaign_id, {})[pid] = event.address
         for campaign_id, people in by_campaign.items():
-            for chunk in chunked(sorted(people), CHUNK):
+            for pid_chunk in chunked(sorted(people), CHUNK):
                 query = M.select(column, M.id).where(M.campaign == campaign_id)
-                for pid, mid in rows_where_in(query, column, chunk):
+                for pid, mid in rows_where_in(query, column, pid_chunk):
                     found[(campaign_id, people[pid])] = mid
     for event in wanted:
         event.member_id = found.get((event.campaign_id, event.address))
@@ -195,17 +195,19 @@ def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | 
                     report.duplicates += 1
                     continue
                 seen.add(event.event_id)
-            current = state[event.member_id]
+            mid = event.member_id
+            assert mid is not None and event.at is not None  # an accepted event has both
+            current = state[mid]
             after = current.apply(event.type, event.at)
             if after is current:
                 event.outcome = EventOutcome.UNCHANGED
                 report.unchanged += 1
             else:
-                state[event.member_id] = after
+                state[mid] = after
                 event.outcome = EventOutcome.APPLIED
                 report.applied += 1
             if event.type in ("bounce", "unsubscribe"):
-                person = members[event.member_id].person
+                person = members[mid].person
                 (bounced_people if event.type == "bounce" else unsubscribed_people).add(person)
         _write_events(events, source, now)
         _write_members(members, before, state)
@@ -236,7 +238,7 @@ def _write_events(events: list[Event], source: str, now: datetime) -> None:
         E.outcome,
         E.reason,
         E.extra,
-        E.raw,
+        E.received_line,
         E.source,
         E.received_at,
     ]

@@ -81,9 +81,9 @@ def read_records(
     """Every non-blank line as a `Received` (a CSV header line excepted)."""
     lines = iter(lines)
     first = b""
-    for line in lines:
-        if not first and line.startswith(BOM):
-            line = line[len(BOM) :]
+    for number, line in enumerate(lines):
+        if number == 0:
+            line = line.removeprefix(BOM)
         if line.strip():
             first = line
             break
