@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
+import pytest
+
+from data.campaigns import create_campaign
+from data.engagement import MILESTONE_FIELDS
 from data.members import VIEWS, _member_query, member_count, member_page
 from data.models import Campaign
+from data.transfer import EXPORT_COLUMNS, export_members
 
 
 def test_view_sizes_from_counters_match_the_rows(demo_db):
@@ -38,3 +45,27 @@ def test_add_to_campaign_offers_only_open_campaigns_the_person_is_not_in(demo_db
         Campaign.status.in_(["Planned", "In Progress"]) & Campaign.id.not_in(list(taken))
     )
     assert {c.id for c in offered} == {c.id for c in expected}
+
+
+def test_an_unknown_view_is_an_error_on_every_path(demo_db):
+    busy = max(Campaign.select(), key=lambda c: member_count(c.id))
+    empty = create_campaign("No members yet")
+    for campaign_id in (busy.id, empty.id):
+        with pytest.raises(ValueError, match="unknown view 'opened'; use all, responded"):
+            member_count(campaign_id, "opened")
+        with pytest.raises(ValueError, match="unknown view"):
+            member_page(campaign_id, "opened")
+
+
+def test_member_rows_carry_the_milestones_the_export_writes(demo_db):
+    campaign = max(Campaign.select(), key=lambda c: member_count(c.id, "converted"))
+    out = io.StringIO()
+    export_members(campaign, "converted", out)
+    header, first = out.getvalue().splitlines()[:2]
+    assert header.split(",") == list(EXPORT_COLUMNS)
+    assert list(EXPORT_COLUMNS[3:8]) == ["added_at", *MILESTONE_FIELDS]
+    row = member_page(campaign.id, "converted", limit=1)[0]
+    assert row.converted_at is not None
+    cells = dict(zip(EXPORT_COLUMNS, first.split(",")))
+    assert cells["converted_at"] == row.converted_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert cells["status"] == "Converted"
