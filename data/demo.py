@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from peewee import chunked
 
@@ -216,7 +217,7 @@ TITLES = (
 LEAD_SOURCES = ("Web", "Webinar", "Trade Show", "Referral", "Partner", "Advertisement", "Cold Call")
 LEAD_STATUSES = ("Open", "Open", "Working", "Nurturing", "Qualified", "Unqualified")
 
-CAMPAIGNS = (
+CAMPAIGNS: tuple[tuple[Any, ...], ...] = (
     # name, type, status, audience kind, filters, days since start, length in days, cost
     (
         "Spring Product Webinar",
