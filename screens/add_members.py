@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from peewee import OperationalError
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedContent, TabPane
-from textual.widgets._tabbed_content import ContentTabs
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedContent, TabPane, Tabs
 
 from data.audience import NEW
-from data.db import database
 from data.engagement import StatusChangeRefused
 from data.enrollment import EnrollmentResult, enroll
 from data.members import PAGE_SIZE, PickerRow, pickable_ids, picker_count, picker_page
 from data.models import Campaign, ValidationError
+from screens.base import AppModal
+from tui_app.widgets.formatting import assemble, literal
+from tui_app.widgets.work import deliver, reads, writes
 
 KINDS = ("lead", "contact")
 
@@ -84,8 +85,40 @@ class Selection:
         )
 
 
-class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
+class AddMembersScreen(AppModal[EnrollmentResult | None]):
     """Pick people for a campaign; excluded people are shown as such and cannot be marked."""
+
+    class Titled(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    class Page(Message):
+        """Rows of one kind: the first page(s) after a (re)load, or the next page (`more`)."""
+
+        def __init__(
+            self,
+            generation: int,
+            kind: str,
+            rows: list[PickerRow],
+            limit: int,
+            total: int,
+            keep: bool = False,
+            more: bool = False,
+        ) -> None:
+            super().__init__()
+            self.generation, self.kind, self.rows, self.limit = generation, kind, rows, limit
+            self.total, self.keep, self.more = total, keep, more
+
+    class MarkedAll(Message):
+        def __init__(self, kind: str, ids: list[int]) -> None:
+            super().__init__()
+            self.kind, self.ids = kind, ids
+
+    class Enrolled(Message):
+        def __init__(self, result: EnrollmentResult | None, refusal: str = "") -> None:
+            super().__init__()
+            self.result, self.refusal = result, refusal
 
     DEFAULT_CSS = """
     AddMembersScreen #picker {
@@ -140,7 +173,7 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
 
     def on_mount(self) -> None:
         # tab goes filter <-> list; l and c (or a click) switch between Leads and Contacts
-        self.query_one(ContentTabs).can_focus = False
+        self.query_one("#picker-tabs", TabbedContent).query_one(Tabs).can_focus = False
         self.query_one("#pick-lead").focus()
         self._count()
         self._title()
@@ -150,18 +183,17 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         """Someone enrolled or changed people: refresh the rows already loaded, cursor kept."""
         self.reload(keep=True)
 
-    @work(thread=True, exclusive=True, group="picker-title")
-    def _title(self) -> None:
-        with database.connection_context():
-            campaign = Campaign.get_or_none(Campaign.id == self.campaign_id)
-        title = (
-            Text.assemble(("Add members to ", "bold"), (campaign.name, "bold")) if campaign else ""
-        )
-        self.app.call_from_thread(self._set_title, title)
+    def subject(self) -> type:
+        return Campaign
 
-    def _set_title(self, title: Text | str) -> None:
-        if self.is_attached:
-            self.query_one("#picker-title", Label).update(title)
+    @reads("picker-title")
+    def _title(self) -> None:
+        self.post_message(self.Titled(Campaign.get_by_id(self.campaign_id).name))
+
+    @on(Titled)
+    def _set_title(self, message: Titled) -> None:
+        title = assemble(("Add members to ", "bold"), (message.name, "bold"))
+        self.query_one("#picker-title", Label).update(title)
 
     @property
     def search(self) -> str:
@@ -174,38 +206,30 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         limits = {k: max(PAGE_SIZE, len(self.rows[k])) if keep else PAGE_SIZE for k in KINDS}
         self._load(self.generation, self.search, limits, keep)
 
-    @work(thread=True, exclusive=True, group="picker-rows")
+    @reads("picker-rows")
     def _load(self, generation: int, search: str, limits: dict[str, int], keep: bool) -> None:
-        with database.connection_context():
-            campaign = Campaign.get_or_none(Campaign.id == self.campaign_id)
-            if campaign is None:
-                self.app.call_from_thread(self._gone)
-                return
-            for kind in KINDS:
-                rows = picker_page(campaign, kind, search, limit=limits[kind])
-                total = picker_count(campaign, kind, search)
-                self.app.call_from_thread(
-                    self._show, generation, kind, rows, limits[kind], total, keep
-                )
+        campaign = Campaign.get_by_id(self.campaign_id)
+        for kind in KINDS:
+            rows = picker_page(campaign, kind, search, limit=limits[kind])
+            total = picker_count(campaign, kind, search)
+            deliver(self, self.Page(generation, kind, rows, limits[kind], total, keep=keep))
 
-    @work(thread=True, exclusive=True, group="picker-more")
+    @reads("picker-more")
     def _load_more(self, generation: int, kind: str, search: str, after: int) -> None:
-        with database.connection_context():
-            campaign = Campaign.get_or_none(Campaign.id == self.campaign_id)
-            rows = picker_page(campaign, kind, search, after=after) if campaign else []
-        self.app.call_from_thread(self._append, generation, kind, rows)
+        campaign = Campaign.get_by_id(self.campaign_id)
+        rows = picker_page(campaign, kind, search, after=after)
+        self.post_message(self.Page(generation, kind, rows, PAGE_SIZE, 0, more=True))
 
-    def _show(
-        self,
-        generation: int,
-        kind: str,
-        rows: list[PickerRow],
-        limit: int,
-        total: int,
-        keep: bool,
-    ) -> None:
-        if generation != self.generation or not self.is_attached:
-            return  # the filter changed since (a newer load is coming), or the picker closed
+    @on(Page)
+    def _page(self, message: Page) -> None:
+        if message.generation != self.generation:
+            return  # the filter changed since: a newer load is coming
+        if message.more:
+            self._add_rows(message.kind, message.rows, message.limit)
+        else:
+            self._show(message.kind, message.rows, message.limit, message.total, message.keep)
+
+    def _show(self, kind: str, rows: list[PickerRow], limit: int, total: int, keep: bool) -> None:
         table = self.query_one(f"#pick-{kind}", DataTable)
         cursor = table.cursor_row if keep else 0
         table.clear()
@@ -217,11 +241,6 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
             table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
         self._count()
 
-    def _append(self, generation: int, kind: str, rows: list[PickerRow]) -> None:
-        if generation != self.generation or not self.is_attached:
-            return
-        self._add_rows(kind, rows, PAGE_SIZE)
-
     def _add_rows(self, kind: str, rows: list[PickerRow], limit: int) -> None:
         table = self.query_one(f"#pick-{kind}", DataTable)
         marked = self.selection.ids[kind]
@@ -230,21 +249,15 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
             style = "" if pickable else "dim"
             table.add_row(
                 MARK if row.id in marked else "",
-                Text(row.name, style=style),
-                Text(row.email, style=style),
-                Text(row.company, style=style),
+                literal(row.name, style),
+                literal(row.email, style),
+                literal(row.company, style),
                 Text("yes", style="green") if pickable else Text(WHY_NOT[row.category], "red"),
                 key=str(row.id),
             )
         self.rows[kind].extend(rows)
         self.exhausted[kind] = len(rows) < limit
         self.pending.discard(kind)
-
-    def _gone(self) -> None:
-        if not self.is_attached:
-            return
-        self.notify("That campaign no longer exists.", severity="error")
-        self.dismiss(None)
 
     def _count(self) -> None:
         matching = " · ".join(_plural(self.matching[k], k) + " match" for k in KINDS)
@@ -307,19 +320,16 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
     def action_mark_all(self) -> None:
         self._mark_all(self._kind(), self.search)
 
-    @work(thread=True, exclusive=True, group="picker-mark-all")
+    @reads("picker-mark-all")
     def _mark_all(self, kind: str, search: str) -> None:
-        with database.connection_context():
-            campaign = Campaign.get_or_none(Campaign.id == self.campaign_id)
-            ids = pickable_ids(campaign, kind, search) if campaign else []
-        self.app.call_from_thread(self._marked_all, kind, ids)
+        campaign = Campaign.get_by_id(self.campaign_id)
+        deliver(self, self.MarkedAll(kind, pickable_ids(campaign, kind, search)))
 
-    def _marked_all(self, kind: str, ids: list[int]) -> None:
-        if not self.is_attached:
-            return
-        self.selection.add(kind, ids)
+    @on(MarkedAll)
+    def _marked_all(self, message: MarkedAll) -> None:
+        self.selection.add(message.kind, message.ids)
         self._refresh_marks()
-        self.notify(f"Marked {_plural(len(ids), kind)} matching the filter.")
+        self.notify(f"Marked {_plural(len(message.ids), message.kind)} matching the filter.")
 
     def action_clear_marks(self) -> None:
         self.selection.clear()
@@ -353,23 +363,25 @@ class AddMembersScreen(ModalScreen[EnrollmentResult | None]):
         self.enrolling = True
         self._enroll(self.selection.people())
 
-    @work(thread=True, exclusive=True, group="picker-enroll")
+    @writes("picker-enroll")
     def _enroll(self, people: dict[str, list[int]]) -> None:
+        campaign = Campaign.get_by_id(self.campaign_id)
         try:
-            with database.connection_context():
-                campaign = Campaign.get_by_id(self.campaign_id)
-                result = enroll(campaign, people, now=self.app.now())
-        except Campaign.DoesNotExist:
-            self.app.call_from_thread(self._gone)
+            result = enroll(campaign, people, now=self.app.now())
         except (ValidationError, StatusChangeRefused, OperationalError) as error:
-            self.app.call_from_thread(self._refused, str(error))
+            self.post_message(self.Enrolled(None, str(error)))
         else:
-            self.app.call_from_thread(self._enrolled, result)
+            self.post_message(self.Enrolled(result))
 
-    def _refused(self, message: str) -> None:
+    def work_failed(self, error: BaseException) -> None:
         self.enrolling = False
-        self.notify(f"Could not enroll: {message}", severity="error", markup=False)
+        super().work_failed(error)
 
-    def _enrolled(self, result: EnrollmentResult) -> None:
-        self.dismiss(result)
+    @on(Enrolled)
+    def _enrolled(self, message: Enrolled) -> None:
+        if message.result is None:
+            self.enrolling = False
+            self.notify(f"Could not enroll: {message.refusal}", severity="error")
+            return
+        self.dismiss(message.result)
         self.app.notify_changed()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import (
     Footer,
     Header,
@@ -22,21 +22,22 @@ from textual.widgets import (
 )
 
 from data.audience import describe_filters
-from data.campaigns import find_campaign
-from data.db import database
-from data.engagement import STATUSES, StatusChangeRefused
+from data.engagement import STATUSES
 from data.enrollment import EnrollmentResult, clean_exits, exits_count, remove_members
 from data.ingest import set_member_status
 from data.members import VIEWS, MemberRow
 from data.models import Campaign, CampaignMember, ValidationError
 from data.rollups import Metrics, campaign_metrics
 from data.transfer import write_members_csv
+from screens.base import AppScreen
 from screens.campaign_list import CAMPAIGN_STATUS_STYLES
 from screens.campaign_status import CampaignStatusActions
 from screens.modals import ChoiceScreen, ConfirmScreen
-from tui_app.formatting import STATUS_STYLES
+from tui_app.widgets.formatting import STATUS_STYLES, assemble
 from tui_app.widgets.gauge import MetricGauges
 from tui_app.widgets.member_table import MemberTable
+from tui_app.widgets.messages import Notice
+from tui_app.widgets.work import deliver, reads, writes
 
 GAUGES = (
     ("opened", "Opened"),
@@ -54,8 +55,23 @@ def money(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
 
-class CampaignDetailScreen(CampaignStatusActions, Screen):
+class CampaignDetailScreen(CampaignStatusActions, AppScreen):
     """Facts, gauges and members of one campaign, live."""
+
+    class Loaded(Message):
+        """The campaign's facts and rollups, read afresh."""
+
+        def __init__(self, campaign: Campaign, metrics: Metrics) -> None:
+            super().__init__()
+            self.campaign = campaign
+            self.metrics = metrics
+
+    class CleanCounted(Message):
+        """How many bounced and unsubscribed members cleaning would remove."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
 
     DEFAULT_CSS = """
     CampaignDetailScreen #facts { height: auto; padding: 0 1; background: $boost; }
@@ -122,24 +138,23 @@ class CampaignDetailScreen(CampaignStatusActions, Screen):
         self.load()
         self.query_one(MemberTable).reload()
 
-    @work(thread=True, exclusive=True, group="campaign-facts")
-    def load(self) -> None:
-        with database.connection_context():
-            campaign = Campaign.get_or_none(Campaign.id == self.campaign_id)
-            metrics = campaign_metrics(campaign) if campaign else None
-        self.app.call_from_thread(self._show, campaign, metrics)
+    def subject(self) -> type:
+        return Campaign
 
-    def _show(self, campaign: Campaign | None, metrics: Metrics | None) -> None:
-        if campaign is None:
-            self.notify("This campaign no longer exists.", severity="warning")
-            self.app.pop_screen()
-            return
+    @reads("campaign-facts")
+    def load(self) -> None:
+        campaign = Campaign.get_by_id(self.campaign_id)  # gone: the screen closes, saying so
+        deliver(self, self.Loaded(campaign, campaign_metrics(campaign)))
+
+    @on(Loaded)
+    def _show(self, message: Loaded) -> None:
+        campaign, metrics = message.campaign, message.metrics
         self.campaign = campaign
         dates = " → ".join(
             d.isoformat() if d else "—" for d in (campaign.start_date, campaign.end_date)
         )
         self.query_one("#facts", Static).update(
-            Text.assemble(
+            assemble(
                 (campaign.name, "bold"),
                 "   ",
                 campaign.type,
@@ -150,7 +165,7 @@ class CampaignDetailScreen(CampaignStatusActions, Screen):
                 (f"{metrics.sent:,}", "bold"),
                 "\n",
                 ("Audience: ", "dim"),
-                describe_filters(campaign.audience_kind, campaign.filters),
+                (describe_filters(campaign.audience_kind, campaign.filters), ""),
             )
         )
         figures = [(label, getattr(metrics, key)) for key, label in GAUGES]
@@ -167,20 +182,27 @@ class CampaignDetailScreen(CampaignStatusActions, Screen):
         )
         self.gauge_figures = dict(figures)
         self.query_one("#about", Static).update(
-            Text.assemble(
+            assemble(
                 ("Type  ", "bold"),
-                campaign.type,
-                ("\nStatus  ", "bold"),
+                (campaign.type, ""),
+                "\n",
+                ("Status  ", "bold"),
                 campaign.status,
-                ("\nDates  ", "bold"),
+                "\n",
+                ("Dates  ", "bold"),
                 dates,
-                ("\nBudgeted cost  ", "bold"),
+                "\n",
+                ("Budgeted cost  ", "bold"),
                 money(float(campaign.budgeted_cost or 0)),
-                ("\nActual cost  ", "bold"),
+                "\n",
+                ("Actual cost  ", "bold"),
                 money(float(campaign.actual_cost or 0)),
-                ("\nAudience  ", "bold"),
+                "\n",
+                ("Audience  ", "bold"),
                 describe_filters(campaign.audience_kind, campaign.filters),
-                ("\n\nDescription\n", "bold"),
+                "\n\n",
+                ("Description", "bold"),
+                "\n",
                 campaign.description or "—",
             )
         )
@@ -272,24 +294,18 @@ class CampaignDetailScreen(CampaignStatusActions, Screen):
         ]
         self.app.push_screen(
             ChoiceScreen(
-                f"Status of {row.name or row.email}",
+                assemble("Status of ", (row.name or row.email, "")),
                 choices,
                 note=Text(f"Now {row.status}. A status can be raised, never lowered."),
             ),
             lambda status: self._set_member_status(row.id, status) if status else None,
         )
 
-    @work(thread=True, group="member-write")
+    @writes("member-write")
     def _set_member_status(self, member_id: int, status: str) -> None:
-        try:
-            with database.connection_context():
-                member = CampaignMember.get_by_id(member_id)
-                after = set_member_status(member, status, now=self.app.now())
-        except StatusChangeRefused as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
-            return
-        self.app.call_from_thread(self.app.notify_changed)
-        self.app.call_from_thread(self.notify, f"Member is now {after.status}.")
+        member = CampaignMember.get_by_id(member_id)
+        after = set_member_status(member, status, now=self.app.now())
+        self.post_message(Notice(f"Member is now {after.status}.", changed=True))
 
     # removing
     def action_remove(self) -> None:
@@ -299,69 +315,64 @@ class CampaignDetailScreen(CampaignStatusActions, Screen):
         self.app.push_screen(
             ConfirmScreen(
                 "Remove member?",
-                Text.assemble(
+                assemble(
                     "Remove ",
                     (row.name or row.email, "bold"),
-                    f" <{row.email}> from this campaign? Their engagement here is deleted.",
+                    (f" <{row.email}>", ""),
+                    " from this campaign? Their engagement here is deleted.",
                 ),
                 confirm="Remove",
             ),
             lambda yes: self._remove(row.id) if yes else None,
         )
 
-    @work(thread=True, group="member-write")
+    @writes("member-write")
     def _remove(self, member_id: int) -> None:
-        with database.connection_context():
-            removed = remove_members(find_campaign(self.campaign_id), [member_id])
-        self.app.call_from_thread(self.app.notify_changed)
-        self.app.call_from_thread(self.notify, f"Removed {removed} member.")
+        removed = remove_members(Campaign.get_by_id(self.campaign_id), [member_id])
+        self.post_message(Notice(f"Removed {removed} member.", changed=True))
 
     # cleaning exits
     def action_clean(self) -> None:
         self._ask_clean()
 
-    @work(thread=True, exclusive=True, group="clean")
+    @reads("clean")
     def _ask_clean(self) -> None:
-        with database.connection_context():
-            count = exits_count(find_campaign(self.campaign_id))
-        if not count:
-            self.app.call_from_thread(self.notify, "No bounced or unsubscribed members to clean.")
+        self.post_message(self.CleanCounted(exits_count(Campaign.get_by_id(self.campaign_id))))
+
+    @on(CleanCounted)
+    def _confirm_clean(self, message: CleanCounted) -> None:
+        if not message.count:
+            self.notify("No bounced or unsubscribed members to clean.")
             return
-        self.app.call_from_thread(
-            self.app.push_screen,
+        self.app.push_screen(
             ConfirmScreen(
                 "Clean bounces and unsubscribes?",
-                f"Remove {count:,} bounced and unsubscribed members from this campaign? "
+                f"Remove {message.count:,} bounced and unsubscribed members from this campaign? "
                 "The people keep their do-not-email and bounced flags.",
                 confirm="Clean",
             ),
             lambda yes: self._clean() if yes else None,
         )
 
-    @work(thread=True, exclusive=True, group="clean")
+    @writes("clean")
     def _clean(self) -> None:
-        with database.connection_context():
-            removed = clean_exits(find_campaign(self.campaign_id))
-        self.app.call_from_thread(self.app.notify_changed)
-        self.app.call_from_thread(self.notify, f"Removed {removed:,} bounced and unsubscribed.")
+        removed = clean_exits(Campaign.get_by_id(self.campaign_id))
+        self.post_message(Notice(f"Removed {removed:,} bounced and unsubscribed.", changed=True))
 
     # export
     def action_export(self) -> None:
         self._export(self.view, self.query_one("#member-filter", Input).value)
 
-    @work(thread=True, exclusive=True, group="export")
+    @writes("export")
     def _export(self, view: str, search: str) -> None:
-        with database.connection_context():
-            campaign = find_campaign(self.campaign_id)
-            slug = re.sub(r"[^A-Za-z0-9]+", "-", campaign.name).strip("-").lower() or "campaign"
-            stamp = self.app.now().strftime("%Y%m%d-%H%M%S")
-            path = self.app.export_dir / f"{slug}-{view}-{stamp}.csv"
-            try:
-                count = write_members_csv(campaign, view, search, str(path))
-            except (OSError, ValidationError) as exc:
-                message = f"Cannot write {path}: {getattr(exc, 'strerror', None) or exc}"
-                self.app.call_from_thread(self.notify, message, severity="error", markup=False)
-                return
-        self.app.call_from_thread(
-            self.notify, f"Exported {count:,} members to {path}", markup=False
-        )
+        campaign = Campaign.get_by_id(self.campaign_id)
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", campaign.name).strip("-").lower() or "campaign"
+        stamp = self.app.now().strftime("%Y%m%d-%H%M%S")
+        path = self.app.export_dir / f"{slug}-{view}-{stamp}.csv"
+        try:
+            count = write_members_csv(campaign, view, search, str(path))
+        except (OSError, ValidationError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            self.post_message(Notice(f"Cannot write {path}: {reason}", severity="error"))
+            return
+        self.post_message(Notice(f"Exported {count:,} members to {path}"))

@@ -6,17 +6,20 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from data.audience import FILTER_FIELDS, LEAD_ONLY_FILTERS, count_matching, validate_filters
 from data.campaigns import create_campaign, update_campaign
-from data.db import database
 from data.models import AUDIENCE_KINDS, CAMPAIGN_TYPES, Campaign, ValidationError
+from data.text import visible
+from screens.base import AppScreen
+from tui_app.widgets.formatting import assemble
+from tui_app.widgets.work import deliver, reads, writes
 
 FILTER_LABELS = {
     "country": "Country in",
@@ -52,8 +55,26 @@ def _money(label: str, raw: str) -> Decimal:
     return value
 
 
-class CampaignFormScreen(Screen):
-    """The campaign's facts and audience; ctrl+s saves, escape leaves without saving."""
+class CampaignFormScreen(AppScreen):
+    """The campaign's facts and audience; ctrl+s saves, escape leaves without saving.
+
+    Stored text is edited as it shows: control characters as visible symbols. A field left as
+    it showed keeps its stored value, so opening and saving a form changes nothing."""
+
+    class Loaded(Message):
+        def __init__(self, campaign: Campaign) -> None:
+            super().__init__()
+            self.campaign = campaign
+
+    class Counted(Message):
+        def __init__(self, total: int) -> None:
+            super().__init__()
+            self.total = total
+
+    class Saved(Message):
+        def __init__(self, campaign: Campaign) -> None:
+            super().__init__()
+            self.campaign = campaign
 
     DEFAULT_CSS = """
     CampaignFormScreen #form-grid {
@@ -85,6 +106,8 @@ class CampaignFormScreen(Screen):
     def __init__(self, campaign_id: int | None) -> None:
         super().__init__()
         self.campaign_id = campaign_id
+        self.stored: dict[str, str] = {}
+        """Each field's stored value, by the text it showed as."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -137,15 +160,18 @@ class CampaignFormScreen(Screen):
         else:
             self.recount()
 
-    @work(thread=True, exclusive=True, group="campaign-form")
-    def load(self) -> None:
-        with database.connection_context():
-            campaign = Campaign.get_by_id(self.campaign_id)
-        self.app.call_from_thread(self._fill, campaign)
+    def subject(self) -> type:
+        return Campaign
 
-    def _fill(self, campaign: Campaign) -> None:
+    @reads("campaign-form")
+    def load(self) -> None:
+        deliver(self, self.Loaded(Campaign.get_by_id(self.campaign_id)))
+
+    @on(Loaded)
+    def _fill(self, message: Loaded) -> None:
+        campaign = message.campaign
         self.query_one("#form-title", Static).update(
-            Text.assemble(("Edit campaign ", "bold"), (campaign.name, "bold"))
+            assemble(("Edit campaign ", "bold"), (campaign.name, "bold"))
         )
         values = {
             "name": campaign.name,
@@ -158,7 +184,8 @@ class CampaignFormScreen(Screen):
         for key, value in campaign.filters.items():
             values[f"f-{key}"] = ", ".join(value) if isinstance(value, list) else str(value)
         for key, value in values.items():
-            self.query_one(f"#{key}", Input).value = value
+            self.stored[key] = value
+            self.query_one(f"#{key}", Input).value = visible(value)
         self.query_one("#type", Select).value = campaign.type
         self.query_one("#kind", Select).value = campaign.audience_kind
         self.recount()
@@ -167,7 +194,7 @@ class CampaignFormScreen(Screen):
         kind = str(self.query_one("#kind", Select).value)
         filters: dict = {}
         for key, label in FILTER_LABELS.items():
-            raw = self.query_one(f"#f-{key}", Input).value.strip()
+            raw = self._text(f"f-{key}").strip()
             if not raw:
                 continue
             if kind == "contacts" and key in LEAD_ONLY_FILTERS:
@@ -182,10 +209,14 @@ class CampaignFormScreen(Screen):
         validate_filters(filters)
         return kind, filters
 
-    def _fields(self) -> dict:
-        def text(key: str) -> str:
-            return self.query_one(f"#{key}", Input).value
+    def _text(self, key: str) -> str:
+        """A field's text; its stored value if it still reads as it was shown."""
+        shown = self.query_one(f"#{key}", Input).value
+        stored = self.stored.get(key)
+        return stored if stored is not None and visible(stored) == shown else shown
 
+    def _fields(self) -> dict:
+        text = self._text
         kind, filters = self._audience()
         return {
             "name": text("name").strip(),
@@ -213,16 +244,18 @@ class CampaignFormScreen(Screen):
             return
         self._count(kind, filters)
 
-    @work(thread=True, exclusive=True, group="audience-count")
+    @reads("audience-count")
     def _count(self, kind: str, filters: dict) -> None:
-        with database.connection_context():
-            total = count_matching(kind, filters)
-        self.app.call_from_thread(self._show_count, total, None)
+        deliver(self, self.Counted(count_matching(kind, filters)))
+
+    @on(Counted)
+    def _counted(self, message: Counted) -> None:
+        self._show_count(message.total, None)
 
     def _show_count(self, total: int | None, problem: str | None) -> None:
         label = self.query_one("#match-count", Static)
         if problem:
-            label.update(Text(problem, style="bold red"))
+            label.update(assemble((problem, "bold red")))
         else:
             label.update(
                 Text.assemble(
@@ -247,24 +280,21 @@ class CampaignFormScreen(Screen):
         try:
             fields = self._fields()
         except (FormError, ValidationError) as exc:
-            self.notify(str(exc), severity="error", markup=False)
+            self.notify(str(exc), severity="error")
             return
         self.save(fields)
 
-    @work(thread=True, exclusive=True, group="campaign-form")
+    @writes("campaign-save")
     def save(self, fields: dict) -> None:
-        try:
-            with database.connection_context():
-                if self.campaign_id is None:
-                    campaign = create_campaign(now=self.app.now(), **fields)
-                else:
-                    campaign = update_campaign(Campaign.get_by_id(self.campaign_id), **fields)
-        except ValidationError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
-            return
-        self.app.call_from_thread(self._saved, campaign)
+        if self.campaign_id is None:
+            campaign = create_campaign(now=self.app.now(), **fields)
+        else:
+            campaign = update_campaign(Campaign.get_by_id(self.campaign_id), **fields)
+        self.post_message(self.Saved(campaign))
 
-    def _saved(self, campaign: Campaign) -> None:
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
         self.app.notify_changed()
-        self.notify(f"Saved {campaign.name}.", markup=False)
-        self.app.pop_screen()
+        self.notify(f"Saved {message.campaign.name}.")
+        if self.is_current:
+            self.dismiss()

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.geometry import Size
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from data.campaigns import list_campaigns
-from data.db import database
 from data.models import CAMPAIGN_STATUSES, Campaign
 from data.rollups import Metrics, all_metrics
+from screens.base import AppScreen
 from screens.campaign_status import CampaignStatusActions
-from tui_app.formatting import day
+from tui_app.widgets.formatting import day, literal
 from tui_app.widgets.row_table import Cell, Column, RowTable
+from tui_app.widgets.work import deliver, reads
 
 CAMPAIGN_STATUS_STYLES = {
     "Planned": "cyan",
@@ -89,8 +89,16 @@ class CampaignTable(RowTable):
             self.post_message(self.Selected())
 
 
-class CampaignListScreen(CampaignStatusActions, Screen):
+class CampaignListScreen(CampaignStatusActions, AppScreen):
     """Campaigns, filterable by status and text; create, edit, open, start."""
+
+    class Loaded(Message):
+        """The campaigns matching the filters, with their rollups."""
+
+        def __init__(self, campaigns: list[Campaign], metrics: list[Metrics]) -> None:
+            super().__init__()
+            self.campaigns = campaigns
+            self.metrics = metrics
 
     AUTO_FOCUS = "#campaigns"  # focused as the screen mounts: no second footer rebuild
 
@@ -152,12 +160,14 @@ class CampaignListScreen(CampaignStatusActions, Screen):
         """Fetch the campaigns matching the filters (read here, on the UI thread) in a worker."""
         self._load(self.query_one("#campaign-filter", Input).value, self.status_filter)
 
-    @work(thread=True, exclusive=True, group="campaign-list")
+    @reads("campaign-list")
     def _load(self, text: str, status) -> None:
-        with database.connection_context():
-            campaigns = list_campaigns(status if isinstance(status, str) else None, text)
-            metrics = all_metrics(campaigns)
-        self.app.call_from_thread(self._show, campaigns, metrics)
+        campaigns = list_campaigns(status if isinstance(status, str) else None, text)
+        deliver(self, self.Loaded(campaigns, all_metrics(campaigns)))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self._show(message.campaigns, message.metrics)
 
     def _show(self, campaigns: list[Campaign], metrics: list[Metrics]) -> None:
         if not self.ready:  # the first answer came before the table was set up
@@ -201,7 +211,7 @@ class CampaignListScreen(CampaignStatusActions, Screen):
             facts = self.facts.get(m.campaign_id)
             if facts is not None:
                 line.append(" · ")
-                line.append(m.campaign, style="bold")
+                line.append(literal(m.campaign, "bold"))
                 line.append(
                     f": {m.type}, {day(facts.start_date)} → {day(facts.end_date)}, "
                     f"{m.bounced:,} bounced, {m.unsubscribed:,} unsubscribed"

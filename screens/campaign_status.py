@@ -3,19 +3,42 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
+from textual.message import Message
 from textual.widgets import Footer, ProgressBar
 
 from data.audience import describe_filters
-from data.campaigns import IN_PROGRESS, change_status, find_campaign
-from data.db import database
+from data.campaigns import IN_PROGRESS, change_status
 from data.enrollment import EnrollmentResult, preview
-from data.models import CAMPAIGN_STATUSES, ValidationError
+from data.models import CAMPAIGN_STATUSES, Campaign, ValidationError
 from screens.modals import ChoiceScreen, ConfirmScreen, MessageScreen
+from tui_app.widgets.formatting import assemble
+from tui_app.widgets.messages import Notice
+from tui_app.widgets.work import reads, writes
+
+
+class StartPreviewed(Message):
+    """What starting a campaign would enroll and leave out, to confirm."""
+
+    def __init__(self, campaign_id: int, name: str, body: Text, expected: int) -> None:
+        super().__init__()
+        self.campaign_id = campaign_id
+        self.name = name
+        self.body = body
+        self.expected = expected
+
+
+class StartFinished(Message):
+    """A start ran (or was refused, with `error`)."""
+
+    def __init__(self, name: str, result: EnrollmentResult | None, error: str = "") -> None:
+        super().__init__()
+        self.name = name
+        self.result = result
+        self.error = error
 
 
 class CampaignStatusActions:
-    """Mixed into a Screen (above its Footer): the status-change flow.
+    """Mixed into an AppScreen (above its Footer): the status-change flow.
 
     Choose a status → (for In Progress) a confirmation with the enrollment preview → enrollment
     in a worker with a progress indicator → the result. Other statuses change at once."""
@@ -33,30 +56,33 @@ class CampaignStatusActions:
 
         self.app.push_screen(
             ChoiceScreen(
-                f"Change the status of {name}",
+                assemble("Change the status of ", (name, "")),
                 choices,
                 note=Text(f"Now {current}. In Progress enrolls everyone matching the audience."),
             ),
             chosen,
         )
 
-    @work(thread=True, exclusive=True, group="campaign-status")
+    @reads("campaign-status")
     def _preview_start(self, campaign_id: int) -> None:
-        with database.connection_context():
-            campaign = find_campaign(campaign_id)
-            outcome = preview(campaign)
-            audience = describe_filters(campaign.audience_kind, campaign.filters)
-        body = Text.assemble(
+        campaign = Campaign.get_by_id(campaign_id)
+        outcome = preview(campaign)
+        body = assemble(
             ("Audience: ", "bold"),
-            audience,
+            (describe_filters(campaign.audience_kind, campaign.filters), ""),
             "\n\n",
             outcome.summary(preview=True).capitalize(),
             ".\n\nPeople flagged do-not-email or bounced are never enrolled.",
         )
-        self.app.call_from_thread(
-            self.app.push_screen,
-            ConfirmScreen(f"Start {campaign.name}?", body, confirm="Start"),
-            lambda yes: self._start(campaign_id, outcome.enrolled) if yes else None,
+        self.post_message(StartPreviewed(campaign_id, campaign.name, body, outcome.enrolled))
+
+    def on_start_previewed(self, message: StartPreviewed) -> None:
+        campaign_id, expected = message.campaign_id, message.expected
+        self.app.push_screen(
+            ConfirmScreen(
+                assemble("Start ", (message.name, ""), "?"), message.body, confirm="Start"
+            ),
+            lambda yes: self._start(campaign_id, expected) if yes else None,
         )
 
     def _start(self, campaign_id: int, expected: int) -> None:
@@ -65,36 +91,35 @@ class CampaignStatusActions:
             self.mount(busy, before=self.query_one(Footer))
         self._run_start(campaign_id)
 
-    @work(thread=True, exclusive=True, group="campaign-status")
+    @writes("campaign-start")
     def _run_start(self, campaign_id: int) -> None:
-        try:
-            with database.connection_context():
-                campaign = find_campaign(campaign_id)
-                result = change_status(campaign, IN_PROGRESS, now=self.app.now())
-        except ValidationError as exc:
-            self.app.call_from_thread(self._started, campaign_id, None, str(exc))
+        campaign = Campaign.get_or_none(Campaign.id == campaign_id)
+        if campaign is None:
+            self.post_message(StartFinished("", None, "That campaign no longer exists."))
             return
-        self.app.call_from_thread(self._started, campaign.name, result, None)
+        try:
+            result = change_status(campaign, IN_PROGRESS, now=self.app.now())
+        except ValidationError as exc:
+            self.post_message(StartFinished(campaign.name, None, str(exc)))
+            return
+        self.post_message(StartFinished(campaign.name, result))
 
-    def _started(self, name, result: EnrollmentResult | None, error: str | None) -> None:
+    def on_start_finished(self, message: StartFinished) -> None:
         for busy in self.query("#busy"):
             busy.remove()
-        if error:
-            self.notify(error, severity="error")
+        if message.error or message.result is None:
+            self.notify(message.error, severity="error")
             return
         self.app.notify_changed()
         self.app.push_screen(
-            MessageScreen(f"{name} is In Progress", result.summary().capitalize() + ".")
+            MessageScreen(
+                assemble((message.name, ""), " is In Progress"),
+                message.result.summary().capitalize() + ".",
+            )
         )
 
-    @work(thread=True, exclusive=True, group="campaign-status")
+    @writes("campaign-status")
     def _set_status(self, campaign_id: int, status: str) -> None:
-        try:
-            with database.connection_context():
-                campaign = find_campaign(campaign_id)
-                change_status(campaign, status, now=self.app.now())
-        except ValidationError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        self.app.call_from_thread(self.app.notify_changed)
-        self.app.call_from_thread(self.notify, f"{campaign.name} is now {status}.")
+        campaign = Campaign.get_by_id(campaign_id)
+        change_status(campaign, status, now=self.app.now())
+        self.post_message(Notice(f"{campaign.name} is now {status}.", changed=True))

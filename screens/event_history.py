@@ -6,15 +6,18 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
-from data.db import database
 from data.events import LoggedEvent, member_timeline, rejected_count, rejected_events
 from data.models import Campaign, CampaignMember, Contact, Lead
+from screens.base import AppScreen
+from tui_app.widgets.formatting import assemble, literal
+from tui_app.widgets.messages import Notice
+from tui_app.widgets.work import deliver, reads, writes
 
 OUTCOME_STYLES = {
     "applied": "bold green",
@@ -37,11 +40,16 @@ def _details(event: LoggedEvent) -> Text:
         parts.append(f"id {event.event_id}")
     if event.extra:
         parts.append(event.extra)
-    return Text("  ".join(parts), overflow="ellipsis", no_wrap=True)
+    return literal("  ".join(parts), overflow="ellipsis", no_wrap=True)
 
 
-class MemberEventsScreen(Screen):
+class MemberEventsScreen(AppScreen):
     """Every event recorded for one member, oldest first, with what each one did."""
+
+    class Loaded(Message):
+        def __init__(self, member, person, campaign, events: list[LoggedEvent]) -> None:
+            super().__init__()
+            self.member, self.person, self.campaign, self.events = member, person, campaign, events
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -75,30 +83,33 @@ class MemberEventsScreen(Screen):
         """Another writer committed: the timeline may have grown."""
         self.load()
 
-    @work(thread=True, exclusive=True, group="timeline")
+    def subject(self) -> type:
+        return CampaignMember
+
+    @reads("timeline")
     def load(self) -> None:
-        with database.connection_context():
-            member = CampaignMember.get_or_none(CampaignMember.id == self.member_id)
-            if member is None:
-                self.app.call_from_thread(self._show_missing)
-                return
-            person = (
-                Lead.get_by_id(member.lead_id)
-                if member.lead_id
-                else Contact.get_by_id(member.contact_id)
-            )
-            campaign = Campaign.get_by_id(member.campaign_id)
-            events = member_timeline(member)
-        self.app.call_from_thread(self._show, member, person, campaign, events)
+        member = CampaignMember.get_by_id(self.member_id)  # removed: the screen closes
+        person = (
+            Lead.get_by_id(member.lead_id)
+            if member.lead_id
+            else Contact.get_by_id(member.contact_id)
+        )
+        campaign = Campaign.get_by_id(member.campaign_id)
+        deliver(self, self.Loaded(member, person, campaign, member_timeline(member)))
 
-    def _show_missing(self) -> None:
-        self.query_one("#timeline-title", Static).update("This member was removed.")
-
-    def _show(self, member, person, campaign, events: list[LoggedEvent]) -> None:
-        title = Text.assemble(
+    @on(Loaded)
+    def _show(self, message: Loaded) -> None:
+        member, person, campaign, events = (
+            message.member,
+            message.person,
+            message.campaign,
+            message.events,
+        )
+        title = assemble(
             ("Engagement of ", "bold"),
             (f"{person.first_name} {person.last_name}".strip(), "bold"),
-            f"  <{person.email}>  in  ",
+            (f"  <{person.email}>", ""),
+            "  in  ",
             (campaign.name, "bold"),
             "   status now ",
             (member.status, "bold reverse"),
@@ -111,9 +122,9 @@ class MemberEventsScreen(Screen):
         for event in events:
             table.add_row(
                 _when(event.at),
-                Text(event.type),
-                Text(event.outcome, style=OUTCOME_STYLES.get(event.outcome, "")),
-                Text(event.source),
+                literal(event.type),
+                literal(event.outcome, OUTCOME_STYLES.get(event.outcome, "")),
+                literal(event.source),
                 _when(event.received_at),
                 _details(event),
                 key=str(event.id),
@@ -122,8 +133,13 @@ class MemberEventsScreen(Screen):
             table.move_cursor(row=min(row, len(events) - 1))
 
 
-class RejectedEventsScreen(Screen):
+class RejectedEventsScreen(AppScreen):
     """Rejected events with their reasons, so an integration can be fixed and re-sent."""
+
+    class Page(Message):
+        def __init__(self, events: list[LoggedEvent], total: int, fresh: bool) -> None:
+            super().__init__()
+            self.events, self.total, self.fresh = events, total, fresh
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -155,14 +171,14 @@ class RejectedEventsScreen(Screen):
     def on_data_changed(self, _message) -> None:
         self.action_reload()
 
-    @work(thread=True, exclusive=True, group="rejected")
+    @reads("rejected")
     def load(self, after: int | None) -> None:
-        with database.connection_context():
-            events = rejected_events(after=after, limit=PAGE)
-            total = rejected_count()
-        self.app.call_from_thread(self._show, events, total, after is None)
+        events = rejected_events(after=after, limit=PAGE)
+        deliver(self, self.Page(events, rejected_count(), after is None))
 
-    def _show(self, events: list[LoggedEvent], total: int, fresh: bool) -> None:
+    @on(Page)
+    def _show(self, message: Page) -> None:
+        events, total, fresh = message.events, message.total, message.fresh
         table = self.query_one("#rejected", DataTable)
         if fresh:
             table.clear()
@@ -170,8 +186,8 @@ class RejectedEventsScreen(Screen):
             sent = event.as_sent()
             table.add_row(
                 _when(event.received_at),
-                Text(event.reason, style="red"),
-                Text(sent, overflow="ellipsis", no_wrap=True),
+                literal(event.reason, "red"),
+                literal(sent, overflow="ellipsis", no_wrap=True),
                 key=str(event.id),
             )
         if events:
@@ -200,13 +216,13 @@ class RejectedEventsScreen(Screen):
     def action_export(self) -> None:
         self.export()
 
-    @work(thread=True, exclusive=True, group="rejected-export")
+    @writes("rejected-export")
     def export(self) -> None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         path = self.export_dir / f"rejected-events-{stamp}.jsonl"
         count, after = 0, None
         try:
-            with database.connection_context(), open(path, "w", encoding="utf-8") as out:
+            with open(path, "w", encoding="utf-8") as out:
                 while True:
                     page = rejected_events(after=after, limit=1_000)
                     for event in page:
@@ -216,8 +232,6 @@ class RejectedEventsScreen(Screen):
                         break
                     after = page[-1].id
         except OSError as exc:
-            self.app.call_from_thread(
-                self.notify, f"Cannot write {path}: {exc.strerror}", severity="error"
-            )
+            self.post_message(Notice(f"Cannot write {path}: {exc.strerror}", severity="error"))
             return
-        self.app.call_from_thread(self.notify, f"Saved {count:,} rejected events to {path}")
+        self.post_message(Notice(f"Saved {count:,} rejected events to {path}"))

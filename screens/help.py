@@ -9,11 +9,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from screens.base import AppScreen
+
 SECTIONS = (
-    ("Everywhere", "tui_app.app:CampaignsApp"),
     ("Campaign list (home)", "screens.campaign_list:CampaignListScreen"),
     ("Campaign form", "screens.campaign_form:CampaignFormScreen"),
     ("Campaign detail", "screens.campaign_detail:CampaignDetailScreen"),
@@ -43,9 +43,11 @@ def key_label(keys: str) -> str:
     return " ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
-def bindings_of(target: str) -> list[tuple[str, str]]:
-    module, _, name = target.partition(":")
-    owner = getattr(import_module(module), name)
+def bindings_of(owner) -> list[tuple[str, str]]:
+    """(keys, description) of the bindings of a class given as an object or as "module:Name"."""
+    if isinstance(owner, str):
+        module, _, name = owner.partition(":")
+        owner = getattr(import_module(module), name)
     seen: dict[str, str] = {}
     for binding in owner.BINDINGS:
         if isinstance(binding, Binding) and binding.description:
@@ -53,7 +55,7 @@ def bindings_of(target: str) -> list[tuple[str, str]]:
     return [(keys, description) for description, keys in seen.items()]
 
 
-def section_table(title: str, target: str) -> Table:
+def section_table(title: str, target) -> Table:
     table = Table(title=title, title_style="bold", title_justify="left", box=None, padding=(0, 1))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
@@ -62,7 +64,7 @@ def section_table(title: str, target: str) -> Table:
     return table
 
 
-class HelpScreen(Screen):
+class HelpScreen(AppScreen):
     """The keys of every screen."""
 
     BINDINGS = [Binding("escape,q,f1,question_mark", "app.pop_screen", "Close help")]
@@ -81,7 +83,8 @@ class HelpScreen(Screen):
         yield Header()
         with VerticalScroll():
             with Grid(id="help-grid"):
-                for title, target in SECTIONS:
+                # the app's own keys come from the running app: screens never import the app
+                for title, target in (("Everywhere", type(self.app)), *SECTIONS):
                     yield Static(section_table(title, target))
             yield Static(
                 Text(

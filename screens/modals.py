@@ -7,17 +7,20 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-
-def literal(value: str | Text) -> Text:
-    """User text is shown as typed: a plain string never goes through markup."""
-    return Text(value) if isinstance(value, str) else value
+from screens.base import AppModal
+from tui_app.widgets.formatting import literal
 
 
-class ConfirmScreen(ModalScreen[bool]):
+def heading(title: str | Text) -> Text:
+    text = literal(title).copy()
+    text.stylize("bold")
+    return text
+
+
+class ConfirmScreen(AppModal[bool]):
     """Ask before doing something that cannot be undone; dismisses with True or False."""
 
     BINDINGS = [
@@ -25,7 +28,7 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No"),
     ]
 
-    def __init__(self, title: str, body: str | Text, confirm: str = "Yes") -> None:
+    def __init__(self, title: str | Text, body: str | Text, confirm: str = "Yes") -> None:
         super().__init__()
         self.title_text = title
         self.body = body
@@ -33,7 +36,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(self.title_text, style="bold"), classes="dialog-title")
+            yield Label(heading(self.title_text), classes="dialog-title")
             yield Static(literal(self.body), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.confirm} (y)", variant="primary", id="yes")
@@ -50,13 +53,13 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(AppModal[str | None]):
     """Pick one of a list of choices (enter), or cancel (escape); dismisses with the choice's id."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
-        self, title: str, choices: list[tuple[str, str | Text]], note: str | Text = ""
+        self, title: str | Text, choices: list[tuple[str, str | Text]], note: str | Text = ""
     ) -> None:
         super().__init__()
         self.title_text = title
@@ -65,7 +68,7 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(self.title_text, style="bold"), classes="dialog-title")
+            yield Label(heading(self.title_text), classes="dialog-title")
             if self.note:
                 yield Static(literal(self.note), classes="dialog-body")
             if self.choices:
@@ -84,19 +87,19 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class MessageScreen(ModalScreen[None]):
+class MessageScreen(AppModal[None]):
     """Show the outcome of something that took a while; any of enter/escape closes it."""
 
     BINDINGS = [Binding("escape,enter", "close", "Close")]
 
-    def __init__(self, title: str, body: str | Text) -> None:
+    def __init__(self, title: str | Text, body: str | Text) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(self.title_text, style="bold"), classes="dialog-title")
+            yield Label(heading(self.title_text), classes="dialog-title")
             yield Static(literal(self.body), classes="dialog-body")
             yield Button("OK (enter)", variant="primary", id="ok")
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 from textual.widgets.data_table import RowDoesNotExist
-from textual.worker import get_current_worker
 
-from data.db import database
 from data.people import PAGE_SIZE, people_page, person_model
+from screens.base import AppScreen
+from tui_app.widgets.formatting import literal
+from tui_app.widgets.work import deliver, reads
 
 KINDS = ("lead", "contact")
 
@@ -30,8 +31,21 @@ def flags(do_not_email: bool, bounced: bool) -> Text:
     return text
 
 
-class PeopleScreen(Screen):
+class PeopleScreen(AppScreen):
     """Find a lead or contact fast; enter opens the person."""
+
+    class Page(Message):
+        """A page of one kind's list (`fresh`: from the top, replacing what shows)."""
+
+        def __init__(self, kind, rows, fresh: bool, limit: int, total: int | None) -> None:
+            super().__init__()
+            self.kind, self.rows, self.fresh, self.limit, self.total = (
+                kind,
+                rows,
+                fresh,
+                limit,
+                total,
+            )
 
     DEFAULT_CSS = """
     PeopleScreen #people-filter { margin: 0 1; }
@@ -94,24 +108,28 @@ class PeopleScreen(Screen):
         loader(search, after, limit)
 
     # one exclusive group per kind: typing on cancels that kind's stale query, not the other's
-    @work(thread=True, exclusive=True, group="people-lead")
+    @reads("people-lead")
     def _load_lead(self, search: str, after: tuple | None, limit: int) -> None:
         self._fetch("lead", search, after, limit)
 
-    @work(thread=True, exclusive=True, group="people-contact")
+    @reads("people-contact")
     def _load_contact(self, search: str, after: tuple | None, limit: int) -> None:
         self._fetch("contact", search, after, limit)
 
     def _fetch(self, kind: str, search: str, after: tuple | None, limit: int) -> None:
-        with database.connection_context():
-            rows = people_page(kind, search, after=after, limit=limit)
-            total = person_model(kind).select().count() if after is None else None
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, kind, rows, after is None, limit, total)
+        rows = people_page(kind, search, after=after, limit=limit)
+        total = person_model(kind).select().count() if after is None else None
+        deliver(self, self.Page(kind, rows, after is None, limit, total))
 
-    def _show(
-        self, kind: str, rows: list[tuple], fresh: bool, limit: int, total: int | None
-    ) -> None:
+    @on(Page)
+    def _show(self, message: Page) -> None:
+        kind, rows, fresh, limit, total = (
+            message.kind,
+            message.rows,
+            message.fresh,
+            message.limit,
+            message.total,
+        )
         table = self.query_one(f"#{kind}s", DataTable)
         if fresh:
             keep_key = self._cursor_key(table)
@@ -119,10 +137,10 @@ class PeopleScreen(Screen):
             table.clear()
         for pid, first, last, email, company, country, dne, bounced in rows:
             table.add_row(
-                Text(f"{first} {last}".strip(), no_wrap=True, overflow="ellipsis"),
-                Text(email),
-                Text(company or ""),
-                Text(country or ""),
+                literal(f"{first} {last}".strip(), no_wrap=True, overflow="ellipsis"),
+                literal(email),
+                literal(company or ""),
+                literal(country or ""),
                 flags(dne, bounced),
                 key=str(pid),
             )

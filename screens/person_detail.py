@@ -7,21 +7,23 @@ from decimal import Decimal
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from data.conversion import ConversionResult, convert_lead, parse_amount
-from data.db import database
 from data.enrollment import enroll
 from data.members import Membership, campaigns_open_to, memberships_of
 from data.models import Campaign, Contact, Lead, Person, ValidationError
 from data.people import company_of, person_model
+from screens.base import AppModal, AppScreen
 from screens.modals import ChoiceScreen
-from tui_app.formatting import STATUS_STYLES, day
+from tui_app.widgets.formatting import STATUS_STYLES, assemble, day, literal
+from tui_app.widgets.messages import Notice
+from tui_app.widgets.work import deliver, reads, writes
 
 CAMPAIGN_WIDTH = 22
 """The sidebar's campaign column; the highlighted membership shows its full name above."""
@@ -59,13 +61,13 @@ def person_facts(person: Person, kind: str, converted_to: Contact | None) -> Gro
     grid.add_column(style="dim", no_wrap=True, width=8)
     grid.add_column(overflow="fold")
     for label, value in rows:
-        grid.add_row(label, Text(value))
+        grid.add_row(label, literal(value))
     grid.add_row("", "")
     grid.add_row("Email to", reachability(person))
     parts = [
-        Text(full_name(person), style="bold", overflow="fold"),
+        literal(full_name(person), "bold", overflow="fold"),
         Text(kind.title(), style="dim"),
-        Text(person.email, overflow="fold"),
+        literal(person.email, overflow="fold"),
         Text(""),
         grid,
     ]
@@ -73,17 +75,15 @@ def person_facts(person: Person, kind: str, converted_to: Contact | None) -> Gro
         parts += [
             Text(""),
             Text("Converted to contact", style="bold green"),
-            Text(full_name(converted_to), overflow="fold"),
-            Text(converted_to.email, overflow="fold"),
+            literal(full_name(converted_to), overflow="fold"),
+            literal(converted_to.email, overflow="fold"),
         ]
     return Group(*parts)
 
 
 def membership_line(m: Membership, kind: str) -> Text:
     """The highlighted membership in full: the table's campaign column may cut the name."""
-    text = Text.assemble(
-        (m.campaign, "bold"), (f"  {m.campaign_type} · {m.campaign_status}", "dim")
-    )
+    text = assemble((m.campaign, "bold"), (f"  {m.campaign_type} · {m.campaign_status}", "dim"))
     if m.converted_at:
         text.append(f" · converted {day(m.converted_at)}", style="green")
     if m.via != kind:
@@ -91,8 +91,24 @@ def membership_line(m: Membership, kind: str) -> Text:
     return text
 
 
-class PersonDetailScreen(Screen):
+class PersonDetailScreen(AppScreen):
     """One lead or contact, and every campaign they are in, newest first."""
+
+    class Loaded(Message):
+        """The person, the contact a lead became (if any) and their memberships."""
+
+        def __init__(self, person: Person, converted_to: Contact | None, memberships) -> None:
+            super().__init__()
+            self.person = person
+            self.converted_to = converted_to
+            self.memberships: list[Membership] = memberships
+
+    class Offered(Message):
+        """The campaigns this person could be added to."""
+
+        def __init__(self, campaigns: list[Campaign]) -> None:
+            super().__init__()
+            self.campaigns = campaigns
 
     DEFAULT_CSS = """
     PersonDetailScreen #person-body { height: 1fr; }
@@ -126,8 +142,12 @@ class PersonDetailScreen(Screen):
                 yield Static(Text("Campaign Memberships", style="bold"), id="memberships-title")
                 yield Static(id="membership-line")
                 table = DataTable(id="memberships", cursor_type="row", zebra_stripes=True)
+                # fixed widths: a DataTable sizes automatic columns when idle, which would
+                # make what shows depend on the machine's speed
                 table.add_column("Campaign", width=CAMPAIGN_WIDTH)
-                table.add_columns("Status", "Added", "Opened", "Clicked", "Responded")
+                table.add_column("Status", width=12)
+                for title in ("Added", "Opened", "Clicked", "Responded"):
+                    table.add_column(title, width=10)
                 yield table
         yield Footer()
 
@@ -147,25 +167,25 @@ class PersonDetailScreen(Screen):
             return self.kind == "lead" and not getattr(self.person, "converted_contact_id", None)
         return True
 
-    @work(thread=True, exclusive=True, group="person")
+    def subject(self) -> type:
+        return person_model(self.kind)
+
+    @reads("person")
     def load(self) -> None:
-        with database.connection_context():
-            person = person_model(self.kind).get_or_none(id=self.person_id)
-            if person is None:
-                self.app.call_from_thread(self._gone)
-                return
-            company_of(person)  # the account is read here, not on the UI thread
-            converted_to = None
-            if self.kind == "lead" and person.converted_contact_id:
-                converted_to = Contact.get_or_none(id=person.converted_contact_id)
-            memberships = memberships_of(person)
-        self.app.call_from_thread(self._show, person, converted_to, memberships)
+        person = person_model(self.kind).get_by_id(self.person_id)  # gone: the screen closes
+        company_of(person)  # the account is read here, not on the UI thread
+        converted_to = None
+        if self.kind == "lead" and person.converted_contact_id:
+            converted_to = Contact.get_or_none(id=person.converted_contact_id)
+        deliver(self, self.Loaded(person, converted_to, memberships_of(person)))
 
-    def _gone(self) -> None:
-        self.notify("This person no longer exists.", severity="warning")
-        self.app.pop_screen()
-
-    def _show(self, person: Person, converted_to, memberships: list[Membership]) -> None:
+    @on(Loaded)
+    def _show(self, message: Loaded) -> None:
+        person, converted_to, memberships = (
+            message.person,
+            message.converted_to,
+            message.memberships,
+        )
         self.person = person
         self.memberships = {str(m.member_id): m for m in memberships}
         self.refresh_bindings()
@@ -184,7 +204,7 @@ class PersonDetailScreen(Screen):
         keep = table.cursor_row
         table.clear()
         for m in memberships:
-            name = Text(m.campaign, no_wrap=True, overflow="ellipsis")
+            name = literal(m.campaign, no_wrap=True, overflow="ellipsis")
             if m.via != self.kind:
                 name.append(f"\nvia {m.via}", style="dim italic")
             table.add_row(
@@ -218,24 +238,21 @@ class PersonDetailScreen(Screen):
     def action_add_to_campaign(self) -> None:
         self._offer_campaigns()
 
-    @work(thread=True, exclusive=True, group="person-add")
+    @reads("person-add")
     def _offer_campaigns(self) -> None:
-        with database.connection_context():
-            person = person_model(self.kind).get_by_id(self.person_id)
-            open_to = campaigns_open_to(person)
-        if not open_to:
-            self.app.call_from_thread(
-                self.notify,
-                "Already in every planned and running campaign.",
-                severity="warning",
-            )
+        person = person_model(self.kind).get_by_id(self.person_id)
+        deliver(self, self.Offered(campaigns_open_to(person)))
+
+    @on(Offered)
+    def _choose_campaign(self, message: Offered) -> None:
+        if not message.campaigns:
+            self.notify("Already in every planned and running campaign.", severity="warning")
             return
         choices = [
-            (str(c.id), Text.assemble(c.name, (f"   {c.type} · {c.status}", "dim")))
-            for c in open_to
+            (str(c.id), assemble((c.name, ""), (f"   {c.type} · {c.status}", "dim")))
+            for c in message.campaigns
         ]
-        self.app.call_from_thread(
-            self.app.push_screen,
+        self.app.push_screen(
             ChoiceScreen(
                 "Add to campaign",
                 choices,
@@ -248,15 +265,14 @@ class PersonDetailScreen(Screen):
         if campaign_id:
             self._enroll(int(campaign_id))
 
-    @work(thread=True, group="person-add")
+    @writes("person-add")
     def _enroll(self, campaign_id: int) -> None:
-        with database.connection_context():
-            campaign = Campaign.get_by_id(campaign_id)
-            result = enroll(campaign, people={self.kind: [self.person_id]}, now=self.app.now())
-        self.app.call_from_thread(self.app.notify_changed)
-        message = f"{campaign.name}: {result.summary()}"
+        campaign = Campaign.get_by_id(campaign_id)
+        result = enroll(campaign, people={self.kind: [self.person_id]}, now=self.app.now())
         severity = "information" if result.enrolled else "warning"
-        self.app.call_from_thread(self.notify, message, severity=severity, markup=False)
+        self.post_message(
+            Notice(f"{campaign.name}: {result.summary()}", severity=severity, changed=True)
+        )
 
     # Convert
     def action_convert(self) -> None:
@@ -277,13 +293,25 @@ class PersonDetailScreen(Screen):
             note += f" with opportunity {result.opportunity.name}"
         if result.source_member is not None:
             note += f"; its campaign source membership is now {result.source_member.status}"
-        self.notify(note + ".", markup=False)
+        self.notify(note + ".")
         self.app.pop_screen()
         self.app.open_person("contact", result.contact.id)
 
 
-class ConvertLeadScreen(ModalScreen[ConversionResult | None]):
+class ConvertLeadScreen(AppModal[ConversionResult | None]):
     """Convert a lead into a contact, optionally with an opportunity and its campaign source."""
+
+    class Refused(Message):
+        """The conversion was refused; the reason shows under the fields."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    class Done(Message):
+        def __init__(self, result: ConversionResult) -> None:
+            super().__init__()
+            self.result = result
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "convert", "Convert")]
 
@@ -299,11 +327,12 @@ class ConvertLeadScreen(ModalScreen[ConversionResult | None]):
         self.lead_id = lead_id
         self.lead_name = lead_name
         self.sources = sources
+        self.converting = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                Text.assemble(("Convert lead ", "bold"), (self.lead_name, "bold")),
+                assemble(("Convert lead ", "bold"), (self.lead_name, "bold")),
                 classes="dialog-title",
             )
             yield Static(
@@ -320,7 +349,7 @@ class ConvertLeadScreen(ModalScreen[ConversionResult | None]):
             with Horizontal(classes="field"):
                 yield Label("Campaign source")
                 yield Select(
-                    [(Text(name), cid) for name, cid in self.sources],
+                    [(literal(name), cid) for name, cid in self.sources],
                     prompt="none (optional)",
                     id="source",
                 )
@@ -344,30 +373,44 @@ class ConvertLeadScreen(ModalScreen[ConversionResult | None]):
         if not name and (raw_amount or source_id is not None):
             self._error("An amount or a campaign source needs an opportunity name.")
             return
-        self._convert(name or None, amount, source_id)
+        if not self.converting:  # a second ctrl+s while the first runs converts nothing more
+            self.converting = True
+            self._convert(name or None, amount, source_id)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
 
     def _error(self, message: str) -> None:
-        self.query_one("#convert-error", Static).update(Text(message))
-        self.notify(message, severity="error", markup=False)
+        self.query_one("#convert-error", Static).update(literal(message))
+        self.notify(message, severity="error")
 
-    @work(thread=True, exclusive=True, group="convert")
+    def work_failed(self, error: BaseException) -> None:
+        self.converting = False
+        super().work_failed(error)
+
+    @on(Refused)
+    def _refused(self, message: Refused) -> None:
+        self.converting = False
+        self._error(message.reason)
+
+    @on(Done)
+    def _done(self, message: Done) -> None:
+        self.dismiss(message.result)
+
+    @writes("convert")
     def _convert(self, name: str | None, amount: Decimal, source_id: int | None) -> None:
         try:
-            with database.connection_context():
-                lead = Lead.get_by_id(self.lead_id)
-                source = Campaign.get_by_id(source_id) if source_id is not None else None
-                result = convert_lead(
-                    lead,
-                    opportunity_name=name,
-                    amount=amount,
-                    campaign_source=source,
-                    now=self.app.now(),
-                )
+            lead = Lead.get_by_id(self.lead_id)
+            source = Campaign.get_by_id(source_id) if source_id is not None else None
+            result = convert_lead(
+                lead,
+                opportunity_name=name,
+                amount=amount,
+                campaign_source=source,
+                now=self.app.now(),
+            )
         except ValidationError as exc:
-            self.app.call_from_thread(self._error, str(exc))
+            self.post_message(self.Refused(str(exc)))
             return
-        self.app.call_from_thread(self.dismiss, result)
+        self.post_message(self.Done(result))

@@ -7,12 +7,20 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from data.db import open_database
 from data.models import utcnow
+from data.text import visible
 from tui_app.live import POLL_SECONDS, ChangeWatcher
-from tui_app.messages import DataChanged
+from tui_app.widgets.messages import DataChanged
+
+
+class CommittedElsewhere(Message):
+    """The change watcher saw another connection commit (posted from its thread)."""
 
 
 def find_provider():
@@ -65,10 +73,33 @@ class CampaignsApp(App):
 
     def _changed(self) -> None:
         """Called on the watcher's thread when another connection committed."""
-        self.call_from_thread(self._forward_change)
+        self.post_message(CommittedElsewhere())
 
-    def _forward_change(self) -> None:
+    def on_committed_elsewhere(self, _message: CommittedElsewhere) -> None:
         self.screen.post_message(DataChanged())
+
+    # every notification and title passes here: names in them are shown as typed
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A notification whose text is shown literally: never markup, no control character."""
+        super().notify(
+            visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False
+        )
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        return super().format_title(visible(title), visible(sub_title))
+
+    def run_to_exit_status(self, **options) -> int:
+        """Run the app; the process's exit status: 0 after a quit, non-zero if the app crashed."""
+        self.run(**options)
+        return self.return_code or 0
 
     def notify_changed(self) -> None:
         """This app wrote something: refresh the current screen now (the watcher also will)."""

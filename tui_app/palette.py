@@ -7,17 +7,22 @@ from functools import partial
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from data.db import database
 from data.models import Campaign
 from data.people import people_page
+from data.text import visible
 
 LIMIT = 8
 """Hits of each kind (campaigns, leads, contacts) the palette offers for one query."""
 
 
 def find_targets(query: str) -> list[tuple[str, str, int, str]]:
-    """(kind, label, id, help) of campaigns and people whose name or email contains the query."""
+    """(kind, label, id, help) of campaigns and people whose name or email contains the query.
+
+    Labels and help lines are made `visible` here; the palette reads help as markup, so the
+    help line is escaped too."""
     term = query.strip()
     found: list[tuple[str, str, int, str]] = []
     with database.connection_context():
@@ -25,12 +30,14 @@ def find_targets(query: str) -> list[tuple[str, str, int, str]]:
         if term:
             campaigns = campaigns.where(Campaign.name.contains(term))
         for c in campaigns.order_by(Campaign.name).limit(LIMIT):
-            found.append(("campaign", c.name, c.id, f"Campaign · {c.type} · {c.status}"))
+            help_line = escape(visible(f"Campaign · {c.type} · {c.status}"))
+            found.append(("campaign", visible(c.name), c.id, help_line))
         if term:
             for kind in ("lead", "contact"):
                 for pid, first, last, email, company, *_ in people_page(kind, term, limit=LIMIT):
-                    label = f"{first} {last}".strip() + f" <{email}>"
-                    found.append((kind, label, pid, f"{kind.title()} · {company or '—'}"))
+                    label = visible(f"{first} {last}".strip() + f" <{email}>")
+                    help_line = escape(visible(f"{kind.title()} · {company or '—'}"))
+                    found.append((kind, label, pid, help_line))
     return found
 
 

@@ -8,15 +8,14 @@ dragged far away from anything loaded, by position.
 
 from __future__ import annotations
 
-from textual import work
+from textual import on
 from textual.geometry import Size
 from textual.message import Message
-from textual.worker import get_current_worker
 
-from data.db import database
 from data.members import PAGE_SIZE, MemberRow, member_count, member_page
-from tui_app.formatting import STATUS_STYLES, day
+from tui_app.widgets.formatting import STATUS_STYLES, day
 from tui_app.widgets.row_table import Cell, Column, RowTable
+from tui_app.widgets.work import deliver, reads
 
 KEEP_ROWS = 4 * PAGE_SIZE
 """Rows kept around the view; farther ones are dropped so memory stays flat."""
@@ -71,6 +70,20 @@ class MemberTable(RowTable):
             super().__init__()
             self.total = total
 
+    class _Counted(Message):
+        """The view's count and the rows from `base` (a fresh load)."""
+
+        def __init__(self, generation: int, total: int, base: int, page: list[MemberRow]):
+            super().__init__()
+            self.generation, self.total, self.base, self.page = generation, total, base, page
+
+    class _Fetched(Message):
+        """One more page of rows from `base`."""
+
+        def __init__(self, generation: int, base: int, page: list[MemberRow]) -> None:
+            super().__init__()
+            self.generation, self.base, self.page = generation, base, page
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.campaign_id: int | None = None
@@ -105,25 +118,25 @@ class MemberTable(RowTable):
         return self.rows.get(self.cursor)
 
     # loading
-    @work(thread=True, exclusive=True, group="member-rows")
+    @reads("member-rows")
     def _load(self, generation: int, anchor_id: int | None, top: int) -> None:
         """Count the view and fetch the rows from `top` (after the row `anchor_id`, if known)."""
-        with database.connection_context():
-            total = member_count(self.campaign_id, self.view, self.search)
-            if anchor_id is not None:
-                page = member_page(self.campaign_id, self.view, self.search, after=anchor_id)
-                base = top
-            elif top > 0:
-                page = member_page(self.campaign_id, self.view, self.search, offset=top)
-                base = top
-            else:
-                page = member_page(self.campaign_id, self.view, self.search)
-                base = 0
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._loaded, generation, total, base, page)
+        total = member_count(self.campaign_id, self.view, self.search)
+        if anchor_id is not None:
+            page = member_page(self.campaign_id, self.view, self.search, after=anchor_id)
+            base = top
+        elif top > 0:
+            page = member_page(self.campaign_id, self.view, self.search, offset=top)
+            base = top
+        else:
+            page = member_page(self.campaign_id, self.view, self.search)
+            base = 0
+        deliver(self, self._Counted(generation, total, base, page))
 
-    def _loaded(self, generation: int, total: int, base: int, page: list[MemberRow]) -> None:
-        if generation != self._generation:
+    @on(_Counted)
+    def _loaded(self, message: _Counted) -> None:
+        total, base, page = message.total, message.base, message.page
+        if message.generation != self._generation:
             return
         self.total = total
         self.rows = {base + i: row for i, row in enumerate(page) if base + i < total}
@@ -155,19 +168,19 @@ class MemberTable(RowTable):
         self._pending = index
         self._fetch(self._generation, self._plan(index))
 
-    @work(thread=True, exclusive=True, group="member-page")
+    @reads("member-page")
     def _fetch(self, generation: int, plan: dict) -> None:
         base = plan.pop("base", None)
-        with database.connection_context():
-            page = member_page(self.campaign_id, self.view, self.search, **plan)
+        page = member_page(self.campaign_id, self.view, self.search, **plan)
         if plan.get("last"):
             base = self.total - len(page)
         elif "before" in plan:
             base = base + plan["limit"] - len(page)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._fetched, generation, base, page)
+        self.post_message(self._Fetched(generation, base, page))
 
-    def _fetched(self, generation: int, base: int, page: list[MemberRow]) -> None:
+    @on(_Fetched)
+    def _fetched(self, message: _Fetched) -> None:
+        generation, base, page = message.generation, message.base, message.page
         wanted, self._pending = self._pending, None
         if generation != self._generation:
             return

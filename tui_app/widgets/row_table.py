@@ -10,11 +10,16 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import on
 from textual.binding import Binding
 from textual.geometry import Region
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import Worker, WorkerState
+
+from data.text import visible
+from tui_app.widgets.messages import WorkFailed
 
 Cell = tuple[str, str]
 """A cell: its text (always shown literally) and a Rich style."""
@@ -89,7 +94,7 @@ class RowTable(ScrollView, can_focus=True):
     def _strip(self, cells: list[Cell], base: Style, width: int) -> Strip:
         segments = [Segment(" ", base)]
         for (value, style), column, w in zip(cells, self.columns, self._widths(width)):
-            text = Text(value, no_wrap=True, overflow="ellipsis", justify=column.justify)
+            text = Text(visible(value), no_wrap=True, overflow="ellipsis", justify=column.justify)
             text.truncate(w, overflow="ellipsis")
             text.pad_left(w - text.cell_len) if column.justify == "right" else text.pad_right(
                 w - text.cell_len
@@ -146,6 +151,12 @@ class RowTable(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self.move_to(self.total - 1)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """A worker's own message stops here: pass its failure up to the screen."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.post_message(WorkFailed(event.worker.error))
 
     def on_focus(self) -> None:
         self.refresh()

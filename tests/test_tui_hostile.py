@@ -1,0 +1,174 @@
+"""Hostile data and failures: text from feeds never reaches the terminal raw or as markup, and
+no worker failure, deleted record or crash ends the app quietly."""
+
+from __future__ import annotations
+
+from textual.drivers.headless_driver import HeadlessDriver
+
+from data.campaigns import find_campaign
+from data.enrollment import enroll
+from data.models import Campaign, CampaignMember, Lead
+from screens.campaign_detail import CampaignDetailScreen
+from screens.campaign_list import CampaignListScreen
+from screens.modals import ChoiceScreen
+from screens.people import PeopleScreen
+from screens.person_detail import PersonDetailScreen
+from tests import factories
+from tests.pilot import SIZE, fresh, settle, wait_until
+
+HOSTILE_FIRST = "Eve\x1b]0;TITLE\x07\x1b[5;41m"
+HOSTILE_COMPANY = "Evil\x1b[2JCorp"
+HOSTILE_CAMPAIGN = "Gala\x1b]2;OWNED\x07\x9b31m"
+MARKUP_CAMPAIGN = "Evil [/x] [bold red]RED[/bold red]"
+
+
+class TerminalRecorder(HeadlessDriver):
+    """A driver that keeps every byte the app would send to a real terminal."""
+
+    written: list[str] = []
+
+    @property
+    def is_headless(self) -> bool:
+        return False
+
+    def write(self, data: str) -> None:
+        TerminalRecorder.written.append(data)
+
+
+def notifications(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def hostile_people():
+    lead = factories.lead(
+        first_name=HOSTILE_FIRST, last_name="Doe", company=HOSTILE_COMPANY, email="eve@evil.test"
+    )
+    campaign = factories.campaign(HOSTILE_CAMPAIGN)
+    enroll(campaign, people={"lead": [lead.id]})
+    return lead, campaign
+
+
+async def test_hostile_names_reach_the_terminal_as_visible_symbols(make_tui):
+    """Escape sequences in a name, a company and a campaign name are shown as ␛, never sent:
+    the terminal's title stays, the screen is not cleared, nothing blinks."""
+    lead, campaign = hostile_people()
+    TerminalRecorder.written = []
+    app = make_tui()
+    app.driver_class = TerminalRecorder
+    async with app.run_test(size=SIZE, headless=False, notifications=True) as pilot:
+        await settle(pilot)
+        app.open_campaign(campaign.id)  # header facts, member rows
+        await settle(pilot)
+        await pilot.press("t")  # a dialog titled with the campaign's name
+        await settle(pilot)
+        await pilot.press("escape")
+        app.open_person("lead", lead.id)  # facts, memberships sidebar
+        await settle(pilot)
+        await app.push_screen(PeopleScreen())
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"Eve")  # the palette's hits and their help lines
+        await wait_until(pilot, lambda: "Doe" in "".join(TerminalRecorder.written[-5:]))
+        await pilot.press("escape")
+        await settle(pilot)
+    sent = "".join(TerminalRecorder.written)
+    assert "Doe" in sent and "Evil" in sent and "Gala" in sent
+    for raw in ("\x1b]0;TITLE", "\x07\x1b[5;41m", "\x1b[5;41m", "\x1b[2J", "\x1b]2;", "\x9b"):
+        assert raw not in sent
+    assert "Eve␛]0;TITLE␇␛[5;41m" in sent
+    assert "Evil␛[2JCorp" in sent
+    assert "Gala␛]2;OWNED␇" in sent
+
+
+async def test_a_campaign_named_like_markup_survives_a_status_change(make_tui):
+    """`[/x]` in a campaign's name is shown as typed in the dialog and the notification
+    after the change; it used to end the app with a MarkupError (and exit status 0)."""
+    factories.campaign(MARKUP_CAMPAIGN)
+    app = make_tui()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"Evil", "enter")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("down", "enter")  # Completed
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignListScreen)
+        assert f"{MARKUP_CAMPAIGN} is now Completed." in notifications(app)
+        await pilot.press("e")  # the edit form shows the name as typed, too
+        await settle(pilot)
+        assert app.screen.query_one("#name").value == MARKUP_CAMPAIGN
+    assert app.return_code in (None, 0) and app._exception is None
+
+
+async def test_a_campaign_deleted_elsewhere_sends_its_screen_back(make_tui):
+    """Open a campaign, delete it from another connection, press c: a message and the list,
+    not a WorkerFailed that ends the app."""
+    campaign = find_campaign("EMEA Roadshow")
+    app = make_tui(watch_interval=3600)  # the keypress, not the change watcher, finds it gone
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.open_campaign(campaign.id)
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignDetailScreen)
+        fresh(
+            lambda: CampaignMember.delete().where(CampaignMember.campaign == campaign.id).execute()
+        )
+        fresh(lambda: Campaign.delete_by_id(campaign.id))
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignListScreen)
+        assert "This campaign no longer exists." in notifications(app)
+        assert app.is_running
+    assert app._exception is None
+
+
+async def test_a_person_deleted_elsewhere_sends_their_screen_back(make_tui):
+    lead = factories.lead(first_name="Gone", last_name="Soon")
+    app = make_tui(watch_interval=3600)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.open_person("lead", lead.id)
+        await settle(pilot)
+        assert isinstance(app.screen, PersonDetailScreen)
+        fresh(lambda: Lead.delete_by_id(lead.id))
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignListScreen)
+        assert "This person no longer exists." in notifications(app)
+    assert app._exception is None
+
+
+async def test_a_failing_worker_is_a_notification(make_tui, monkeypatch):
+    """An unexpected error in a database worker is reported; the app and the screen stay."""
+    import screens.campaign_detail as detail
+
+    def broken(campaign):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(detail, "exits_count", broken)
+    app = make_tui(watch_interval=3600)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.open_campaign(find_campaign("EMEA Roadshow").id)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignDetailScreen)
+        assert any("disk on fire" in note for note in notifications(app))
+    assert app._exception is None
+
+
+def test_a_crash_makes_a_non_zero_exit_status(make_tui, monkeypatch):
+    """If the app ever does die of an error, the status it exits with says so."""
+
+    def crash(self):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(CampaignListScreen, "on_mount", crash)
+    assert make_tui().run_to_exit_status(headless=True, size=SIZE) == 1
+
+
+def test_a_clean_quit_exits_zero(make_tui, monkeypatch):
+    monkeypatch.setattr(CampaignListScreen, "on_mount", lambda self: self.app.exit())
+    assert make_tui().run_to_exit_status(headless=True, size=SIZE) == 0

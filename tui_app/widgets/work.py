@@ -1,0 +1,57 @@
+"""Database work off the UI thread, in one of two kinds; the only way screens and widgets start it.
+
+A worker never touches widgets: it posts a typed message (or raises) and the UI thread acts on it.
+`exit_on_error=False` everywhere: a failed worker is reported by its screen (`screens.base`), it
+never ends the app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from textual import work
+from textual.message import Message
+from textual.message_pump import MessagePump
+from textual.worker import get_current_worker
+
+from data.db import database
+
+F = TypeVar("F", bound=Callable)
+
+
+def _in_connection(method: F) -> F:
+    @wraps(method)
+    def run(*args, **kwargs):
+        with database.connection_context():
+            return method(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
+def reads(group: str) -> Callable[[F], F]:
+    """A query on a thread of its own connection; calling it again cancels the stale one
+    (`exclusive`), so a result for text the user has typed on is never shown."""
+
+    def decorate(method: F) -> F:
+        return work(thread=True, exclusive=True, exit_on_error=False, group=group)(
+            _in_connection(method)
+        )
+
+    return decorate
+
+
+def writes(group: str) -> Callable[[F], F]:
+    """A write on a thread of its own connection. Never exclusive: cancelling cannot stop a
+    write, it would only hide its outcome."""
+
+    def decorate(method: F) -> F:
+        return work(thread=True, exit_on_error=False, group=group)(_in_connection(method))
+
+    return decorate
+
+
+def deliver(target: MessagePump, message: Message) -> None:
+    """Post a worker's result, unless a newer call of the same worker has superseded it."""
+    if not get_current_worker().is_cancelled:
+        target.post_message(message)
