@@ -17,6 +17,8 @@ from tui_app.widgets.work import deliver, reads
 
 KINDS = ("lead", "contact")
 
+PEOPLE_COLUMNS = (("Name", 24), ("Email", 36), ("Company", 20), ("Country", 7), ("Flags", 20))
+
 NEAR_END = 10
 """Rows from the bottom at which the next page is fetched, so scrolling never waits."""
 
@@ -76,7 +78,9 @@ class PeopleScreen(AppScreen):
             for kind in KINDS:
                 with TabPane(f"{kind.title()}s", id=f"{kind}-tab"):
                     table = DataTable(id=f"{kind}s", cursor_type="row", zebra_stripes=True)
-                    table.add_columns("Name", "Email", "Company", "Country", "Flags")
+                    # fixed widths: automatic ones are set when the table is idle
+                    for title, width in PEOPLE_COLUMNS:
+                        table.add_column(title, width=width)
                     yield table
         yield Static(id="people-hint", classes="hint")
         yield Footer()

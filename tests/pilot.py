@@ -15,13 +15,28 @@ def fresh(query):
     return query()
 
 
-async def settle(pilot) -> None:
-    """Let every worker finish and the screen repaint (instead of sleeping)."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+async def settle(pilot, seconds: float = 30.0) -> None:
+    """Wait, however long the machine takes, until the app is at rest: no worker pending or
+    running, every message handled, no animation scheduled (instead of sleeping)."""
+    import time
+
+    from textual.worker import WorkerState
+
+    app = pilot.app
+    deadline = time.monotonic() + seconds
+
+    def busy() -> bool:
+        return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+
+    while True:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.wait_for_scheduled_animations()
+        if not busy():
+            await pilot.pause()  # results of the last workers are handled, maybe starting more
+            if not busy():
+                return
+        assert time.monotonic() < deadline, "the app never came to rest"
 
 
 async def wait_until(pilot, condition, seconds: float = 10.0) -> None:
@@ -32,3 +47,16 @@ async def wait_until(pilot, condition, seconds: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the condition never held"
         await pilot.pause(0.02)
+
+
+def palette_offers(app, text: str) -> bool:
+    """The command palette is open with a hit containing `text` highlighted (enter opens it)."""
+    from textual.command import CommandPalette
+    from textual.widgets import OptionList
+
+    if not isinstance(app.screen, CommandPalette):
+        return False
+    hits = app.screen.query_one(OptionList)
+    if hits.highlighted is None or not hits.option_count:
+        return False
+    return text in str(hits.get_option_at_index(hits.highlighted).prompt)

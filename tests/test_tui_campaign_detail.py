@@ -16,7 +16,7 @@ from screens.campaign_detail import CampaignDetailScreen
 from screens.event_history import MemberEventsScreen
 from screens.modals import ConfirmScreen
 from tests import factories
-from tests.pilot import SIZE, fresh, settle
+from tests.pilot import SIZE, fresh, palette_offers, settle, wait_until
 from tui_app.widgets.member_table import MemberTable
 
 ROADSHOW = "EMEA Roadshow"
@@ -259,8 +259,7 @@ async def test_palette_jumps_to_a_campaign(make_tui):
         await settle(pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"Roadshow")
-        await pilot.pause(0.5)
-        await settle(pilot)
+        await wait_until(pilot, lambda: palette_offers(app, ROADSHOW))
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CampaignDetailScreen)

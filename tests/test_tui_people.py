@@ -18,7 +18,7 @@ from data.models import CampaignMember, Contact, Lead, Opportunity
 from screens.people import PeopleScreen
 from screens.person_detail import ConvertLeadScreen, PersonDetailScreen
 from tests import factories
-from tests.pilot import SIZE, fresh, settle
+from tests.pilot import SIZE, fresh, palette_offers, settle, wait_until
 
 
 def lead_with_memberships(minimum: int = 2) -> Lead:
@@ -387,8 +387,7 @@ async def test_palette_jumps_to_a_person(make_tui):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p", *contact.email)
-        await pilot.pause(0.5)
-        await settle(pilot)
+        await wait_until(pilot, lambda: palette_offers(app, contact.email))
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, PersonDetailScreen)
