@@ -1,35 +1,61 @@
-"""Opening the database: where it lives, how it is tuned, and the errors a user can cause."""
+"""Opening the database: where it lives, how it is tuned, checking it is ours, migrating it, and
+waiting for another writer. The one module that opens a database; `data.sql` holds the proxy
+the models are bound to and the bulk SQL helpers (re-exported here for existing callers)."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import peewee
-from peewee import SQL, Database, DatabaseProxy, SqliteDatabase
+from peewee import Database, SqliteDatabase
 
-database = DatabaseProxy()
-"""Every model is bound to this proxy; `open_database` points it at a real database."""
+from data.errors import DatabaseError
+from data.migrations import refusal, upgrade
+from data.sql import data_version, database, in_list, insert_rows, is_sqlite, rows_where_in
+
+__all__ = [
+    "DatabaseError",
+    "data_version",
+    "database",
+    "default_database_path",
+    "in_list",
+    "insert_rows",
+    "is_sqlite",
+    "make_database",
+    "open_database",
+    "resolve_location",
+    "rows_where_in",
+    "safe_location",
+]
 
 ENV_VAR = "CAMPAIGNS_DB"
 """The environment variable naming the database when `--db` is not given."""
 
-BUSY_TIMEOUT_MS = 30_000
-"""How long a writer waits for another writer before giving up (WAL allows one writer at a time)."""
+WAIT_ENV_VAR = "CAMPAIGNS_WAIT_NOTICE"
+"""The environment variable that changes `WAIT_NOTICE_SECONDS` (a number of seconds)."""
+
+WAIT_NOTICE_SECONDS = 5.0
+"""How long a writer waits for another writer before it says that it is waiting. It then goes
+on waiting for as long as the other writer needs: being second is never an error."""
 
 SQLITE_PRAGMAS = {
-    "journal_mode": "wal",
     "synchronous": "normal",
     "foreign_keys": 1,
-    "busy_timeout": BUSY_TIMEOUT_MS,
     "cache_size": -64_000,
     "temp_store": "memory",
 }
+"""Set on every connection. WAL mode is not among them: it changes the file, so `open_database`
+switches it once, after checking the file is ours."""
 
+POSTGRES_HINT = "PostgreSQL needs its driver: pip install 'campaign-members[postgres]'"
 
-class DatabaseError(Exception):
-    """A database the user pointed us at cannot be used; the message is one readable line."""
+Waiting = Callable[[str], None]
+"""Told once, with a readable line, when a writer has waited `WAIT_NOTICE_SECONDS` for another."""
 
 
 def default_database_path() -> Path:
@@ -54,9 +80,33 @@ def _is_url(location: str) -> bool:
     return "://" in location
 
 
+def safe_location(location: str) -> str:
+    """A location fit to print: a URL's password is replaced by ***."""
+    if not _is_url(location):
+        return location
+    try:
+        parts = urlsplit(location)
+        if parts.password is None:
+            return location
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host += f":{parts.port}"
+        netloc = f"{parts.username or ''}:***@{host}"
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:  # a URL too broken to take apart: print only its scheme
+        return location.split("://", 1)[0] + "://…"
+
+
 def _sqlite_path(location: str) -> str | None:
-    if location.startswith("sqlite:///"):
-        return location[len("sqlite:///") :]
+    """The file a location names, or None for a non-SQLite URL.
+
+    `sqlite://` followed by the path: `sqlite://rel.db` is relative to the current folder,
+    `sqlite:///abs/path.db` absolute."""
+    if location.startswith("sqlite://"):
+        path = location[len("sqlite://") :]
+        if not path:
+            raise DatabaseError("sqlite:// needs a file after it, as in sqlite:///path/to.db")
+        return path
     if not _is_url(location):
         return location
     return None
@@ -80,107 +130,159 @@ def _check_sqlite_file(path: str) -> None:
             header = handle.read(16)
         if header and not header.startswith(b"SQLite format 3\x00"):
             raise DatabaseError(f"{path} is not a campaigns database (not an SQLite file)")
-    else:
-        if not os.access(file.parent, os.W_OK):
-            raise DatabaseError(f"cannot create {path}: folder {file.parent} is read-only")
-        # Personal data: the file is readable and writable by its owner only, from the start.
-        fd = os.open(file, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-        os.close(fd)
+        return
+    if not os.access(file.parent, os.W_OK):
+        raise DatabaseError(f"cannot create {path}: folder {file.parent} is read-only")
+    # Personal data: the file is readable and writable by its owner only, from the start.
+    # Without O_EXCL: another process creating it at the same moment is not an error.
+    os.close(os.open(file, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-def make_database(location: str) -> Database:
+def _is_busy(exc: Exception) -> bool:
+    """Another connection holds the lock this statement needs (SQLITE_BUSY)."""
+    cause = exc.__cause__ if isinstance(exc, peewee.PeeweeException) else exc
+    code = getattr(cause, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == sqlite3.SQLITE_BUSY
+    return "database is locked" in str(exc)
+
+
+def wait_notice_seconds() -> float:
+    """`WAIT_NOTICE_SECONDS`, or the number of seconds in $CAMPAIGNS_WAIT_NOTICE."""
+    text = os.environ.get(WAIT_ENV_VAR, "")
+    try:
+        seconds = float(text) if text else WAIT_NOTICE_SECONDS
+    except ValueError:
+        raise DatabaseError(f"{WAIT_ENV_VAR} takes a number of seconds, not {text!r}") from None
+    if not 0 < seconds < 86_400:
+        raise DatabaseError(f"{WAIT_ENV_VAR} takes a number of seconds above 0")
+    return seconds
+
+
+class CampaignsSqlite(SqliteDatabase):
+    """SQLite as this product uses it: writers queue for as long as it takes, and a failed
+    statement's own error is the one reported.
+
+    Every write transaction is IMMEDIATE: it takes the write lock when it begins, so a second
+    writer waits at BEGIN (where retrying is safe) instead of failing half-way. SQLite's busy
+    timeout is one round of waiting; after the first round the writer says so once, through
+    `on_wait`, and keeps waiting."""
+
+    def __init__(self, path: str, *, wait: float, on_wait: Waiting | None = None, **kwargs):
+        super().__init__(path, timeout=wait, lock_type="IMMEDIATE", **kwargs)
+        self.on_wait = on_wait
+        self._told = False
+
+    def _patiently(self, action: Callable[[], object]):
+        while True:
+            try:
+                return action()
+            except (peewee.OperationalError, sqlite3.OperationalError) as exc:
+                if not _is_busy(exc):
+                    raise
+            if not self._told:
+                self._told = True
+                if self.on_wait is not None:
+                    self.on_wait(
+                        f"waiting for another program to finish writing to {self.database} "
+                        "(it will go on as soon as it may)"
+                    )
+            time.sleep(0.05)  # SQLite gives up at once on some locks; do not spin
+
+    def begin(self, lock_type=None):
+        self._patiently(lambda: super(CampaignsSqlite, self).begin(lock_type))
+
+    def execute_sql(self, sql, params=None):
+        if self._in_transaction():  # inside a transaction the lock is held: nothing to wait for
+            return super().execute_sql(sql, params)
+        # A statement on its own is its own transaction: if it was refused, it did nothing.
+        return self._patiently(lambda: super(CampaignsSqlite, self).execute_sql(sql, params))
+
+    def _in_transaction(self) -> bool:
+        return self.transaction_depth() > 0 or (
+            not self.is_closed() and self.connection().in_transaction
+        )
+
+    def rollback(self):
+        # SQLite rolls a transaction back itself on some errors (disk full, out of memory);
+        # rolling back again would raise "no transaction is active" and hide the real error.
+        if self.is_closed() or self.connection().in_transaction:
+            super().rollback()
+
+
+def make_database(location: str, on_wait: Waiting | None = None) -> Database:
     """A Peewee database for a path or URL, tuned for several processes writing at once."""
     path = _sqlite_path(location)
     if path is not None:
         _check_sqlite_file(path)
-        # IMMEDIATE: a write transaction takes the write lock when it begins, so two writers
-        # queue on the busy timeout instead of failing with "database is locked" on upgrade.
-        return SqliteDatabase(
-            path,
-            pragmas=SQLITE_PRAGMAS,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-            lock_type="IMMEDIATE",
+        return CampaignsSqlite(
+            path, pragmas=SQLITE_PRAGMAS, wait=wait_notice_seconds(), on_wait=on_wait
         )
+    scheme = location.split("://", 1)[0].lower()
     try:
         from playhouse.db_url import connect as connect_url  # only for URLs: keeps start-up light
 
         return connect_url(location)
-    except Exception as exc:  # unknown scheme, missing driver
-        raise DatabaseError(f"cannot use database {location}: {exc}") from None
+    except RuntimeError:  # db_url's way of saying it does not know the scheme
+        raise DatabaseError(
+            f"cannot use database {safe_location(location)}: unknown kind of database "
+            f"{scheme!r}; give a file path, sqlite://PATH or postgresql://…"
+        ) from None
+    except Exception as exc:
+        raise DatabaseError(f"cannot use database {safe_location(location)}: {exc}") from None
 
 
-def open_database(location: str | None = None, *, migrate: bool = True) -> Database:
-    """Point the models at the database and bring its schema up to date."""
-    from data.migrations import upgrade
+def _switch_to_wal(db: CampaignsSqlite) -> None:
+    """WAL mode lets readers go on while one process writes. Switching needs the file to
+    itself for a moment, and SQLite refuses at once (without a busy wait) when another process
+    opening it is in the way: wait that out like any other writer."""
+    if db.database == ":memory:":
+        return
+    db._patiently(lambda: db.connection().execute("PRAGMA journal_mode = wal").fetchone())
 
+
+def open_database(
+    location: str | None = None, *, migrate: bool = True, on_wait: Waiting | None = None
+) -> Database:
+    """Point the models at the database, check it is ours and bring its schema up to date.
+
+    Nothing in a database that is not ours (another program's tables, or a newer schema) is
+    changed: it is refused first. `on_wait` is told once if a write has to wait long for
+    another writer (the command line prints it on stderr)."""
     resolved = resolve_location(location)
-    db = make_database(resolved)
+    shown = safe_location(resolved)
+    db = make_database(resolved, on_wait)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
+        problem = refusal(db)
+        if problem:
+            db.close()
+            raise DatabaseError(f"cannot open {shown}: {problem}")
+        if isinstance(db, CampaignsSqlite):
+            _switch_to_wal(db)
         if migrate:
             upgrade(db)
+    except peewee.ImproperlyConfigured as exc:
+        if "postgres" in str(exc).lower():
+            raise DatabaseError(f"cannot open {shown}: {POSTGRES_HINT}") from None
+        raise DatabaseError(f"cannot open {shown}: {exc}") from None
+    except DatabaseError as exc:
+        if str(exc).startswith("cannot open"):
+            raise
+        raise DatabaseError(f"cannot open {shown}: {exc}") from None
     except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "file is not a database" in message or "malformed" in message:
-            message = "not a campaigns database (not an SQLite file)"
-        raise DatabaseError(f"cannot open {resolved}: {message}") from None
+        raise DatabaseError(f"cannot open {shown}: {describe(exc)}") from None
     return db
 
 
-def is_sqlite(db: Database | None = None) -> bool:
-    target = db if db is not None else database.obj
-    return isinstance(target, SqliteDatabase)
-
-
-def data_version() -> int:
-    """A number that changes whenever another connection commits (cheap: no table is read)."""
-    if not is_sqlite():
-        return 0
-    return database.execute_sql("PRAGMA data_version").fetchone()[0]
-
-
-def insert_rows(model, fields, rows, conflict=None) -> None:
-    """Insert many rows with one prepared statement run over all of them (executemany).
-
-    Peewee writes the statement (so it stays portable); building it once instead of once per
-    row is what makes bulk writes fast. `conflict` adds an ON CONFLICT clause to the query."""
-    if not rows:
-        return
-    query = model.insert_many([rows[0]], fields=fields)
-    if conflict is not None:
-        query = conflict(query)
-    sql, params = query.sql()
-    constants = params[len(fields) :]  # parameters of the ON CONFLICT clause, the same every row
-    # Only decimals need converting; the driver takes the other Python values as they are.
-    decimals = [i for i, field in enumerate(fields) if isinstance(field, peewee.DecimalField)]
-    if decimals or constants:
-        rows = [list(row) for row in rows]
-        for row in rows:
-            for i in decimals:
-                row[i] = fields[i].db_value(row[i])
-            row.extend(constants)
-    database.cursor().executemany(sql, rows)
-
-
-def in_list(field, values):
-    """`field IN (…)` for a long list of plain values, with one placeholder each but without
-    Peewee's per-value processing (which dominates for thousands of ids)."""
-    values = list(values)
-    if not values:
-        return field.in_([])
-    placeholders = ", ".join([database.param] * len(values))
-    return field.in_(SQL(f"({placeholders})", values))
-
-
-def rows_where_in(query, field, values) -> list[tuple]:
-    """Run `query` narrowed to `field IN values`, returning plain tuples.
-
-    For hot paths: the values go straight to the driver, skipping Peewee's per-value and
-    per-row processing. The IN condition is added last, so its parameters come last."""
-    values = list(values)
-    if not values:
-        return []
-    placeholders = SQL("(" + ", ".join([database.param] * len(values)) + ")")
-    sql, params = query.where(field.in_(placeholders)).sql()
-    return database.execute_sql(sql, [*params, *values]).fetchall()
+def describe(exc: BaseException) -> str:
+    """A database driver's error as one line a user can act on."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "file is not a database" in message:
+        return "not a campaigns database (not an SQLite file)"
+    if "malformed" in message:
+        return "the database file is damaged (database disk image is malformed)"
+    if "disk is full" in message:
+        return "the disk is full (database or disk is full)"
+    return message

@@ -11,10 +11,10 @@ from peewee import chunked
 
 from data.campaigns import create_campaign
 from data.conversion import convert_lead, create_opportunity
-from data.db import database, insert_rows
 from data.enrollment import enroll
 from data.ingest import BATCH_SIZE, Event, apply_resolved
 from data.models import Account, Campaign, CampaignMember, Contact, Lead, utcnow
+from data.sql import database, insert_rows
 
 FIRST_NAMES = [
     "Ana",

@@ -20,6 +20,7 @@ from peewee import (
 )
 from playhouse.migrate import SchemaMigrator
 
+from data.errors import DatabaseError
 from data.models import MODELS, SchemaVersion, utcnow
 
 SCHEMA_VERSION = 3
@@ -81,24 +82,37 @@ def current_version(db: Database) -> int:
     return row.version if row else 0
 
 
+def refusal(db: Database) -> str | None:
+    """Why this program must not touch this database, or None if it may (ours, or empty).
+
+    Only reads: it is asked before anything is changed (even the journal mode), and again in
+    the upgrade's transaction."""
+    version = current_version(db)
+    if version > SCHEMA_VERSION:
+        return (
+            f"this database has schema version {version}, newer than this program's "
+            f"{SCHEMA_VERSION}; upgrade campaign-members"
+        )
+    if version == 0:
+        tables = [t for t in db.get_tables() if not t.startswith("sqlite_")]
+        if tables:
+            shown = ", ".join(tables[:3]) + (", …" if len(tables) > 3 else "")
+            return f"this database was not made by campaigns (it has other tables: {shown})"
+    return None
+
+
 def upgrade(db: Database) -> int:
     """Bring the database to `SCHEMA_VERSION`; return the version it had before."""
-    from data.db import DatabaseError
-
     if current_version(db) == SCHEMA_VERSION:
         return SCHEMA_VERSION
     # One transaction (IMMEDIATE on SQLite): a second process opening the same new file waits,
     # then finds the work done.
     with db.atomic():
+        problem = refusal(db)
+        if problem:
+            raise DatabaseError(problem)
         before = current_version(db)
-        if before > SCHEMA_VERSION:
-            raise DatabaseError(
-                f"this database has schema version {before}, newer than this program's "
-                f"{SCHEMA_VERSION}; upgrade campaign-members"
-            )
         if before == 0:
-            if any(db.table_exists(m._meta.table_name) for m in MODELS):
-                raise DatabaseError("this database was not made by campaigns (unknown tables)")
             db.create_tables(MODELS)
             SchemaVersion.create(version=SCHEMA_VERSION, applied_at=utcnow())
             return before

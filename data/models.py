@@ -25,11 +25,11 @@ from peewee import (
     TextField,
 )
 
-from data.db import database
 from data.emails import email_problem, normalize_email
 from data.engagement import LADDER, STATE_FIELDS, MemberState
 from data.errors import ValidationError
 from data.filters import validate_filters
+from data.sql import database
 from data.vocab import (
     AudienceKind,
     CampaignStatus,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,10 +11,10 @@ from typing import TextIO
 
 from peewee import EXCLUDED, fn
 
-from data.db import database, in_list, insert_rows
 from data.emails import email_problem, normalize_email
 from data.members import MEMBER_TIMES, MemberRow, member_rows_for_export, view_condition
 from data.models import LEAD_STATUSES, Account, Contact, Lead, ValidationError, utcnow
+from data.sql import database, in_list, insert_rows
 
 TEXT_COLUMNS = {
     "lead": (
@@ -244,7 +245,18 @@ def export_members(campaign, view: str, out: TextIO, search: str = "") -> int:
     return write_members(member_rows_for_export(campaign.id, view, search), out)
 
 
+PRIVATE_MODE = 0o600
+"""Files with personal data in them are readable and writable by their owner only."""
+
+
+def open_private(path, newline: str | None = None) -> TextIO:
+    """Open `path` to write text with personal data in it (an export, saved events): a new file
+    is created readable and writable by its owner only, from its first byte."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
+    return open(fd, "w", newline=newline, encoding="utf-8")
+
+
 def write_members_csv(campaign, view: str, search: str, path: str) -> int:
-    """Export a view to a file (the app's export); returns the number of rows written."""
-    with open(path, "w", newline="", encoding="utf-8") as out:
+    """Export a view to a file (the app's export, `export -o`); the number of rows written."""
+    with open_private(path, newline="") as out:
         return export_members(campaign, view, out, search)

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 
@@ -234,3 +236,173 @@ def test_rejected_events_can_be_listed_fixed_and_sent_again(db):
     )
     assert timeline["status"] == "Opened"
     assert [(e["event"]["type"], e["outcome"]) for e in timeline["events"]] == [("open", "applied")]
+
+
+def shell(db, script: str, *args: str):
+    """`campaigns` run by a shell script ("$0" is Python), for redirections a user would type."""
+    env = {**os.environ, "CAMPAIGNS_DB": str(db)}
+    return subprocess.run(
+        ["sh", "-c", script, sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def one_line_error(proc, *words: str) -> None:
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("campaigns: error:"), proc.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_a_batch_size_below_one_is_refused(db, tmp_path):
+    events = tmp_path / "e.jsonl"
+    events.write_text("")
+    for size in ("0", "-3"):
+        one_line_error(
+            run(db, "ingest", str(events), "--batch-size", size, expect=1), "one or more"
+        )
+
+
+@pytest.fixture
+def damaged_db(tmp_path):
+    """A database with pages in the middle of the file overwritten, as a failing disk leaves it."""
+    db = tmp_path / "damaged.db"
+    run(db, "demo", "--people", "3000", "--campaigns", "4")
+    run(db, "campaign", "create", "Fresh")
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    campaign = con.execute("SELECT name FROM campaign WHERE status = 'In Progress'").fetchone()[0]
+    con.close()
+    size = db.stat().st_size
+    with open(db, "r+b") as f:
+        f.seek(size * 2 // 5 // 4096 * 4096)
+        f.write(b"\xff" * (size // 5 // 4096 * 4096))
+    return db, campaign
+
+
+def test_a_damaged_database_is_one_line_in_every_command(damaged_db, tmp_path):
+    db, campaign = damaged_db
+    events = tmp_path / "e.jsonl"
+    events.write_text(
+        json.dumps({"type": "open", "campaign": campaign, "email": "x@example.com"}) + "\n"
+    )
+    for args in (
+        ["export", "members", campaign],
+        ["ingest", str(events)],
+        ["campaign", "start", "Fresh"],
+    ):
+        one_line_error(run(db, *args, expect=1), "damaged")
+
+
+def test_a_closed_or_full_standard_output_is_an_error_not_a_lost_export(db):
+    run(db, "campaign", "create", "Spring")
+    closed = shell(db, '"$0" -m tui_app export members Spring >&-')
+    one_line_error(closed, "standard output is closed")
+    full = shell(db, '"$0" -m tui_app export members Spring > /dev/full')
+    one_line_error(full, "cannot write to standard output", "No space left")
+    full_list = shell(db, '"$0" -m tui_app campaign list > /dev/full')
+    one_line_error(full_list, "cannot write to standard output")
+
+
+def test_a_closed_standard_input_is_an_error(db):
+    one_line_error(shell(db, '"$0" -m tui_app ingest - <&-'), "standard input is closed")
+
+
+def test_sqlite_urls_name_relative_and_absolute_files(tmp_path):
+    here = tmp_path / "work"
+    here.mkdir()
+    env = {**os.environ}
+    env.pop("CAMPAIGNS_DB", None)
+
+    def campaigns(*args):
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui_app", *args],
+            capture_output=True,
+            text=True,
+            cwd=here,
+            env=env,
+            timeout=120,
+        )
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+        return proc
+
+    campaigns("campaign", "create", "Rel", "--db", "sqlite://rel.db")
+    assert (here / "rel.db").exists()
+    absolute = tmp_path / "abs.db"
+    campaigns("campaign", "create", "Abs", "--db", f"sqlite://{absolute}")
+    assert (
+        absolute.exists() and "Abs" in campaigns("campaign", "list", "--db", str(absolute)).stdout
+    )
+
+
+def test_unknown_or_driverless_database_urls_are_one_line_without_the_password(tmp_path):
+    one_line_error(
+        run(tmp_path / "x.db", "metrics", "--db", "mongodb://ana:s3cret@host/crm", expect=1),
+        "unknown kind of database",
+        "ana:***@host",
+    )
+    # PostgreSQL without its driver installed: the hint says how to install it.
+    no_driver = (
+        "import sys; sys.modules['psycopg'] = sys.modules['psycopg2'] = None; "
+        "from tui_app.cli import main; sys.exit(main())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", no_driver, "metrics", "--db", "postgresql://ana:s3cret@db/crm"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    one_line_error(proc, "pip install 'campaign-members[postgres]'")
+    for shown in (proc.stdout, proc.stderr):
+        assert "s3cret" not in shown
+
+
+def test_an_export_file_is_readable_by_its_owner_only(db, tmp_path):
+    run(db, "campaign", "create", "Spring")
+    out = tmp_path / "members.csv"
+    run(db, "export", "members", "Spring", "-o", str(out))
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    assert out.read_text().startswith("email,")
+
+
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters a terminal would act on (tab and newline aside)."""
+
+HOSTILE = "Evil\x1b]0;TITLE\x07\x1b[2J\x9b5m"
+
+
+def test_no_line_of_the_command_line_carries_raw_control_characters(db, tmp_path):
+    def shown(*args, expect=0, stdin=None):
+        proc = run(db, *args, expect=expect, stdin=stdin)
+        for text in (proc.stdout, proc.stderr):
+            assert not CONTROL.search(text), (args, text)
+        return proc
+
+    shown("campaign", "create", HOSTILE, "--kind", "leads", "--where", f"country={HOSTILE}")
+    shown("import", "leads", "-", stdin=f"first_name,last_name,email\n{HOSTILE},Silva,a@x.co\n")
+    shown("import", "leads", "-", stdin=f"last_name,email\nX,{HOSTILE}\n", expect=1)
+    shown("members", "add", HOSTILE, "a@x.co", f"{HOSTILE}@x.co")
+    shown("campaign", "start", HOSTILE)
+    shown("campaign", "list")
+    shown("metrics")
+    shown("metrics", HOSTILE)
+    feed = [
+        {
+            "id": f"id-{HOSTILE}",
+            "type": "open",
+            "campaign": HOSTILE,
+            "email": "a@x.co",
+            "at": "2026-03-02T09:00:00Z",
+        },
+        {"type": HOSTILE, "campaign": HOSTILE, "email": "a@x.co"},
+        {"type": "open", "campaign": HOSTILE, "email": f"{HOSTILE}@x.co"},
+    ]
+    shown("ingest", "-", stdin="\n".join(json.dumps(e) for e in feed) + f"\n{HOSTILE}\n")
+    assert "2J" in shown("events", "--rejected").stdout
+    assert "id-Evil" in shown("events", "--campaign", HOSTILE, "--email", "a@x.co").stdout
+    shown("events", "--campaign", HOSTILE, "--email", f"{HOSTILE}@x.co", expect=1)

@@ -154,3 +154,23 @@ def test_safe_cell():
         "ok",
         "",
     ]
+
+
+def test_files_with_personal_data_are_created_for_their_owner_only(fresh_db, tmp_path):
+    import os
+
+    from data.transfer import open_private, write_members_csv
+
+    campaign = f.campaign()
+    f.lead(email="ana@example.com")
+    enroll(campaign)
+    old = os.umask(0)  # even where new files would be world-readable
+    try:
+        write_members_csv(campaign, "all", "", str(tmp_path / "export.csv"))  # the app's `x`
+        with open_private(tmp_path / "rejected.jsonl") as out:  # saved rejected events
+            out.write("{}\n")
+    finally:
+        os.umask(old)
+    for name in ("export.csv", "rejected.jsonl"):
+        assert oct((tmp_path / name).stat().st_mode & 0o777) == "0o600", name
+    assert "ana@example.com" in (tmp_path / "export.csv").read_text()

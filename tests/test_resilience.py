@@ -353,3 +353,183 @@ asyncio.run(main())
     con = sqlite3.connect(db)
     assert con.execute("SELECT * FROM campaign_stats ORDER BY campaign_id").fetchall() == kept
     con.close()
+
+
+# Opening: several processes at once, and databases that are not ours ---------------------------
+
+
+def campaigns(*args, env=None, **popen):
+    """Start `campaigns …` as a user would, in its own process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui_app", *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+
+
+OPENER = """
+import os, sys, time
+from data.db import open_database
+gate = sys.argv[2]
+deadline = time.monotonic() + 60
+while not os.path.exists(gate) and time.monotonic() < deadline:
+    pass  # all four start opening at the same moment
+open_database(sys.argv[1])
+print("ok")
+"""
+
+
+def test_four_processes_opening_one_new_database_all_succeed(tmp_path):
+    for attempt in range(4):  # each round a new file: the first opening is the race
+        path = tmp_path / f"new-{attempt}.db"
+        gate = tmp_path / f"go-{attempt}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, str(path), str(gate)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        gate.touch()
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            assert out.strip() == "ok" and err == ""
+        assert current_version(open_database(str(path))) == SCHEMA_VERSION
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+CREATOR = """
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN IMMEDIATE")  # as a process does while it sets up a new file
+print("holding", flush=True)
+sys.stdin.readline()  # until the test says so
+con.execute("COMMIT")
+"""
+
+
+def test_opening_waits_for_another_process_setting_up_the_same_new_file(tmp_path):
+    """Switching a new file to WAL needs it alone for a moment; SQLite refuses that at once,
+    without waiting, while another process holds a lock on it ("database is locked")."""
+    path = tmp_path / "new.db"
+    creator = subprocess.Popen(
+        [sys.executable, "-c", CREATOR, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert creator.stdout.readline().strip() == "holding"
+    opener = campaigns("--db", str(path), "campaign", "list", env={"CAMPAIGNS_WAIT_NOTICE": "0.5"})
+    assert "waiting for another program" in opener.stderr.readline()
+    creator.communicate("go\n", timeout=60)
+    out, err = opener.communicate(timeout=60)
+    assert opener.returncode == 0, err
+    assert out == "no campaigns yet\n" and err == ""
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    con.close()
+
+
+def file_state(path) -> tuple:
+    """Everything about a database file that opening it could change."""
+    siblings = sorted(p.name for p in path.parent.iterdir() if p.name.startswith(path.name))
+    return path.read_bytes(), path.stat().st_mode, siblings
+
+
+def test_another_programs_database_is_refused_before_anything_changes(tmp_path):
+    path = tmp_path / "app.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    con.execute("INSERT INTO users (name) VALUES ('someone')")
+    con.commit()
+    con.close()
+    before = file_state(path)
+    proc = campaigns("--db", str(path), "campaign", "list")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert err.count("\n") == 1 and "not made by campaigns" in err and "users" in err
+    assert file_state(path) == before  # no table added, not switched to WAL
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    con.close()
+
+
+def test_a_database_from_a_newer_program_is_not_switched_before_it_is_refused(tmp_path):
+    path = tmp_path / "newer.db"
+    open_database(str(path)).close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode = delete")
+    con.execute(
+        "INSERT INTO schema_version (version, applied_at) VALUES (?, '2030-01-01')",
+        (SCHEMA_VERSION + 1,),
+    )
+    con.commit()
+    con.close()
+    before = file_state(path)
+    proc = campaigns("--db", str(path), "metrics")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert err.count("\n") == 1 and "newer than this program" in err
+    assert file_state(path) == before
+
+
+HOLDER = """
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN IMMEDIATE")
+con.execute("UPDATE schema_version SET applied_at = applied_at")
+print("holding", flush=True)
+sys.stdin.readline()  # until the test says so
+con.execute("COMMIT")
+print("released", flush=True)
+"""
+
+
+def test_a_second_writer_waits_as_long_as_it_must_and_says_so_once(tmp_path):
+    path = tmp_path / "shared.db"
+    open_database(str(path)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "holding"
+    # One round of waiting is 0.5 s here (5 s by default).
+    writer = campaigns(
+        "--db", str(path), "campaign", "create", "Second", env={"CAMPAIGNS_WAIT_NOTICE": "0.5"}
+    )
+    notice = writer.stderr.readline()
+    assert "waiting for another program to finish writing" in notice
+    assert writer.poll() is None  # still waiting, not failed
+    time.sleep(3)  # hold the lock for six rounds of waiting
+    assert writer.poll() is None
+    holder.communicate("go\n", timeout=60)
+    out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err
+    assert "created campaign 'Second'" in out
+    assert err == ""  # the notice came once, and nothing else
+
+
+def test_disk_full_is_reported_as_disk_full(tmp_path, monkeypatch, capsys):
+    from data import db as db_module
+    from tui_app.cli import main
+
+    path = tmp_path / "small.db"
+    open_database(str(path)).close()
+    pages = sqlite3.connect(path).execute("PRAGMA page_count").fetchone()[0]
+    monkeypatch.setitem(db_module.SQLITE_PRAGMAS, "max_page_count", pages + 3)
+    leads = tmp_path / "leads.csv"
+    rows = "\n".join(f"First{n},Last{n},p{n}@example.com,Company {n}" for n in range(3_000))
+    leads.write_text("First Name,Last Name,Email,Company\n" + rows + "\n")
+    assert main(["--db", str(path), "import", "leads", str(leads)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "disk is full" in err and "cannot rollback" not in err
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM lead").fetchone()[0] == 0

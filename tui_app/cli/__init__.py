@@ -12,7 +12,8 @@ import sys
 
 import peewee
 
-from data.db import DatabaseError
+from data.errors import DatabaseError, ValidationError
+from data.text import visible
 from tui_app.cli import campaign, demo, export, ingest, lead, members, metrics, people_import
 from tui_app.cli.common import UserError, common_options, db_option
 
@@ -48,9 +49,14 @@ def run_app(args) -> None:
     make_app(location).run()
 
 
+def _error(message: str) -> int:
+    print(f"campaigns: error: {visible(message)}", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
+    from data.db import describe
     from data.engagement import StatusChangeRefused
-    from data.models import ValidationError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -60,16 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             args.handler(args)
     except (UserError, DatabaseError, ValidationError, StatusChangeRefused) as exc:
-        print(f"campaigns: error: {exc}", file=sys.stderr)
-        return 1
+        return _error(str(exc))
     except (UnicodeDecodeError, csv.Error) as exc:
-        print(f"campaigns: error: cannot read the input: {exc}", file=sys.stderr)
-        return 1
-    except (peewee.OperationalError, sqlite3.OperationalError) as exc:
-        print(f"campaigns: error: database: {exc}", file=sys.stderr)
-        return 1
+        return _error(f"cannot read the input: {exc}")
+    except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
+        return _error(f"database: {describe(exc)}")
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _error(f"{where}{exc.strerror or exc}")
     except KeyboardInterrupt:
         print("campaigns: interrupted", file=sys.stderr)
         return 130

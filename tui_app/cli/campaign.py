@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from data.models import AUDIENCE_KINDS, CAMPAIGN_STATUSES
+from data.text import visible
 from tui_app.cli.common import UserError, emit, open_db
 
 IN_PROGRESS = "In Progress"
@@ -56,8 +57,8 @@ def cmd_create(args) -> None:
     emit(
         args,
         {"id": campaign.id, "name": campaign.name},
-        f"created campaign {campaign.name!r} (id {campaign.id}): "
-        f"{describe_filters(campaign.audience_kind, campaign.filters)}",
+        f"created campaign '{visible(campaign.name)}' (id {campaign.id}): "
+        f"{visible(describe_filters(campaign.audience_kind, campaign.filters))}",
     )
 
 
@@ -77,10 +78,11 @@ def _change_status(args, typed: str | None) -> None:
     campaign = find_campaign(args.name)
     status = IN_PROGRESS if typed is None else status_named(typed)
     result = change_status(campaign, status)
+    name = visible(campaign.name)
     if result is None:
-        emit(args, {"campaign": campaign.name, "status": status}, f"{campaign.name}: {status}")
+        emit(args, {"campaign": campaign.name, "status": status}, f"{name}: {status}")
     else:
-        emit(args, result.as_dict(), f"{campaign.name}: {IN_PROGRESS}; {result.summary()}")
+        emit(args, result.as_dict(), f"{name}: {IN_PROGRESS}; {result.summary()}")
 
 
 def status_named(text: str) -> str:
@@ -101,6 +103,8 @@ def cmd_list(args) -> None:
     emit(
         args,
         rows,
-        "\n".join(f"{r['id']:>4}  {r['name']:<36} {r['type']:<14} {r['status']}" for r in rows)
+        "\n".join(
+            f"{r['id']:>4}  {visible(r['name']):<36} {r['type']:<14} {r['status']}" for r in rows
+        )
         or "no campaigns yet",
     )

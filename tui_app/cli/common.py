@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from data.text import visible
 
 
 class UserError(Exception):
@@ -31,23 +36,58 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
+def say(message: str) -> None:
+    """A note on stderr while the command goes on (not an error)."""
+    print(f"campaigns: {visible(message)}", file=sys.stderr, flush=True)
+
+
 def open_db(args):
     from data.db import open_database
 
-    return open_database(args.db)
+    return open_database(args.db, on_wait=say)
+
+
+@contextmanager
+def writing_stdout() -> Iterator:
+    """Standard output to write a result to, flushed at the end. Closed or full, it is a
+    one-line error rather than a lost result; a reader that went away (a pipe into `head`)
+    ends the command quietly."""
+    if sys.stdout is None:
+        raise UserError("standard output is closed; nothing was written")
+    try:
+        yield sys.stdout
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise
+    except OSError as exc:
+        _silence_stdout()
+        raise UserError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _silence_stdout() -> None:
+    """After a write to stdout failed, point it at /dev/null so the flush at exit fails no more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def emit(args, data: dict | list, text: str) -> None:
-    """Print `data` as JSON with --json, else the human-readable `text`."""
+    """Print `data` as JSON with --json, else the human-readable `text`, each of its lines
+    shown literally (`visible`: no control character from the data reaches the terminal)."""
     if getattr(args, "json", False):
-        print(json.dumps(data, default=str))
+        text = json.dumps(data, default=str)
     else:
-        print(text)
+        text = "\n".join(visible(line) for line in text.split("\n"))
+    with writing_stdout() as out:
+        print(text, file=out)
 
 
 def open_input(path: str):
     """The file to read, or standard input for "-"; a bad path is one line."""
     if path == "-":
+        if sys.stdin is None:
+            raise UserError("standard input is closed; nothing to read")
         return sys.stdin
     try:
         return open(path, encoding="utf-8-sig", newline="")

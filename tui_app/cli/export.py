@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from data.members import VIEWS
-from tui_app.cli.common import UserError, open_db
+from data.text import visible
+from tui_app.cli.common import UserError, open_db, writing_stdout
 
 
 def register(sub, common) -> None:
@@ -28,7 +29,8 @@ def cmd_export_members(args) -> None:
         try:
             count = write_members_csv(campaign, args.view, "", args.output)
         except OSError as exc:
-            raise UserError(f"cannot write {args.output}: {exc.strerror}") from None
-        print(f"wrote {count:,} members to {args.output}", file=sys.stderr)
+            raise UserError(f"cannot write {visible(args.output)}: {exc.strerror}") from None
+        print(f"wrote {count:,} members to {visible(args.output)}", file=sys.stderr)
     else:
-        export_members(campaign, args.view, sys.stdout)
+        with writing_stdout() as out:
+            export_members(campaign, args.view, out)

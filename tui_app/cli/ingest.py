@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from data.text import visible
 from tui_app.cli.common import UserError, emit, open_db
 
 FORMATS = ("jsonl", "csv")
@@ -58,9 +59,9 @@ def open_bytes(path: str):
 def cmd_ingest(args) -> None:
     from data.ingest import BATCH_SIZE, ingest_stream
 
-    batch_size = args.batch_size or BATCH_SIZE
-    if batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise UserError("--batch-size takes a number of one or more")
+    batch_size = args.batch_size or BATCH_SIZE
     open_db(args)
     live = args.file == "-"
     with open_bytes(args.file) as stream:
@@ -103,7 +104,6 @@ def cmd_events(args) -> None:
 
 def _rejected(args) -> None:
     from data.events import rejected_count, rejected_events
-    from data.text import visible
 
     events = rejected_events(limit=args.limit)
     total = rejected_count()
@@ -123,7 +123,6 @@ def _timeline(args) -> None:
     from data.events import member_timeline
     from data.models import CampaignMember, Contact, Lead
     from data.people import normalize_email
-    from data.text import visible
 
     if not (args.campaign and args.email):
         raise UserError("a member's timeline needs both --campaign and --email")
@@ -138,11 +137,11 @@ def _timeline(args) -> None:
         .first()
     )
     if member is None:
-        raise UserError(f"{args.email} is not a member of {campaign.name}")
+        raise UserError(f"{visible(args.email)} is not a member of {visible(campaign.name)}")
     events = member_timeline(member)
     lines = [
-        f"{e.at.isoformat(' ') if e.at else '':<19}  {e.type:<11} {e.outcome:<9} {e.source}"
-        + (f"  id {visible(e.event_id)}" if e.event_id else "")
+        f"{e.at.isoformat(' ') if e.at else '':<19}  {visible(e.type):<11} {e.outcome:<9} "
+        f"{visible(e.source)}" + (f"  id {visible(e.event_id)}" if e.event_id else "")
         for e in events
     ]
     lines.append(f"status now: {member.status}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from data.models import OPPORTUNITY_STAGES
+from data.text import visible
 from tui_app.cli.common import UserError, emit, open_db
 
 
@@ -27,7 +28,7 @@ def cmd_convert(args) -> None:
     open_db(args)
     lead = Lead.get_or_none(Lead.email == normalize_email(args.email))
     if lead is None:
-        raise UserError(f"no lead with email {args.email}")
+        raise UserError(f"no lead with email {visible(args.email)}")
     source = find_campaign(args.campaign_source) if args.campaign_source else None
     result = convert_lead(
         lead,
@@ -42,15 +43,15 @@ def cmd_convert(args) -> None:
         "opportunity_id": result.opportunity.id if result.opportunity else None,
         "source_member_status": result.source_member.status if result.source_member else None,
     }
-    text = f"{lead.email}: converted to contact {result.contact.id}" + (
+    text = f"{visible(lead.email)}: converted to contact {result.contact.id}" + (
         " (new)" if result.created_contact else " (existing)"
     )
     if result.opportunity:
-        text += f"; opportunity {result.opportunity.name!r}"
+        text += f"; opportunity '{visible(result.opportunity.name)}'"
     if source is not None:
         text += (
-            f"; {source.name} membership is now {result.source_member.status}"
+            f"; {visible(source.name)} membership is now {result.source_member.status}"
             if result.source_member
-            else f"; not a member of {source.name}"
+            else f"; not a member of {visible(source.name)}"
         )
     emit(args, data, text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from data.text import visible
 from tui_app.cli.common import emit, open_db
 
 
@@ -21,7 +22,7 @@ def cmd_add(args) -> None:
     open_db(args)
     campaign = find_campaign(args.campaign)
     result = enroll_emails(campaign, args.emails)
-    text = f"{campaign.name}: {result.summary()}"
+    text = f"{visible(campaign.name)}: {result.summary()}"
     if result.unknown_emails:
-        text += "\nunknown: " + ", ".join(result.unknown_emails)
+        text += "\nunknown: " + ", ".join(visible(email) for email in result.unknown_emails)
     emit(args, result.as_dict(), text)

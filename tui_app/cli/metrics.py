@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from data.text import visible
 from tui_app.cli.common import emit, open_db
 
 
@@ -38,7 +39,7 @@ def _metrics_text(ms) -> str:
     lines = [head]
     for m in ms:
         lines.append(
-            f"{m.campaign[:32]:<32} {m.status:<12} {m.sent:>9,} {m.open_rate:>6.1%} "
+            f"{visible(m.campaign)[:32]:<32} {m.status:<12} {m.sent:>9,} {m.open_rate:>6.1%} "
             f"{m.click_rate:>6.1%} {m.response_rate:>6.1%} {m.conversion_rate:>6.1%} "
             f"{m.bounced:>8,} {m.unsubscribed:>7,}"
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
+from data.text import visible
 from data.transfer import TEXT_COLUMNS
-from tui_app.cli.common import UserError, emit, open_db, open_input
+from tui_app.cli.common import UserError, emit, open_db, open_input, writing_stdout
 
 KINDS = {f"{kind}s": kind for kind in TEXT_COLUMNS}
 """The command's word for each kind of person: "leads" -> "lead"."""
@@ -28,7 +29,7 @@ def cmd_import(args) -> None:
     open_db(args)
     with open_input(args.file) as stream:
         report = import_people(KINDS[args.kind], stream, skip_invalid=args.skip_invalid)
-    lines = [f"line {line}: {reason}" for line, reason in report.invalid]
+    lines = [f"line {line}: {visible(reason)}" for line, reason in report.invalid]
     if report.written:
         text = f"{args.kind}: created {report.created:,}, updated {report.updated:,}"
         if report.invalid:
@@ -36,7 +37,8 @@ def cmd_import(args) -> None:
         emit(args, report.as_dict(), "\n".join([*lines, text]))
         return
     if getattr(args, "json", False):
-        print(json.dumps(report.as_dict()))
+        with writing_stdout() as out:
+            print(json.dumps(report.as_dict()), file=out)
     else:
         print("\n".join(lines), file=sys.stderr)
     raise UserError(

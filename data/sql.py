@@ -1,0 +1,77 @@
+"""The database every model is bound to, and the SQL helpers bulk work runs through.
+
+A leaf below the models: `data.db` opens a real database and points `database` at it."""
+
+from __future__ import annotations
+
+import peewee
+from peewee import SQL, Database, DatabaseProxy, SqliteDatabase
+
+database = DatabaseProxy()
+"""Every model is bound to this proxy; `data.db.open_database` points it at a real database."""
+
+
+def is_sqlite(db: Database | None = None) -> bool:
+    target = db if db is not None else database.obj
+    return isinstance(target, SqliteDatabase)
+
+
+def data_version() -> int:
+    """A number that changes whenever another connection commits (cheap: no table is read)."""
+    if not is_sqlite():
+        return 0
+    return database.execute_sql("PRAGMA data_version").fetchone()[0]
+
+
+def insert_rows(model, fields, rows, conflict=None) -> None:
+    """Insert many rows with one prepared statement run over all of them (executemany).
+
+    Peewee writes the statement from the first row (so it stays portable); building it once
+    instead of once per row is what makes bulk writes fast. `conflict` adds an ON CONFLICT
+    clause to the query (`lambda q: q.on_conflict(...)`).
+
+    The statement's parameters are, in order: the row's values for `fields`; the defaults
+    Peewee fills in for the model's unlisted columns that have one; the parameters of the ON
+    CONFLICT clause. Only the first group comes from each row. The other two are taken from
+    the first row's statement and appended to every row, so an unlisted column's default is
+    computed once per call (a clock default gives every row of the batch the same time)."""
+    if not rows:
+        return
+    plain = model.insert_many([rows[0]], fields=fields)
+    columns = len(plain.sql()[1])  # the listed fields, then the unlisted columns' defaults
+    sql, params = (conflict(plain) if conflict is not None else plain).sql()
+    defaults = params[len(fields) : columns]
+    conflict_params = params[columns:]
+    # Only decimals need converting; the driver takes the other Python values as they are.
+    decimals = [i for i, field in enumerate(fields) if isinstance(field, peewee.DecimalField)]
+    if decimals or defaults or conflict_params:
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for i in decimals:
+                row[i] = fields[i].db_value(row[i])
+            row.extend(defaults)
+            row.extend(conflict_params)
+    database.cursor().executemany(sql, rows)
+
+
+def in_list(field, values):
+    """`field IN (…)` for a long list of plain values, with one placeholder each but without
+    Peewee's per-value processing (which dominates for thousands of ids)."""
+    values = list(values)
+    if not values:
+        return field.in_([])
+    placeholders = ", ".join([database.param] * len(values))
+    return field.in_(SQL(f"({placeholders})", values))
+
+
+def rows_where_in(query, field, values) -> list[tuple]:
+    """Run `query` narrowed to `field IN values`, returning plain tuples.
+
+    For hot paths: the values go straight to the driver, skipping Peewee's per-value and
+    per-row processing. The IN condition is added last, so its parameters come last."""
+    values = list(values)
+    if not values:
+        return []
+    placeholders = SQL("(" + ", ".join([database.param] * len(values)) + ")")
+    sql, params = query.where(field.in_(placeholders)).sql()
+    return database.execute_sql(sql, [*params, *values]).fetchall()
