@@ -263,11 +263,19 @@ for n in range(40):  # what the app does: small interactive writes, one after an
 print("ok")
 """
     app_script = """
-import asyncio, sys
+import asyncio, sys, time
 from peewee import fn
 from data.models import CampaignMember
+from screens.campaign_detail import CampaignDetailScreen
 from screens.modals import ChoiceScreen, ConfirmScreen
 from tui_app.app import make_app
+
+async def until(pilot, condition, what):
+    deadline = time.monotonic() + 120
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        await pilot.pause(0.02)
 
 async def main():
     app = make_app(sys.argv[1], watch_interval=0.1)
@@ -275,21 +283,20 @@ async def main():
     busiest = M.select(M.campaign).group_by(M.campaign).order_by(fn.COUNT(M.id).desc()).scalar()
     before = M.select().where(M.campaign == busiest).count()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
         app.open_campaign(busiest)
-        await pilot.pause(0.5)
+        await until(pilot, lambda: isinstance(app.screen, CampaignDetailScreen), "detail")
+        await app.workers.wait_for_complete()
         for _ in range(25):  # the real app, driven by keyboard, writing while others write
             await pilot.press("s")
-            while not isinstance(app.screen, ChoiceScreen):
-                await pilot.pause(0.02)
+            await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "status choice")
             await pilot.press("end", "enter")  # opt out (refused for a conversion)
             await app.workers.wait_for_complete()
             await pilot.press("d")
-            while not isinstance(app.screen, ConfirmScreen):
-                await pilot.pause(0.02)
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirm")
             await pilot.press("y")  # and remove the member
+            await until(pilot, lambda: isinstance(app.screen, CampaignDetailScreen), "back")
             await app.workers.wait_for_complete()
-            await pilot.pause(0.05)
     print("ok", busiest, before)
 
 asyncio.run(main())

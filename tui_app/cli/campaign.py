@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from data.models import AUDIENCE_KINDS, CAMPAIGN_STATUSES
 from data.text import visible
+from data.vocab import AudienceKind, CampaignStatus, CampaignType, values
 from tui_app.cli.common import UserError, emit, open_db
 
-IN_PROGRESS = "In Progress"
+IN_PROGRESS = CampaignStatus.IN_PROGRESS.value
 """The status `campaign start` moves a campaign to."""
+STATUSES = values(CampaignStatus)
 
 
 def register(sub, common) -> None:
@@ -15,8 +16,8 @@ def register(sub, common) -> None:
     csub = campaign.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = csub.add_parser("create", parents=[common], help="create a campaign")
     p.add_argument("name")
-    p.add_argument("--type", default="Email")
-    p.add_argument("--kind", choices=AUDIENCE_KINDS, default="both")
+    p.add_argument("--type", default=CampaignType.EMAIL.value)
+    p.add_argument("--kind", choices=values(AudienceKind), default=AudienceKind.BOTH.value)
     p.add_argument(
         "--where",
         action="append",
@@ -34,9 +35,7 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_start)
     p = csub.add_parser("status", parents=[common], help="set a campaign's status")
     p.add_argument("name")
-    p.add_argument(
-        "status", help=", ".join(CAMPAIGN_STATUSES[:-1]) + f" or {CAMPAIGN_STATUSES[-1]}"
-    )
+    p.add_argument("status", help=", ".join(STATUSES[:-1]) + f" or {STATUSES[-1]}")
     p.set_defaults(handler=cmd_status)
     p = csub.add_parser("list", parents=[common], help="list campaigns")
     p.set_defaults(handler=cmd_list)
@@ -87,10 +86,10 @@ def _change_status(args, typed: str | None) -> None:
 
 def status_named(text: str) -> str:
     """The campaign status a user typed, forgiving case, spaces and hyphens."""
-    for status in CAMPAIGN_STATUSES:
+    for status in STATUSES:
         if status.lower().replace(" ", "") == text.lower().replace(" ", "").replace("-", ""):
             return status
-    raise UserError(f"unknown status {text!r}; use one of {', '.join(CAMPAIGN_STATUSES)}")
+    raise UserError(f"unknown status {text!r}; use one of {', '.join(STATUSES)}")
 
 
 def cmd_list(args) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from data.members import VIEWS
 from data.text import visible
+from data.vocab import MemberView, values
 from tui_app.cli.common import UserError, open_db, writing_stdout
 
 
@@ -14,7 +14,7 @@ def register(sub, common) -> None:
     esub = export.add_subparsers(dest="what", metavar="WHAT", required=True)
     p = esub.add_parser("members", parents=[common], help="a campaign's members, CSV to stdout")
     p.add_argument("campaign")
-    p.add_argument("--view", choices=tuple(VIEWS), default="all")
+    p.add_argument("--view", choices=values(MemberView), default=MemberView.ALL.value)
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.set_defaults(handler=cmd_export_members)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from data.models import OPPORTUNITY_STAGES
 from data.text import visible
+from data.vocab import OpportunityStage
 from tui_app.cli.common import UserError, emit, open_db
 
 
@@ -14,7 +14,7 @@ def register(sub, common) -> None:
     p.add_argument("email")
     p.add_argument("--opportunity", metavar="NAME")
     p.add_argument("--amount", default="0")
-    p.add_argument("--stage", default=OPPORTUNITY_STAGES[0])
+    p.add_argument("--stage", default=OpportunityStage.PROSPECTING.value)
     p.add_argument("--campaign-source", metavar="CAMPAIGN")
     p.set_defaults(handler=cmd_convert)
 

@@ -6,11 +6,15 @@ import json
 import sys
 
 from data.text import visible
-from data.transfer import TEXT_COLUMNS
+from data.vocab import AudienceKind
 from tui_app.cli.common import UserError, emit, open_db, open_input, writing_stdout
 
-KINDS = {f"{kind}s": kind for kind in TEXT_COLUMNS}
-"""The command's word for each kind of person: "leads" -> "lead"."""
+KINDS = {
+    kind.value: kind.value.removesuffix("s")
+    for kind in AudienceKind
+    if kind is not AudienceKind.BOTH
+}
+"""The command's word for each kind of person, and the import's: "leads" -> "lead"."""
 
 
 def register(sub, common) -> None:
