@@ -86,18 +86,21 @@ def refusal(db: Database) -> str | None:
     """Why this program must not touch this database, or None if it may (ours, or empty).
 
     Only reads: it is asked before anything is changed (even the journal mode), and again in
-    the upgrade's transaction."""
+    the upgrade's transaction. The tables are listed first, in one statement: another process
+    creating the schema commits its tables and their version together, so a version table
+    seen here has its version."""
+    tables = [t for t in db.get_tables() if not t.startswith("sqlite_")]
+    if not tables:
+        return None
+    if SchemaVersion._meta.table_name not in tables:
+        shown = ", ".join(tables[:3]) + (", …" if len(tables) > 3 else "")
+        return f"this database was not made by campaigns (it has other tables: {shown})"
     version = current_version(db)
     if version > SCHEMA_VERSION:
         return (
             f"this database has schema version {version}, newer than this program's "
             f"{SCHEMA_VERSION}; upgrade campaign-members"
         )
-    if version == 0:
-        tables = [t for t in db.get_tables() if not t.startswith("sqlite_")]
-        if tables:
-            shown = ", ".join(tables[:3]) + (", …" if len(tables) > 3 else "")
-            return f"this database was not made by campaigns (it has other tables: {shown})"
     return None
 
 
