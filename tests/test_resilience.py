@@ -265,6 +265,7 @@ print("ok")
     app_script = """
 import asyncio, sys, time
 from peewee import fn
+from textual.worker import WorkerState
 from data.models import CampaignMember
 from screens.campaign_detail import CampaignDetailScreen
 from screens.modals import ChoiceScreen, ConfirmScreen
@@ -277,26 +278,30 @@ async def until(pilot, condition, what):
             raise TimeoutError(what)
         await pilot.pause(0.02)
 
+async def settle(pilot, app):  # until no worker is pending or running (cancelled ones end)
+    busy = (WorkerState.PENDING, WorkerState.RUNNING)
+    await until(pilot, lambda: not any(w.state in busy for w in app.workers), "workers")
+
 async def main():
     app = make_app(sys.argv[1], watch_interval=0.1)
     M = CampaignMember
     busiest = M.select(M.campaign).group_by(M.campaign).order_by(fn.COUNT(M.id).desc()).scalar()
     before = M.select().where(M.campaign == busiest).count()
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot, app)
         app.open_campaign(busiest)
         await until(pilot, lambda: isinstance(app.screen, CampaignDetailScreen), "detail")
-        await app.workers.wait_for_complete()
+        await settle(pilot, app)
         for _ in range(25):  # the real app, driven by keyboard, writing while others write
             await pilot.press("s")
             await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "status choice")
             await pilot.press("end", "enter")  # opt out (refused for a conversion)
-            await app.workers.wait_for_complete()
+            await settle(pilot, app)
             await pilot.press("d")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirm")
             await pilot.press("y")  # and remove the member
             await until(pilot, lambda: isinstance(app.screen, CampaignDetailScreen), "back")
-            await app.workers.wait_for_complete()
+            await settle(pilot, app)
     print("ok", busiest, before)
 
 asyncio.run(main())
