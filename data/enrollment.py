@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from peewee import Value, chunked, fn
+from peewee import SQL, Value, chunked, fn
 
 from data.audience import (
     ALREADY,
@@ -82,7 +82,9 @@ def _tally(campaign: Campaign, people: dict | None) -> Counter:
     for chunk in _people_chunks(people):
         for model, conditions in audience_sources(campaign, chunk):
             category = membership_category(model, campaign.id)
-            query = model.select(category, fn.COUNT(model.id)).group_by(category)
+            # GROUP BY the first column: repeating the CASE would bind its parameters anew,
+            # which PostgreSQL then does not recognise as the selected expression.
+            query = model.select(category, fn.COUNT(model.id)).group_by(SQL("1"))
             if conditions:
                 query = query.where(*conditions)
             for cat, n in query.tuples():

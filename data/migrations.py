@@ -22,6 +22,7 @@ from playhouse.migrate import SchemaMigrator
 
 from data.errors import DatabaseError
 from data.models import MODELS, SchemaVersion, utcnow
+from data.postgres import lock_schema, prepare_schema
 
 SCHEMA_VERSION = 3
 """The version the current models describe."""
@@ -108,19 +109,22 @@ def upgrade(db: Database) -> int:
     """Bring the database to `SCHEMA_VERSION`; return the version it had before."""
     if current_version(db) == SCHEMA_VERSION:
         return SCHEMA_VERSION
-    # One transaction (IMMEDIATE on SQLite): a second process opening the same new file waits,
-    # then finds the work done.
+    # One transaction (IMMEDIATE on SQLite, holding an advisory lock on PostgreSQL): a second
+    # process opening the same new database waits, then finds the work done.
     with db.atomic():
+        lock_schema(db)
         problem = refusal(db)
         if problem:
             raise DatabaseError(problem)
         before = current_version(db)
         if before == 0:
             db.create_tables(MODELS)
+            prepare_schema(db, list(MODELS))
             SchemaVersion.create(version=SCHEMA_VERSION, applied_at=utcnow())
             return before
         migrator = SchemaMigrator.from_database(db)
         for version in range(before + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[version](db, migrator)
             SchemaVersion.create(version=version, applied_at=utcnow())
+        prepare_schema(db, list(MODELS))  # tables and columns the steps added, on a server
         return before

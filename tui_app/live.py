@@ -5,17 +5,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from data.db import data_version, database
+from data.changes import ChangeFeed
+from data.db import database
 
 POLL_SECONDS = 0.5
-"""How often the watcher asks SQLite whether anything was committed (a few microseconds each)."""
+"""How long the watcher waits between looks (SQLite) or for a notification (PostgreSQL)."""
 
 
 class ChangeWatcher:
-    """Polls `PRAGMA data_version` on a connection of its own, on a daemon thread.
+    """Follows the database's change feed on a daemon thread with a connection of its own.
 
-    The version changes whenever *another* connection commits, so this sees writes from other
-    processes and from the app's own worker threads alike, without reading any table."""
+    The feed reports commits by other connections (other processes and the app's own worker
+    threads alike) without reading any table: `PRAGMA data_version` on SQLite, LISTEN/NOTIFY
+    on PostgreSQL."""
 
     def __init__(self, on_change: Callable[[], None], interval: float = POLL_SECONDS) -> None:
         self.on_change = on_change
@@ -30,16 +32,17 @@ class ChangeWatcher:
         self._stop.set()
 
     def _run(self) -> None:
+        feed = None
         try:
             database.connect(reuse_if_open=True)
-            seen = data_version()
-            while not self._stop.wait(self.interval):
-                version = data_version()
-                if version != seen:
-                    seen = version
+            feed = ChangeFeed(database.obj)
+            while not self._stop.is_set():
+                if feed.wait(self.interval) and not self._stop.is_set():
                     self.on_change()
         except Exception:  # the database went away: the app keeps working without live refresh
             return
         finally:
+            if feed is not None:
+                feed.close()
             if not database.is_closed():
                 database.close()
