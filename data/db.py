@@ -285,4 +285,6 @@ def describe(exc: BaseException) -> str:
         return "the database file is damaged (database disk image is malformed)"
     if "disk is full" in message:
         return "the disk is full (database or disk is full)"
+    if message.startswith("permission denied for") or "read-only transaction" in message:
+        return f"this connection is read-only: it may read but not write ({message})"
     return message

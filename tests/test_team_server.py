@@ -172,3 +172,31 @@ def test_names_sort_the_same_on_both_backends(empty_db):
     assert [c.name for c in list_campaigns()] == sorted(
         ["beta", "Zulu", "alpha", "Émile", "_under", "Alpha"]
     )
+
+
+def test_a_read_only_role_reads_and_is_told_it_cannot_write(fresh_db, backend, tmp_path):
+    """A sales rep's role may only SELECT: the read commands work and a write is one line
+    saying the connection is read-only (no traceback)."""
+    if backend != "postgresql":
+        pytest.skip("roles are a server's")
+    from urllib.parse import urlsplit
+
+    factories.campaign("Readable")
+    database.execute_sql("DROP ROLE IF EXISTS campaigns_rep")
+    database.execute_sql("CREATE ROLE campaigns_rep LOGIN")
+    database.execute_sql("GRANT SELECT ON ALL TABLES IN SCHEMA public TO campaigns_rep")
+    database.close()
+    parts = urlsplit(str(fresh_db))
+    rep = parts._replace(netloc=f"campaigns_rep@{parts.hostname}:{parts.port}").geturl()
+    try:
+        listed = json.loads(_finish(_run(rep, "campaign", "list", "--json")))
+        assert [c["name"] for c in listed] == ["Readable"]
+        refused = _run(rep, "campaign", "create", "Another", "--type", "Email")
+        out, err = refused.communicate(timeout=120)
+        assert refused.returncode == 1
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert "read-only" in err
+    finally:
+        database.connect(reuse_if_open=True)
+        database.execute_sql("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM campaigns_rep")
+        database.close()
