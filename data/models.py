@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -82,8 +83,24 @@ class BaseModel(Model):
         """Raise ValidationError when the record breaks a rule; subclasses add their rules."""
 
     def save(self, *args, **kwargs):
+        problem = length_problem(type(self), self.__data__)
+        if problem:
+            raise ValidationError(problem)
         self.validate()
         return super().save(*args, **kwargs)
+
+
+def length_problem(model: type[Model], values: Mapping[str, object]) -> str | None:
+    """The first text value longer than its column allows, as a message, or None.
+
+    PostgreSQL enforces VARCHAR lengths and SQLite does not: checking here gives one rule, and
+    one readable line, on both."""
+    for name, value in values.items():
+        field = model._meta.fields.get(name)
+        if isinstance(field, CharField) and isinstance(value, str):
+            if len(value) > field.max_length:
+                return f"{name.replace('_', ' ')} is longer than {field.max_length} characters"
+    return None
 
 
 class Account(BaseModel):

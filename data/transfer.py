@@ -13,7 +13,15 @@ from peewee import EXCLUDED, fn
 
 from data.emails import email_problem, normalize_email
 from data.members import MEMBER_TIMES, MemberRow, member_rows_for_export, view_condition
-from data.models import LEAD_STATUSES, Account, Contact, Lead, ValidationError, utcnow
+from data.models import (
+    LEAD_STATUSES,
+    Account,
+    Contact,
+    Lead,
+    ValidationError,
+    length_problem,
+    utcnow,
+)
 from data.sql import database, in_list, insert_rows
 
 TEXT_COLUMNS = {
@@ -75,6 +83,9 @@ def _header_key(name: str) -> str:
 def _check_row(kind: str, row: dict) -> str | None:
     if not row.get("last_name"):
         return "last name is required"
+    too_long = length_problem(Lead if kind == "lead" else Contact, row)
+    if too_long:
+        return too_long
     problem = email_problem(row.get("email", ""))
     if problem:
         return problem

@@ -200,3 +200,21 @@ def test_a_read_only_role_reads_and_is_told_it_cannot_write(fresh_db, backend, t
         database.connect(reuse_if_open=True)
         database.execute_sql("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM campaigns_rep")
         database.close()
+
+
+def test_text_longer_than_its_column_is_refused_the_same_way_on_both(fresh_db, tmp_path):
+    """A 300-character campaign name or lead title: one line on both backends (PostgreSQL
+    enforces VARCHAR(255), SQLite would store it)."""
+    database.close()
+    process = _run(fresh_db, "campaign", "create", "x" * 300, "--type", "Email")
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert err.strip() == "campaigns: error: name is longer than 255 characters"
+    leads = tmp_path / "leads.csv"
+    leads.write_text(f"first_name,last_name,email,title\nAna,Lima,ana@x.co,{'t' * 256}\n")
+    process = _run(fresh_db, "import", "leads", str(leads))
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert "line 2" in err and "title is longer than 255 characters" in err
+    database.connect(reuse_if_open=True)
+    assert Lead.select().count() == 0
