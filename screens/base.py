@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from peewee import DoesNotExist, OperationalError
+import peewee
+from peewee import DoesNotExist
 from textual import on
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from data.db import describe
 from data.engagement import StatusChangeRefused
 from data.models import ValidationError
 from tui_app.widgets.messages import DataChanged, Notice, WorkFailed
@@ -65,8 +67,9 @@ class AppScreen(Screen[ResultType], Generic[ResultType]):
                 self.post_message(DataChanged())
         elif isinstance(error, USER_ERRORS):
             self.notify(str(error), severity="error")
-        elif isinstance(error, OperationalError):
-            self.notify(f"The database could not do that: {error}", severity="error")
+        elif isinstance(error, peewee.DatabaseError):
+            # Locked, full, damaged, or a read-only connection: the driver's reason in one line.
+            self.notify(f"The database could not do that: {describe(error)}", severity="error")
         else:
             self.log.error(error)
             self.notify(

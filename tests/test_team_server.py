@@ -174,9 +174,9 @@ def test_names_sort_the_same_on_both_backends(empty_db):
     )
 
 
-def test_a_read_only_role_reads_and_is_told_it_cannot_write(fresh_db, backend, tmp_path):
-    """A sales rep's role may only SELECT: the read commands work and a write is one line
-    saying the connection is read-only (no traceback)."""
+@pytest.fixture
+def read_only_url(fresh_db, backend):
+    """The URL of a role that may only SELECT in the test's database (a sales rep's)."""
     if backend != "postgresql":
         pytest.skip("roles are a server's")
     from urllib.parse import urlsplit
@@ -187,19 +187,45 @@ def test_a_read_only_role_reads_and_is_told_it_cannot_write(fresh_db, backend, t
     database.execute_sql("GRANT SELECT ON ALL TABLES IN SCHEMA public TO campaigns_rep")
     database.close()
     parts = urlsplit(str(fresh_db))
-    rep = parts._replace(netloc=f"campaigns_rep@{parts.hostname}:{parts.port}").geturl()
-    try:
-        listed = json.loads(_finish(_run(rep, "campaign", "list", "--json")))
-        assert [c["name"] for c in listed] == ["Readable"]
-        refused = _run(rep, "campaign", "create", "Another", "--type", "Email")
-        out, err = refused.communicate(timeout=120)
-        assert refused.returncode == 1
-        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
-        assert "read-only" in err
-    finally:
-        database.connect(reuse_if_open=True)
-        database.execute_sql("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM campaigns_rep")
-        database.close()
+    yield parts._replace(netloc=f"campaigns_rep@{parts.hostname}:{parts.port}").geturl()
+    database.close()
+    database.connect(reuse_if_open=True)
+    database.execute_sql("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM campaigns_rep")
+    database.close()
+
+
+def test_a_read_only_role_reads_and_is_told_it_cannot_write(read_only_url):
+    """A sales rep's role may only SELECT: the read commands work and a write is one line
+    saying the connection is read-only (no traceback)."""
+    rep = read_only_url
+    listed = json.loads(_finish(_run(rep, "campaign", "list", "--json")))
+    assert [c["name"] for c in listed] == ["Readable"]
+    refused = _run(rep, "campaign", "create", "Another", "--type", "Email")
+    out, err = refused.communicate(timeout=120)
+    assert refused.returncode == 1
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "read-only" in err
+
+
+async def test_the_app_on_a_read_only_role_says_so_when_a_write_is_refused(read_only_url):
+    """The app opens on a read-only role and shows the campaigns; saving a new campaign is
+    refused with a notification saying the connection is read-only, and the app goes on."""
+    from screens.campaign_form import CampaignFormScreen
+    from tests.conftest import FIXED_NOW
+    from tests.pilot import SIZE, settle
+    from tui_app.app import make_app
+
+    app = make_app(read_only_url, now=FIXED_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignFormScreen)
+        await pilot.press(*"Not Allowed", "ctrl+s")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("read-only" in m for m in messages), messages
+        assert app.is_running
 
 
 def test_text_longer_than_its_column_is_refused_the_same_way_on_both(fresh_db, tmp_path):
