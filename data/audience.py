@@ -1,25 +1,29 @@
-"""Who a campaign reaches: audience criteria as queries, and the one rule for who is excluded."""
+"""Who a campaign reaches: audience criteria as queries (who is excluded is `data.identity`)."""
 
 from __future__ import annotations
 
 import json
 from datetime import date, datetime, time
 
-from peewee import Case, fn
+from peewee import SQL, fn
 
 from data.errors import ValidationError
 from data.filters import FILTER_FIELDS, LEAD_ONLY_FILTERS, validate_filters
-from data.models import Campaign, CampaignMember, Contact, Lead
-from data.vocab import NEW, AudienceKind, ExclusionReason
+from data.models import Campaign, Contact, Lead
+from data.vocab import NEW as NEW  # re-exported: the category of a person who can be enrolled
+from data.vocab import AudienceKind, ExclusionReason
 
-ALREADY, DO_NOT_EMAIL, BOUNCED, CONVERTED_LEAD = (
-    ExclusionReason.ALREADY_MEMBER,
-    ExclusionReason.DO_NOT_EMAIL,
-    ExclusionReason.BOUNCED,
-    ExclusionReason.CONVERTED_LEAD,
-)
+ALREADY = ExclusionReason.ALREADY_MEMBER
+DO_NOT_EMAIL = ExclusionReason.DO_NOT_EMAIL
+BOUNCED = ExclusionReason.BOUNCED
+SUPPRESSED = ExclusionReason.SUPPRESSED
+CONVERTED_LEAD = ExclusionReason.CONVERTED_LEAD
+CONTACT_INSTEAD = ExclusionReason.CONTACT_INSTEAD
 EXCLUSION_REASONS = {reason: reason.label for reason in ExclusionReason if reason != ALREADY}
-"""Why an audience member is left out, in the order the rule checks them."""
+"""Why an audience member is left out (what an enrollment reports as excluded), in the order the
+rule (`identity.membership_category`) checks them."""
+CATEGORY_LABELS = {reason.value: reason.label for reason in ExclusionReason}
+"""Why a person cannot be picked, for every category but NEW."""
 
 
 def parse_where(items: list[str]) -> dict:
@@ -75,70 +79,34 @@ def _matching(model, kind_filters: dict):
     return conditions
 
 
-def audience_sources(campaign, people: dict | None = None):
-    """(model, conditions) for each person table the enrollment draws from.
+def source_conditions(campaign, key: str, model, people: dict | None = None):
+    """Conditions on one person table (`model` may be an alias of it) for the people an
+    enrollment draws from it, or None when it draws nobody from it.
 
     Without `people`, the campaign's audience criteria; with `people` ({"lead": ids, "contact":
-    ids}), exactly those people. Both routes then pass through the same exclusion rule.
-    """
+    ids}), exactly those people. Both routes then pass through the same exclusion rule."""
+    if people is not None:
+        ids = people.get(key) or []
+        return [model.id.in_(id_set(ids))] if ids else None
+    if campaign.audience_kind not in (key + "s", AudienceKind.BOTH):
+        return None
+    return _matching(model, campaign.filters)
+
+
+def audience_sources(campaign, people: dict | None = None):
+    """(model, conditions) for each person table the enrollment draws from."""
     sources = []
     for model, key in ((Lead, "lead"), (Contact, "contact")):
-        if people is not None:
-            ids = people.get(key) or []
-            if ids:
-                sources.append((model, [model.id.in_(ids)]))
-            continue
-        if campaign.audience_kind not in (key + "s", AudienceKind.BOTH):
-            continue
-        conditions = _matching(model, campaign.filters)
+        conditions = source_conditions(campaign, key, model, people)
         if conditions is not None:
             sources.append((model, conditions))
     return sources
 
 
-def membership_category(model, campaign_id: int):
-    """The exclusion rule, as one SQL expression over a person table: why this person is left
-    out of the campaign, or NEW. A lead and the contact it became are one person."""
-    M = CampaignMember
-    if model is Lead:
-        converted = Lead.converted_contact.is_null(False)
-        member = fn.EXISTS(M.select(1).where((M.campaign == campaign_id) & (M.lead == Lead.id))) | (
-            converted
-            & fn.EXISTS(
-                M.select(1).where(
-                    (M.campaign == campaign_id) & (M.contact == Lead.converted_contact)
-                )
-            )
-        )
-        checks = [
-            (member, ALREADY),
-            (Lead.do_not_email, DO_NOT_EMAIL),
-            (Lead.email_bounced, BOUNCED),
-            (converted, CONVERTED_LEAD),
-        ]
-    else:
-        SourceLead = Lead.alias("source_lead")
-        member = fn.EXISTS(
-            M.select(1).where((M.campaign == campaign_id) & (M.contact == model.id))
-        ) | fn.EXISTS(
-            SourceLead.select(1)
-            .join(M, on=(M.lead == SourceLead.id))
-            .where((SourceLead.converted_contact == model.id) & (M.campaign == campaign_id))
-        )
-        checks = [
-            (member, ALREADY),
-            (model.do_not_email, DO_NOT_EMAIL),
-            (model.email_bounced, BOUNCED),
-        ]
-    return Case(None, checks, NEW)
-
-
-def audience_query(model, conditions, campaign_id: int):
-    """Select (id, category) for every person of `model` the conditions match."""
-    query = model.select(model.id, membership_category(model, campaign_id).alias("category"))
-    for condition in conditions:
-        query = query.where(condition)
-    return query
+def id_set(ids) -> SQL:
+    """A literal list of integer ids for `IN` (no parameter per id, so no limit on the count;
+    every id is made an int first, so nothing but digits reaches the SQL)."""
+    return SQL("(" + ",".join(str(int(i)) for i in ids) + ")")
 
 
 def count_matching(kind: str, filters: dict) -> int:

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from data.db import database
+from data.identity import linked_people
 from data.ingest import Event, apply_resolved
-from data.members import linked_people
 from data.models import (
     OPPORTUNITY_STAGES,
     Account,

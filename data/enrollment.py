@@ -1,8 +1,9 @@
 """Enrolling people in campaigns: bulk by audience, by picked ids, by email. One code path.
 
-Every route selects people, classifies each with `audience.membership_category` (the single
-exclusion rule), and inserts the NEW ones with one INSERT … SELECT … ON CONFLICT DO NOTHING per
-person table, inside one transaction.
+Every route selects people, classifies each with `identity.membership_category` (the single
+exclusion rule: one membership per person and address, suppressed addresses never), and inserts
+the NEW ones with one INSERT … SELECT … ON CONFLICT DO NOTHING per person table,
+inside one transaction.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from data.audience import (
     EXCLUSION_REASONS,
     NEW,
     audience_sources,
-    membership_category,
+    source_conditions,
 )
 from data.db import database
-from data.emails import normalize_email
 from data.engagement import EXITS, SENT, MemberState, rollup_buckets
+from data.identity import membership_category, people_by_email
 from data.models import Campaign, CampaignMember, Contact, Lead, utcnow
 from data.rollups import add_to_counters, recount
 
@@ -66,29 +67,32 @@ class EnrollmentResult:
         return text
 
 
-def _people_chunks(people: dict | None):
-    """Split a large pick into chunks the database accepts; None means the audience."""
-    if people is None:
-        yield None
-        return
-    for key in ("lead", "contact"):
-        for ids in chunked(people.get(key) or [], ID_CHUNK):
-            yield {key: list(ids)}
+def _categorised(campaign: Campaign, people: dict | None):
+    """(model, conditions, category) for each person table the enrollment draws from; a lead
+    gives way to a contact with its address enrolled in the same go."""
+    alongside = None
+    if source_conditions(campaign, "contact", Contact, people) is not None:
+
+        def alongside(rival):
+            return source_conditions(campaign, "contact", rival, people)
+
+    return [
+        (model, conditions, membership_category(model, campaign.id, alongside))
+        for model, conditions in audience_sources(campaign, people)
+    ]
 
 
 def _tally(campaign: Campaign, people: dict | None) -> Counter:
     """How many of the selected people fall in each membership category."""
     counts: Counter = Counter()
-    for chunk in _people_chunks(people):
-        for model, conditions in audience_sources(campaign, chunk):
-            category = membership_category(model, campaign.id)
-            # GROUP BY the first column: repeating the CASE would bind its parameters anew,
-            # which PostgreSQL then does not recognise as the selected expression.
-            query = model.select(category, fn.COUNT(model.id)).group_by(SQL("1"))
-            if conditions:
-                query = query.where(*conditions)
-            for cat, n in query.tuples():
-                counts[cat] += n
+    for model, conditions, category in _categorised(campaign, people):
+        # GROUP BY the first column: repeating the CASE would bind its parameters anew,
+        # which PostgreSQL then does not recognise as the selected expression.
+        query = model.select(category, fn.COUNT(model.id)).group_by(SQL("1"))
+        if conditions:
+            query = query.where(*conditions)
+        for cat, n in query.tuples():
+            counts[cat] += n
     return counts
 
 
@@ -109,37 +113,36 @@ def enroll(campaign: Campaign, people: dict | None = None, now: datetime | None 
     with database.atomic():
         counts = _tally(campaign, people)
         inserted = 0
-        for chunk in _people_chunks(people):
-            for model, conditions in audience_sources(campaign, chunk):
-                person_field = CampaignMember.lead if model is Lead else CampaignMember.contact
-                select = model.select(
-                    Value(campaign.id),
-                    model.id,
-                    Value(SENT),
-                    Value(0),
-                    Value(False),
-                    Value(False),
-                    Value(now),
-                    Value(False),
-                ).where(membership_category(model, campaign.id) == NEW, *conditions)
-                inserted += (
-                    CampaignMember.insert_from(
-                        select,
-                        [
-                            CampaignMember.campaign,
-                            person_field,
-                            CampaignMember.status,
-                            CampaignMember.rung,
-                            CampaignMember.bounced,
-                            CampaignMember.unsubscribed,
-                            CampaignMember.added_at,
-                            CampaignMember.has_responded,
-                        ],
-                    )
-                    .on_conflict_ignore()
-                    .as_rowcount()
-                    .execute()
+        for model, conditions, category in _categorised(campaign, people):
+            person_field = CampaignMember.lead if model is Lead else CampaignMember.contact
+            select = model.select(
+                Value(campaign.id),
+                model.id,
+                Value(SENT),
+                Value(0),
+                Value(False),
+                Value(False),
+                Value(now),
+                Value(False),
+            ).where(category == NEW, *conditions)
+            inserted += (
+                CampaignMember.insert_from(
+                    select,
+                    [
+                        CampaignMember.campaign,
+                        person_field,
+                        CampaignMember.status,
+                        CampaignMember.rung,
+                        CampaignMember.bounced,
+                        CampaignMember.unsubscribed,
+                        CampaignMember.added_at,
+                        CampaignMember.has_responded,
+                    ],
                 )
+                .on_conflict_ignore()
+                .as_rowcount()
+                .execute()
+            )
         if inserted:
             fresh = rollup_buckets(MemberState())  # what one newly enrolled member counts in
             add_to_counters({campaign.id: [inserted * n for n in fresh]})
@@ -147,25 +150,6 @@ def enroll(campaign: Campaign, people: dict | None = None, now: datetime | None 
     result = _result(counts, inserted)
     result.already_members += counts[NEW] - inserted
     return result
-
-
-def people_by_email(emails: list[str]) -> tuple[dict, list[str]]:
-    """Resolve emails to people ({"lead": ids, "contact": ids}) and the emails nobody has.
-
-    A contact wins over a lead with the same email: it is the person the lead became."""
-    wanted = list(dict.fromkeys(normalize_email(e) for e in emails if e.strip()))
-    found: dict[str, tuple[str, int]] = {}
-    for chunk in chunked(wanted, ID_CHUNK):
-        for pid, email in (
-            Contact.select(Contact.id, Contact.email).where(Contact.email.in_(chunk)).tuples()
-        ):
-            found[email] = ("contact", pid)
-        for pid, email in Lead.select(Lead.id, Lead.email).where(Lead.email.in_(chunk)).tuples():
-            found.setdefault(email, ("lead", pid))
-    people: dict = {"lead": [], "contact": []}
-    for key, pid in found.values():
-        people[key].append(pid)
-    return people, [e for e in wanted if e not in found]
 
 
 def enroll_emails(campaign: Campaign, emails: list[str], now: datetime | None = None):

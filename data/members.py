@@ -7,8 +7,9 @@ from typing import NamedTuple
 
 from peewee import JOIN, fn
 
-from data.audience import NEW, membership_category
+from data.audience import NEW
 from data.engagement import MILESTONE_FIELDS, VIEW_BUCKETS
+from data.identity import linked_people, membership_category
 from data.models import (
     Account,
     Campaign,
@@ -175,17 +176,6 @@ class Membership(NamedTuple):
     response_date: datetime | None
     converted_at: datetime | None
     via: str
-
-
-def linked_people(person: Person) -> tuple[list[int], list[int]]:
-    """(lead ids, contact ids) of one person: a lead and the contact it became are one person."""
-    if isinstance(person, Lead):
-        contacts = [person.converted_contact_id] if person.converted_contact_id else []
-        return [person.id], contacts
-    leads = [
-        lid for (lid,) in Lead.select(Lead.id).where(Lead.converted_contact == person.id).tuples()
-    ]
-    return leads, [person.id]
 
 
 def memberships_of(person: Person) -> list[Membership]:

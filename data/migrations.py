@@ -12,8 +12,10 @@ from collections.abc import Callable
 from peewee import (
     BooleanField,
     CharField,
+    Check,
     Database,
     DateTimeField,
+    ForeignKeyField,
     IntegerField,
     Model,
     TextField,
@@ -24,7 +26,7 @@ from data.errors import DatabaseError
 from data.models import MODELS, SchemaVersion, utcnow
 from data.postgres import lock_schema, prepare_schema
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The version the current models describe."""
 
 
@@ -69,9 +71,68 @@ def _keep_rejected_lines_and_seen_ids(db: Database, migrator: SchemaMigrator) ->
     )
 
 
+def _add_suppressions(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 4: suppression follows the address. Every address already flagged do-not-email or
+    bounced on some lead or contact becomes a suppressed address, and the flags are set on every
+    lead and contact with that address, so nobody is reachable under a second record."""
+
+    class Campaign(Model):  # only referenced, never created here
+        class Meta:
+            database = db
+            table_name = "campaign"
+
+    class Suppression(Model):  # frozen as it was at version 4
+        email = CharField()
+        kind = CharField(constraints=[Check("kind IN ('unsubscribe', 'bounce', 'manual')")])
+        reason = CharField(default="")
+        event_id = CharField(null=True)
+        campaign = ForeignKeyField(Campaign, null=True, on_delete="SET NULL", index=False)
+        at = DateTimeField()
+        created_at = DateTimeField()
+        lifted_at = DateTimeField(null=True)
+        lifted_reason = CharField(default="")
+        lifted_by = CharField(default="")
+
+        class Meta:
+            database = db
+            table_name = "suppression"
+            legacy_table_names = False
+            indexes = ((("email", "lifted_at"), False),)
+
+    Suppression.add_index(
+        Suppression.index(Suppression.email, unique=True, name="suppression_active").where(
+            Suppression.lifted_at.is_null()
+        )
+    )
+    db.create_tables([Suppression])
+    now = utcnow()
+    for flag, kind in (("do_not_email", "unsubscribe"), ("email_bounced", "bounce")):
+        db.execute_sql(
+            "INSERT INTO suppression (email, kind, reason, at, created_at, lifted_reason, "
+            "lifted_by) SELECT email, ?, ?, ?, ?, '', '' FROM (SELECT email FROM lead WHERE "
+            f"{flag} UNION SELECT email FROM contact WHERE {flag}) AS flagged "
+            "WHERE NOT EXISTS (SELECT 1 FROM suppression s WHERE s.email = flagged.email "
+            "AND s.lifted_at IS NULL)",
+            (
+                kind,
+                f"flagged {flag.replace('_', ' ')} before suppression followed the address",
+                now,
+                now,
+            ),
+        )
+    for table in ("lead", "contact"):
+        for flag, kind in (("do_not_email", "unsubscribe"), ("email_bounced", "bounce")):
+            db.execute_sql(
+                f"UPDATE {table} SET {flag} = ? WHERE NOT {flag} AND email IN "
+                "(SELECT email FROM suppression WHERE lifted_at IS NULL AND kind = ?)",
+                (True, kind),
+            )
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
+    4: _add_suppressions,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

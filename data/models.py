@@ -40,6 +40,7 @@ from data.vocab import (
     LeadStatus,
     MemberStatus,
     OpportunityStage,
+    SuppressionKind,
     is_one_of,
     listed,
     values,
@@ -376,6 +377,37 @@ class IngestRun(BaseModel):
         indexes = ((("source", "finished"), False),)
 
 
+class Suppression(BaseModel):
+    """An email address nobody may be enrolled under, and why; a lifted one stays as history.
+
+    At most one suppression per address is active (`lifted_at` null): a partial unique index."""
+
+    email = CharField()
+    kind = CharField(constraints=[_choices_check("kind", SuppressionKind)])
+    reason = CharField(default="")
+    event_id = CharField(null=True)
+    """The id of the event that caused it, as the integration sent it."""
+    campaign = ForeignKeyField(
+        Campaign, null=True, backref="suppressions", on_delete="SET NULL", index=False
+    )
+    at = DateTimeField()
+    """When the address was suppressed (the event's time)."""
+    created_at = DateTimeField(default=utcnow)
+    lifted_at = DateTimeField(null=True)
+    lifted_reason = CharField(default="")
+    lifted_by = CharField(default="")
+
+    class Meta:
+        indexes = ((("email", "lifted_at"), False),)
+
+
+Suppression.add_index(
+    Suppression.index(Suppression.email, unique=True, name="suppression_active").where(
+        Suppression.lifted_at.is_null()
+    )
+)
+
+
 class SchemaVersion(BaseModel):
     """The migrations applied to this database, one row each."""
 
@@ -393,6 +425,7 @@ MODELS = (
     Opportunity,
     EngagementEvent,
     IngestRun,
+    Suppression,
     SchemaVersion,
 )
 """Every table, in an order that creates referenced tables first."""

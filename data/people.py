@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from peewee import JOIN, Tuple
 
-from data.db import database
-from data.emails import normalize_email
 from data.models import Account, Contact, Lead, Person
 
 
@@ -13,25 +11,8 @@ def person_model(kind: str) -> type[Person]:
     return {"lead": Lead, "contact": Contact}[kind]
 
 
-def find_person(email: str) -> Person | None:
-    """The person with this email; the contact when a lead was converted into one."""
-    email = normalize_email(email)
-    return Contact.get_or_none(Contact.email == email) or Lead.get_or_none(Lead.email == email)
-
-
 def company_of(person: Person) -> str:
     return person.company if isinstance(person, Lead | Contact) else ""
-
-
-def change_email(person: Person, email: str) -> None:
-    """A new address has not bounced (yet): changing the email clears the bounced flag."""
-    new = normalize_email(email)
-    if new == person.email:
-        return
-    with database.atomic():
-        person.email = new
-        person.email_bounced = False
-        person.save()
 
 
 PAGE_SIZE = 100

@@ -23,6 +23,7 @@ from data.models import (
     utcnow,
 )
 from data.sql import database, in_list, insert_rows
+from data.suppression import follow_flags
 
 TEXT_COLUMNS = {
     "lead": (
@@ -184,6 +185,7 @@ def import_people(
             rows,
             conflict=lambda q: q.on_conflict(conflict_target=[model.email], update=update),
         )
+        follow_flags(emails, now)  # suppression follows the address, also into this import
     report.created = len(good) - len(existing)
     report.updated = len(existing)
     report.written = True

@@ -98,7 +98,9 @@ class ExclusionReason(StrEnum):
     ALREADY_MEMBER = "already_member"
     DO_NOT_EMAIL = "do_not_email"
     BOUNCED = "bounced"
+    SUPPRESSED = "suppressed"
     CONVERTED_LEAD = "converted_lead"
+    CONTACT_INSTEAD = "contact_instead"
 
     @property
     def label(self) -> str:
@@ -109,7 +111,9 @@ _EXCLUSION_LABELS = {
     ExclusionReason.ALREADY_MEMBER: "already a member",
     ExclusionReason.DO_NOT_EMAIL: "do not email",
     ExclusionReason.BOUNCED: "email bounced",
+    ExclusionReason.SUPPRESSED: "address suppressed",
     ExclusionReason.CONVERTED_LEAD: "lead already converted to a contact",
+    ExclusionReason.CONTACT_INSTEAD: "a contact with the same address is enrolled instead",
 }
 
 NEW = "new"
@@ -152,3 +156,16 @@ class LeadStatus(StrEnum):
     QUALIFIED = "Qualified"
     UNQUALIFIED = "Unqualified"
     CONVERTED = "Converted"
+
+
+class SuppressionKind(StrEnum):
+    """What suppressed an email address (PRODUCT.md §1: suppression follows the address)."""
+
+    UNSUBSCRIBE = "unsubscribe"
+    BOUNCE = "bounce"
+    MANUAL = "manual"
+
+    @property
+    def flag(self) -> str:
+        """The per-record flag a suppression of this kind sets on every lead and contact."""
+        return "email_bounced" if self is SuppressionKind.BOUNCE else "do_not_email"

@@ -3,9 +3,10 @@
 A batch is one transaction with a fixed number of statements whatever its size: a look-up of the
 campaigns, people and members it names, a read of those members that locks them
 (`lock_members`), a look-up of the event ids seen before, one multi-row insert of the event log,
-one multi-row update of the changed members, one update of the counters per campaign and of the
-reachability flags. Every read that a decision depends on happens inside the transaction, so two
-writers cannot both decide from the same old record. The status rule itself is
+one multi-row update of the changed members, one update of the counters per campaign, and the
+suppression of the addresses that unsubscribed or bounced (`suppression.suppress_addresses`).
+Every read that a decision depends on happens inside the transaction, so two writers cannot both
+decide from the same old record. The status rule itself is
 `MemberState.apply`; nothing here decides status.
 """
 
@@ -26,9 +27,11 @@ from data.engagement import (
     manual_change,
     rollup_buckets,
 )
+from data.identity import members_reached
 from data.ingest.record import Event, IngestReport
 from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
 from data.rollups import add_to_counters
+from data.suppression import SuppressionEntry, suppress_addresses
 from data.vocab import EventOutcome
 
 CHUNK = 5_000
@@ -80,32 +83,17 @@ def resolve_campaigns(events: Iterable[Event]) -> None:
 
 
 def resolve_members(events: Iterable[Event]) -> None:
-    """Set each event's member: the membership in its campaign of a person with its address.
+    """Set each event's member: the one membership its address has in its campaign
+    (`identity.members_reached`: a contact's where the contact is a member, else the lead's,
+    also after the lead was converted).
 
-    Where a lead and a contact share the address and both are members, the contact's
-    membership is the one reached. Read afresh for every batch, so a member removed and
-    enrolled again while a long ingest runs is found under its new id."""
+    Read afresh for every batch, so a member removed and enrolled again while a long ingest
+    runs is found under its new id."""
     wanted = [e for e in events if not e.reason]
-    emails = sorted({e.address for e in wanted})
-    found: dict[tuple[int | None, str], int] = {}
-    M = CampaignMember
-    # Leads first: a contact's membership wins over the lead's when both share the email.
-    for model, column in ((Lead, M.lead), (Contact, M.contact)):
-        person_of: dict[str, int] = {}
-        for chunk in chunked(emails, CHUNK):
-            person_of.update(rows_where_in(model.select(model.email, model.id), model.email, chunk))
-        by_campaign: dict[int, dict[int, str]] = {}
-        for event in wanted:
-            pid = person_of.get(event.address)
-            if pid is not None and event.campaign_id is not None:
-                by_campaign.setdefault(event.campaign_id, {})[pid] = event.address
-        for campaign_id, people in by_campaign.items():
-            for pid_chunk in chunked(sorted(people), CHUNK):
-                query = M.select(column, M.id).where(M.campaign == campaign_id)
-                for pid, mid in rows_where_in(query, column, pid_chunk):
-                    found[(campaign_id, people[pid])] = mid
+    found = members_reached((e.campaign_id, e.address) for e in wanted if e.campaign_id is not None)
     for event in wanted:
-        event.member_id = found.get((event.campaign_id, event.address))
+        if event.campaign_id is not None:
+            event.member_id = found.get((event.campaign_id, event.address))
         if event.member_id is None:
             event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
 
@@ -179,8 +167,7 @@ def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | 
         seen = _seen_event_ids(ids) if ids else set()
         before = {mid: m.state for mid, m in members.items()}
         state = dict(before)
-        bounced_people: set[tuple[str, int]] = set()
-        unsubscribed_people: set[tuple[str, int]] = set()
+        suppressing: list[SuppressionEntry] = []
         for event in events:
             if not event.reason and event.member_id not in members:
                 event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
@@ -207,12 +194,18 @@ def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | 
                 event.outcome = EventOutcome.APPLIED
                 report.applied += 1
             if event.type in ("bounce", "unsubscribe"):
-                person = members[mid].person
-                (bounced_people if event.type == "bounce" else unsubscribed_people).add(person)
+                suppressing.append(
+                    SuppressionEntry(
+                        event.address or _address_of(members[mid]),
+                        event.type,
+                        event.at,
+                        event_id=event.event_id,
+                        campaign_id=event.campaign_id,
+                    )
+                )
         _write_events(events, source, now)
         _write_members(members, before, state)
-        _set_flags(bounced_people, "email_bounced")
-        _set_flags(unsubscribed_people, "do_not_email")
+        suppress_addresses(suppressing, now)  # the address, and every record with it
     return report
 
 
@@ -289,27 +282,11 @@ def _update_member_sql() -> str:
     return f'UPDATE "{CampaignMember._meta.table_name}" SET {sets} WHERE "id" = {param}'
 
 
-def _set_flags(people: set[tuple[str, int]], flag: str) -> None:
-    """Set a reachability flag on these people and on the lead or contact they are linked to."""
-    lead_ids = [pid for kind, pid in people if kind == "lead"]
-    contact_ids = [pid for kind, pid in people if kind == "contact"]
-    for chunk in chunked(lead_ids, CHUNK):
-        Lead.update({getattr(Lead, flag): True}).where(
-            Lead.id.in_(chunk) & (getattr(Lead, flag) == False)
-        ).execute()
-        contact_ids.extend(
-            cid
-            for (cid,) in Lead.select(Lead.converted_contact)
-            .where(Lead.id.in_(chunk) & Lead.converted_contact.is_null(False))
-            .tuples()
-        )
-    for chunk in chunked(contact_ids, CHUNK):
-        Contact.update({getattr(Contact, flag): True}).where(
-            Contact.id.in_(chunk) & (getattr(Contact, flag) == False)
-        ).execute()
-        Lead.update({getattr(Lead, flag): True}).where(
-            Lead.converted_contact.in_(chunk) & (getattr(Lead, flag) == False)
-        ).execute()
+def _address_of(member: LockedMember) -> str:
+    """The member's own address, for an event that came without one (a manual change)."""
+    kind, pid = member.person
+    model = Lead if kind == "lead" else Contact
+    return model.select(model.email).where(model.id == pid).scalar()
 
 
 def set_member_status(member: CampaignMember, target: str, now: datetime | None = None):

@@ -1,0 +1,221 @@
+"""Who is one person, and which membership is theirs: the rule every route asks, written once.
+
+A *person* is a lead, the contact it was converted into, and any lead and contact that share an
+email address. Per campaign one person (one address) holds at most one membership; where a lead
+and a contact with one address would be enrolled at once, the contact is. An address that is
+suppressed (`data.suppression`) reaches nobody.
+
+Everything here is a Peewee expression over a person table (usable inside INSERT … SELECT) or a
+look-up with a fixed number of queries per call, never a query per person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from peewee import Case, Select, Table, chunked, fn
+
+from data.audience import ALREADY, BOUNCED, CONTACT_INSTEAD, CONVERTED_LEAD, DO_NOT_EMAIL, NEW
+from data.audience import SUPPRESSED as SUPPRESSED_ADDRESS
+from data.models import CampaignMember, Contact, Lead, Person, Suppression
+
+ContactsAlongside = Callable[[type], list]
+"""Given an alias of Contact, the conditions that pick the contacts enrolled in the same go."""
+
+
+# One person -------------------------------------------------------------------------------------
+
+
+def _member_in(campaign_id, condition):
+    M = CampaignMember
+    return fn.EXISTS(M.select(1).where((M.campaign == campaign_id) & condition))
+
+
+def already_member(model, campaign_id):
+    """SQL: this lead or contact, or anyone who is the same person, is a member of the campaign.
+
+    Each test is a look-up by the member table's (campaign, person) unique indexes, the person
+    found first by its own unique email index."""
+    M = CampaignMember
+    if model is Lead:
+        Same = Contact.alias("same_contact")
+        return (
+            _member_in(campaign_id, M.lead == Lead.id)
+            | _member_in(campaign_id, M.contact == Lead.converted_contact)
+            | _member_in(
+                campaign_id, M.contact == Same.select(Same.id).where(Same.email == Lead.email)
+            )
+        )
+    Same = Lead.alias("same_lead")
+    return (
+        _member_in(campaign_id, M.contact == Contact.id)
+        | _member_in(campaign_id, M.lead == Same.select(Same.id).where(Same.email == Contact.email))
+        | _member_in(
+            campaign_id,
+            M.lead.in_(Same.select(Same.id).where(Same.converted_contact == Contact.id)),
+        )
+    )
+
+
+def address_suppressed(model):
+    """SQL: the email address of this lead or contact is suppressed."""
+    S = Suppression
+    return fn.EXISTS(S.select(1).where((S.email == model.email) & S.lifted_at.is_null()))
+
+
+def membership_category(
+    model, campaign_id: int, contacts_alongside: ContactsAlongside | None = None
+):
+    """The exclusion rule, as one SQL expression over a person table: why this person is left
+    out of the campaign, or NEW. `contacts_alongside` (for leads) describes the contacts being
+    enrolled in the same go: a lead whose address one of them has gives way to it."""
+    checks = [
+        (already_member(model, campaign_id), ALREADY),
+        (model.do_not_email, DO_NOT_EMAIL),
+        (model.email_bounced, BOUNCED),
+        (address_suppressed(model), SUPPRESSED_ADDRESS),
+    ]
+    if model is Lead:
+        checks.append((Lead.converted_contact.is_null(False), CONVERTED_LEAD))
+        if contacts_alongside is not None:
+            Rival = Contact.alias("rival")
+            rival = Rival.select(1).where(Rival.email == Lead.email, *contacts_alongside(Rival))
+            checks.append((fn.EXISTS(rival), CONTACT_INSTEAD))
+    return Case(None, checks, NEW)
+
+
+def linked_people(person: Person) -> tuple[list[int], list[int]]:
+    """(lead ids, contact ids) of the one person this lead or contact is part of."""
+    if isinstance(person, Lead):
+        contacts = {
+            cid
+            for (cid,) in Contact.select(Contact.id).where(Contact.email == person.email).tuples()
+        }
+        if person.converted_contact_id:
+            contacts.add(person.converted_contact_id)
+        leads = {person.id}
+    else:
+        contacts = {person.id}
+        leads = set()
+    if contacts:
+        leads.update(
+            lid
+            for (lid,) in Lead.select(Lead.id)
+            .where(
+                Lead.converted_contact.in_(list(contacts))
+                | Lead.email.in_(
+                    Contact.select(Contact.email).where(Contact.id.in_(list(contacts)))
+                )
+            )
+            .tuples()
+        )
+    return sorted(leads), sorted(contacts)
+
+
+def addresses_of(person: Person) -> list[str]:
+    """Every email address the person goes by (more than one only if a converted lead and its
+    contact differ)."""
+    lead_ids, contact_ids = linked_people(person)
+    emails = {person.email}
+    emails.update(e for (e,) in Lead.select(Lead.email).where(Lead.id.in_(lead_ids)).tuples())
+    emails.update(
+        e for (e,) in Contact.select(Contact.email).where(Contact.id.in_(contact_ids)).tuples()
+    )
+    return sorted(emails)
+
+
+def person_by_email(email: str) -> Person | None:
+    """The person with this address: the contact when there is one (a lead it was or will be
+    converted into is the same person), else the lead."""
+    from data.emails import normalize_email
+
+    email = normalize_email(email)
+    return Contact.get_or_none(Contact.email == email) or Lead.get_or_none(Lead.email == email)
+
+
+ID_CHUNK = 10_000
+
+
+def people_by_email(emails: Iterable[str]) -> tuple[dict[str, list[int]], list[str]]:
+    """Resolve emails to people ({"lead": ids, "contact": ids}) and the emails nobody has; an
+    address with both a lead and a contact is the contact."""
+    from data.emails import normalize_email
+
+    wanted = list(dict.fromkeys(normalize_email(e) for e in emails if e.strip()))
+    found: dict[str, tuple[str, int]] = {}
+    for chunk in chunked(wanted, ID_CHUNK):
+        for pid, email in (
+            Contact.select(Contact.id, Contact.email).where(Contact.email.in_(chunk)).tuples()
+        ):
+            found[email] = ("contact", pid)
+        for pid, email in Lead.select(Lead.id, Lead.email).where(Lead.email.in_(chunk)).tuples():
+            found.setdefault(email, ("lead", pid))
+    people: dict[str, list[int]] = {"lead": [], "contact": []}
+    for key, pid in found.values():
+        people[key].append(pid)
+    return people, [e for e in wanted if e not in found]
+
+
+# Which membership an event reaches --------------------------------------------------------------
+
+
+def member_reached(campaign, email):
+    """SQL: the id of the one membership the address has in the campaign, or NULL.
+
+    `campaign` and `email` are expressions or values. The contact's membership when the
+    contact with the address is a member; else the lead's (a converted lead keeps its
+    memberships, so events for its address reach them), also when the lead was converted into
+    the contact with that address."""
+    M = CampaignMember
+    C, L, LC = Contact.alias("reach_contact"), Lead.alias("reach_lead"), Contact.alias("reach_to")
+    # The person first (unique email indexes), then the membership by (campaign, person).
+    by_contact = M.select(M.id).where(
+        (M.campaign == campaign) & (M.contact == C.select(C.id).where(C.email == email))
+    )
+    by_lead = M.select(M.id).where(
+        (M.campaign == campaign) & (M.lead == L.select(L.id).where(L.email == email))
+    )
+    converted_from = (
+        L.select(L.id)
+        .where(L.converted_contact == LC.select(LC.id).where(LC.email == email))
+        .order_by(L.id)
+        .limit(1)
+    )
+    by_converted = M.select(M.id).where((M.campaign == campaign) & (M.lead == converted_from))
+    return fn.COALESCE(by_contact, by_lead, by_converted)
+
+
+PAIR_CHUNK = 2_000
+"""(campaign, email) pairs per look-up query (two parameters each)."""
+
+
+def members_reached(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """For (campaign id, normalised email) pairs, the membership each reaches; pairs that reach
+    none are left out. One query per 2,000 distinct pairs: the pairs as a VALUES list, each
+    resolved by `member_reached`."""
+    db = CampaignMember._meta.database
+    wanted = Table("wanted", ("campaign_id", "email"))
+    member = member_reached(wanted.campaign_id, wanted.email)
+    select_sql, select_params = (
+        Select(columns=[wanted.campaign_id, wanted.email, member]).from_(wanted).bind(db).sql()
+    )
+    found: dict[tuple[int, str], int] = {}
+    for chunk in chunked(list(dict.fromkeys(pairs)), PAIR_CHUNK):
+        # The VALUES list written directly: Peewee would build a node per value.
+        rows = ", ".join([f"({db.param}, {db.param})"] * len(chunk))
+        sql = f'WITH "wanted" ("campaign_id", "email") AS (VALUES {rows}) {select_sql}'
+        params = [value for pair in chunk for value in pair]
+        for campaign_id, email, member_id in db.execute_sql(sql, [*params, *select_params]):
+            if member_id is not None:
+                found[(campaign_id, email)] = member_id
+    return found
+
+
+def member_of(campaign_id: int, email: str) -> CampaignMember | None:
+    """The membership an address has in a campaign (what its events reach), or None."""
+    from data.emails import normalize_email
+
+    mid = members_reached([(campaign_id, normalize_email(email))]).get(
+        (campaign_id, normalize_email(email))
+    )
+    return CampaignMember.get_or_none(CampaignMember.id == mid) if mid else None

@@ -1,0 +1,265 @@
+"""Suppression follows the address, not the record (PRODUCT.md §1).
+
+An unsubscribe or a hard bounce suppresses the email address, with the event that caused it and
+when. Every lead and contact with that address, now or imported later, is left out of every
+enrollment (`identity.membership_category`) and shown as suppressed (`suppression_of`). Only a
+user lifts a suppression, with a reason that is kept (`lift`); imports and events never do.
+
+The per-record flags follow the address: suppressing sets *do not email* (unsubscribe, manual)
+or *email bounced* (bounce) on every lead and contact with the address and on the lead or contact
+linked to them by conversion; lifting clears both; an import that flags a person suppresses the
+address; a person imported under a suppressed address gets the flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from peewee import EXCLUDED, chunked, fn
+
+from data.db import database
+from data.emails import email_problem, normalize_email
+from data.models import Contact, Lead, Person, Suppression, ValidationError, utcnow
+from data.vocab import SuppressionKind
+
+FLAG_OF_KIND = {kind.value: kind.flag for kind in SuppressionKind}
+"""The per-record flag a suppression of each kind sets."""
+
+CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionEntry:
+    """One cause to suppress an address: an unsubscribe or bounce event, or a user's action."""
+
+    email: str
+    kind: str
+    at: datetime
+    reason: str = ""
+    event_id: str | None = None
+    campaign_id: int | None = None
+
+
+def suppress_addresses(entries: Iterable[SuppressionEntry], now: datetime | None = None) -> int:
+    """Suppress these addresses and flag every record with them; a fixed number of statements
+    per 500 entries. Call inside the transaction that records the events.
+
+    An address already suppressed keeps one suppression, the one with the earliest cause (so the
+    outcome does not depend on the order events arrive in); a user's own suppression is kept as
+    it is. A cause dated before a user lifted the address's suppression does not suppress it
+    again (the user's re-subscription is later news). Returns how many addresses became
+    suppressed."""
+    now = now or utcnow()
+    entries = [e for e in entries if e.email]
+    made = 0
+    S = Suppression
+    for chunk in chunked(entries, CHUNK):
+        emails = list({e.email for e in chunk})
+        last_lift = dict(
+            S.select(S.email, fn.MAX(S.lifted_at))
+            .where(S.email.in_(emails) & S.lifted_at.is_null(False))
+            .group_by(S.email)
+            .tuples()
+        )
+        live = [e for e in chunk if not _lifted_since(last_lift.get(e.email), e.at)]
+        earliest: dict[str, SuppressionEntry] = {}
+        for e in live:
+            if e.email not in earliest or e.at < earliest[e.email].at:
+                earliest[e.email] = e
+        if earliest:
+            before = S.select().where(S.email.in_(list(earliest)) & S.lifted_at.is_null()).count()
+            S.insert_many(
+                [
+                    {
+                        S.email: e.email,
+                        S.kind: e.kind,
+                        S.reason: e.reason,
+                        S.event_id: e.event_id,
+                        S.campaign: e.campaign_id,
+                        S.at: e.at,
+                        S.created_at: now,
+                    }
+                    for e in earliest.values()
+                ]
+            ).on_conflict(
+                conflict_target=[S.email],
+                conflict_where=S.lifted_at.is_null(),
+                update={
+                    S.kind: EXCLUDED.kind,
+                    S.reason: EXCLUDED.reason,
+                    S.event_id: EXCLUDED.event_id,
+                    S.campaign: EXCLUDED.campaign_id,
+                    S.at: EXCLUDED.at,
+                },
+                where=(EXCLUDED.at < S.at) & (S.kind != "manual"),
+            ).execute()
+            after = S.select().where(S.email.in_(list(earliest)) & S.lifted_at.is_null()).count()
+            made += after - before
+        for flag in set(FLAG_OF_KIND.values()):
+            _flag_addresses([e.email for e in live if FLAG_OF_KIND[e.kind] == flag], flag, True)
+    return made
+
+
+def _lifted_since(lifted_at, at: datetime) -> bool:
+    if lifted_at is None:
+        return False
+    if isinstance(lifted_at, str):
+        lifted_at = datetime.fromisoformat(lifted_at)
+    return lifted_at >= at
+
+
+def _flag_addresses(emails: list[str], flag: str, value: bool) -> None:
+    """Set (or clear) a flag on every lead and contact with these addresses, and on the lead or
+    contact each is linked to by conversion: one person, one flag."""
+    if not emails:
+        return
+    lead_flag, contact_flag = getattr(Lead, flag), getattr(Contact, flag)
+    contacts = Contact.select(Contact.id).where(Contact.email.in_(emails))
+    leads = Lead.select(Lead.converted_contact).where(
+        Lead.email.in_(emails) & Lead.converted_contact.is_null(False)
+    )
+    Lead.update({lead_flag: value}).where(
+        (lead_flag != value) & (Lead.email.in_(emails) | Lead.converted_contact.in_(contacts))
+    ).execute()
+    Contact.update({contact_flag: value}).where(
+        (contact_flag != value) & (Contact.email.in_(emails) | Contact.id.in_(leads))
+    ).execute()
+
+
+def follow_flags(emails: Iterable[str] | None = None, now: datetime | None = None) -> None:
+    """Make records and addresses agree after people were written outside the event path (an
+    import, demo data): a flagged record suppresses its address, and every record with a
+    suppressed address gets that suppression's flag. `emails` limits it to those addresses."""
+    now = now or utcnow()
+    S = Suppression
+    batches = [None] if emails is None else list(chunked(list(dict.fromkeys(emails)), CHUNK))
+    for chunk in batches:
+        entries = []
+        for model in (Lead, Contact):
+            for flag, kind in (("do_not_email", "unsubscribe"), ("email_bounced", "bounce")):
+                query = model.select(model.email).where(getattr(model, flag))
+                if chunk is not None:
+                    query = query.where(model.email.in_(chunk))
+                label = flag.replace("_", " ")
+                entries.extend(
+                    SuppressionEntry(email, kind, now, reason=f"recorded as {label}")
+                    for (email,) in query.tuples()
+                )
+        suppress_addresses(entries, now)
+        active = S.select(S.email, S.kind).where(S.lifted_at.is_null())
+        if chunk is not None:
+            active = active.where(S.email.in_(chunk))
+        by_flag: dict[str, list[str]] = {}
+        for email, kind in active.tuples():
+            by_flag.setdefault(FLAG_OF_KIND[kind], []).append(email)
+        for flag, flagged in by_flag.items():
+            for part in chunked(flagged, CHUNK):
+                _flag_addresses(list(part), flag, True)
+
+
+# A user's actions -------------------------------------------------------------------------------
+
+
+def _address(email: str) -> str:
+    problem = email_problem(email or "")
+    if problem:
+        raise ValidationError(problem)
+    return normalize_email(email)
+
+
+def active_suppression(email: str) -> Suppression | None:
+    S = Suppression
+    return S.get_or_none((S.email == normalize_email(email)) & S.lifted_at.is_null())
+
+
+def add(email: str, reason: str, *, by: str = "", now: datetime | None = None):
+    """A user suppresses an address. Returns (suppression, created); an address already
+    suppressed keeps its suppression."""
+    address = _address(email)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("say why the address is suppressed (--reason)")
+    now = now or utcnow()
+    with database.atomic():
+        existing = active_suppression(address)
+        if existing is not None:
+            return existing, False
+        suppress_addresses(
+            [
+                SuppressionEntry(
+                    address, "manual", now, reason=reason + (f" (by {by})" if by else "")
+                )
+            ],
+            now,
+        )
+        return active_suppression(address), True
+
+
+def lift(email: str, reason: str, *, by: str = "", now: datetime | None = None) -> Suppression:
+    """A user lifts an address's suppression, with the reason kept; the address's records can be
+    emailed again (both flags cleared)."""
+    address = _address(email)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("lifting a suppression needs a reason (--reason)")
+    now = now or utcnow()
+    S = Suppression
+    with database.atomic():
+        lifted = (
+            S.update(lifted_at=now, lifted_reason=reason, lifted_by=by)
+            .where((S.email == address) & S.lifted_at.is_null())
+            .execute()
+        )
+        if not lifted:
+            raise ValidationError(f"{address} is not suppressed")
+        for flag in ("do_not_email", "email_bounced"):
+            _flag_addresses([address], flag, False)
+    return S.select().where(S.email == address).order_by(S.lifted_at.desc(), S.id.desc()).get()
+
+
+def suppressions(*, include_lifted: bool = False, limit: int | None = None) -> list[Suppression]:
+    """Suppressed addresses, newest first; with `include_lifted`, the lifted ones too."""
+    S = Suppression
+    query = S.select().order_by(S.created_at.desc(), S.id.desc())
+    if not include_lifted:
+        query = query.where(S.lifted_at.is_null())
+    if limit is not None:
+        query = query.limit(limit)
+    return list(query)
+
+
+def history(email: str) -> list[Suppression]:
+    """Every suppression the address ever had, oldest first (lifted ones with why and by whom)."""
+    S = Suppression
+    return list(S.select().where(S.email == normalize_email(email)).order_by(S.id))
+
+
+def suppression_of(person: Person) -> Suppression | None:
+    """Why this lead or contact cannot be emailed by address: the active suppression of any
+    address the person goes by, or None. (The do-not-email and bounced flags say the rest.)"""
+    from data.identity import addresses_of
+
+    S = Suppression
+    return (
+        S.select()
+        .where(S.email.in_(addresses_of(person)) & S.lifted_at.is_null())
+        .order_by(S.at)
+        .first()
+    )
+
+
+def describe(suppression: Suppression) -> str:
+    """One line: what suppressed the address and when (for screens and the command line)."""
+    what = {
+        SuppressionKind.UNSUBSCRIBE: "unsubscribed",
+        SuppressionKind.BOUNCE: "hard bounce",
+        SuppressionKind.MANUAL: "suppressed by a user",
+    }[SuppressionKind(suppression.kind)]
+    text = f"{what} on {suppression.at:%Y-%m-%d}"
+    if suppression.event_id:
+        text += f" (event {suppression.event_id})"
+    if suppression.reason:
+        text += f": {suppression.reason}"
+    return text
