@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -20,6 +21,8 @@ from data.models import (
     ValidationError,
     utcnow,
 )
+from data.suppression import follow_flags
+from data.text import visible
 
 
 @dataclass
@@ -31,13 +34,43 @@ class ConversionResult:
     """The membership in the campaign source that became Converted, if the person was in it."""
 
 
+AMOUNT_PATTERN = re.compile(r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,2})?$")
+"""Digits, optionally grouped in thousands by commas, with at most two decimals."""
+MAX_AMOUNT = Decimal("999999999999.99")
+"""The largest amount an opportunity holds (14 digits, 2 of them decimals)."""
+
+
 def parse_amount(value) -> Decimal:
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValidationError(f"amount must be a number, not {value!r}") from None
-    if amount < 0 or not amount.is_finite():
-        raise ValidationError("amount must be zero or more")
+    """An opportunity amount, typed by a user or given as a number: zero or more, at most two
+    decimals, thousands optionally separated by commas; empty means 0. Anything else is refused
+    with one line: `NaN`, `inf`, `1e400`, `1,2,3`, `-5`, `12.345`."""
+    amount: Decimal | None = None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        text = repr(value) if isinstance(value, float) else str(value)
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            amount = None
+        if amount is not None and not (
+            amount.is_finite() and int(amount.as_tuple().exponent) >= -2
+        ):
+            amount = None
+    else:
+        text = str(value if value is not None else "").strip()
+        if not text:
+            return Decimal(0)
+        if AMOUNT_PATTERN.match(text):
+            amount = Decimal(text.replace(",", ""))
+    shown = visible(text[:40])
+    negative = text.startswith("-") and AMOUNT_PATTERN.match(text[1:].strip())
+    if amount is None and not negative:
+        raise ValidationError(
+            f"amount must be a number like 12000 or 12,000.50 (at most two decimals), not {shown}"
+        )
+    if amount is None or amount < 0:
+        raise ValidationError(f"amount must be zero or more, not {shown}")
+    if amount > MAX_AMOUNT:
+        raise ValidationError("amount is too large: at most 999,999,999,999.99")
     return amount
 
 
@@ -126,6 +159,8 @@ def convert_lead(
         raise ValidationError(f"{lead.email} was already converted")
     if campaign_source is not None and not (opportunity_name or "").strip():
         raise ValidationError("a campaign source needs an opportunity name")
+    if (opportunity_name or "").strip():
+        amount = parse_amount(amount)  # refused before anything is written
     with database.atomic():
         contact = Contact.get_or_none(Contact.email == lead.email)
         created = contact is None
@@ -142,15 +177,18 @@ def convert_lead(
                 do_not_email=lead.do_not_email,
                 email_bounced=lead.email_bounced,
             )
-        elif lead.do_not_email or lead.email_bounced:
-            # One person: an opt-out or bounce recorded on the lead holds for the contact too.
-            contact.do_not_email |= lead.do_not_email
-            contact.email_bounced |= lead.email_bounced
-            contact.save()
-        lead.converted_contact = contact
-        lead.converted_at = now
-        lead.lead_status = "Converted"
-        lead.save()
+        # Claimed by the database: of two conversions at once, the second changes no row.
+        claimed = (
+            Lead.update(converted_contact=contact.id, converted_at=now, lead_status="Converted")
+            .where((Lead.id == lead.id) & Lead.converted_contact.is_null())
+            .execute()
+        )
+        if not claimed:
+            raise ValidationError(f"{lead.email} was already converted")
+        lead.converted_contact, lead.converted_at, lead.lead_status = contact, now, "Converted"
+        # One person: an opt-out or bounce recorded on either holds for both.
+        follow_flags([lead.email], now)
+        contact = Contact.get_by_id(contact.id)
         opportunity = member = None
         if opportunity_name and opportunity_name.strip():
             opportunity, member = create_opportunity(
