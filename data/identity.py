@@ -17,6 +17,7 @@ from peewee import Case, Select, Table, chunked, fn
 
 from data.audience import ALREADY, BOUNCED, CONTACT_INSTEAD, CONVERTED_LEAD, DO_NOT_EMAIL, NEW
 from data.audience import SUPPRESSED as SUPPRESSED_ADDRESS
+from data.emails import normalize_email
 from data.models import CampaignMember, Contact, Lead, Person, Suppression
 
 ContactsAlongside = Callable[[type], list]
@@ -127,8 +128,6 @@ def addresses_of(person: Person) -> list[str]:
 def person_by_email(email: str) -> Person | None:
     """The person with this address: the contact when there is one (a lead it was or will be
     converted into is the same person), else the lead."""
-    from data.emails import normalize_email
-
     email = normalize_email(email)
     return Contact.get_or_none(Contact.email == email) or Lead.get_or_none(Lead.email == email)
 
@@ -139,8 +138,6 @@ ID_CHUNK = 10_000
 def people_by_email(emails: Iterable[str]) -> tuple[dict[str, list[int]], list[str]]:
     """Resolve emails to people ({"lead": ids, "contact": ids}) and the emails nobody has; an
     address with both a lead and a contact is the contact."""
-    from data.emails import normalize_email
-
     wanted = list(dict.fromkeys(normalize_email(e) for e in emails if e.strip()))
     found: dict[str, tuple[str, int]] = {}
     for chunk in chunked(wanted, ID_CHUNK):
@@ -213,8 +210,6 @@ def members_reached(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], i
 
 def member_of(campaign_id: int, email: str) -> CampaignMember | None:
     """The membership an address has in a campaign (what its events reach), or None."""
-    from data.emails import normalize_email
-
     mid = members_reached([(campaign_id, normalize_email(email))]).get(
         (campaign_id, normalize_email(email))
     )

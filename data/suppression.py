@@ -21,6 +21,7 @@ from peewee import EXCLUDED, chunked, fn
 
 from data.db import database
 from data.emails import email_problem, normalize_email
+from data.identity import addresses_of
 from data.models import Contact, Lead, Person, Suppression, ValidationError, utcnow
 from data.vocab import SuppressionKind
 
@@ -239,8 +240,6 @@ def history(email: str) -> list[Suppression]:
 def suppression_of(person: Person) -> Suppression | None:
     """Why this lead or contact cannot be emailed by address: the active suppression of any
     address the person goes by, or None. (The do-not-email and bounced flags say the rest.)"""
-    from data.identity import addresses_of
-
     S = Suppression
     return (
         S.select()

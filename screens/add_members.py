@@ -32,6 +32,8 @@ WHY_NOT = {
     "do_not_email": "do not email",
     "bounced": "email bounced",
     "converted_lead": "converted to a contact",
+    "suppressed": "address suppressed",
+    "contact_instead": "its contact is enrolled instead",
 }
 """Why a row cannot be picked, as the picker shows it."""
 

@@ -5,8 +5,12 @@ reason."""
 from __future__ import annotations
 
 import io
+import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -194,3 +198,55 @@ def test_an_older_database_gets_its_flagged_addresses_suppressed(tmp_path):
         assert Contact.get(Contact.email == "ana@example.com").do_not_email  # was the lead only
     finally:
         database.close()
+
+
+# The command line ------------------------------------------------------------------------------
+
+
+def run(db, *args, expect: int = 0) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CAMPAIGNS_DB": str(db)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui_app", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == expect, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def test_suppression_commands_add_list_and_lift_with_a_reason(tmp_path):
+    db = tmp_path / "cli.db"
+    leads = tmp_path / "leads.csv"
+    leads.write_text("last_name,email\nSilva,ana@example.com\nOkafor,ben@example.com\n")
+    run(db, "import", "leads", str(leads))
+    added = json.loads(
+        run(
+            db, "suppression", "add", "ANA@example.com", "--reason", "legal\x1b[2J", "--json"
+        ).stdout
+    )
+    assert (added["email"], added["kind"], added["created"]) == ("ana@example.com", "manual", True)
+    listed = run(db, "suppression", "list").stdout
+    assert "ana@example.com" in listed and "\x1b" not in listed
+    run(db, "campaign", "create", "Spring", "--kind", "leads")
+    out = json.loads(run(db, "members", "add", "Spring", "ana@example.com", "--json").stdout)
+    assert (out["enrolled"], out["excluded"]) == (0, 1)
+    missing = run(db, "suppression", "lift", "ana@example.com", expect=2).stderr
+    assert "--reason" in missing
+    blank = run(db, "suppression", "lift", "ana@example.com", "--reason", " ", expect=1).stderr
+    assert blank.count("\n") == 1 and "needs a reason" in blank
+    lifted = json.loads(
+        run(
+            db, "suppression", "lift", "ana@example.com", "--reason", "re-subscribed", "--json"
+        ).stdout
+    )
+    assert lifted["lifted_reason"] == "re-subscribed" and lifted["lifted_at"]
+    assert json.loads(run(db, "suppression", "list", "--json").stdout) == []
+    history = json.loads(run(db, "suppression", "list", "--all", "--json").stdout)
+    assert [h["lifted_reason"] for h in history] == ["re-subscribed"]
+    again = run(db, "suppression", "lift", "ana@example.com", "--reason", "x", expect=1).stderr
+    assert "is not suppressed" in again
+    out = json.loads(run(db, "members", "add", "Spring", "ana@example.com", "--json").stdout)
+    assert out["enrolled"] == 1

@@ -14,10 +14,20 @@ import peewee
 
 from data.errors import DatabaseError, ValidationError
 from data.text import visible
-from tui_app.cli import campaign, demo, export, ingest, lead, members, metrics, people_import
+from tui_app.cli import (
+    campaign,
+    demo,
+    export,
+    ingest,
+    lead,
+    members,
+    metrics,
+    people_import,
+    suppression,
+)
 from tui_app.cli.common import UserError, common_options, db_option
 
-SUBCOMMANDS = (demo, people_import, campaign, members, ingest, metrics, export, lead)
+SUBCOMMANDS = (demo, people_import, campaign, members, ingest, metrics, export, lead, suppression)
 """The modules whose `register` adds a subcommand family, in the order `--help` lists them."""
 
 __all__ = ["UserError", "build_parser", "main"]

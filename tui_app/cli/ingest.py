@@ -117,25 +117,14 @@ def _rejected(args) -> None:
 
 
 def _timeline(args) -> None:
-    from peewee import JOIN
-
     from data.campaigns import find_campaign
     from data.events import member_timeline
-    from data.models import CampaignMember, Contact, Lead
-    from data.people import normalize_email
+    from data.identity import member_of
 
     if not (args.campaign and args.email):
         raise UserError("a member's timeline needs both --campaign and --email")
     campaign = find_campaign(args.campaign)
-    email = normalize_email(args.email)
-    M = CampaignMember
-    member = (
-        M.select()
-        .join(Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
-        .join_from(M, Contact, JOIN.LEFT_OUTER, on=(M.contact == Contact.id))
-        .where((M.campaign == campaign.id) & ((Lead.email == email) | (Contact.email == email)))
-        .first()
-    )
+    member = member_of(campaign.id, args.email)  # the membership the address's events reach
     if member is None:
         raise UserError(f"{visible(args.email)} is not a member of {visible(campaign.name)}")
     events = member_timeline(member)
