@@ -12,6 +12,7 @@ look-up with a fixed number of queries per call, never a query per person.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from peewee import Case, Select, Table, chunked, fn
 
@@ -20,7 +21,7 @@ from data.audience import SUPPRESSED as SUPPRESSED_ADDRESS
 from data.emails import normalize_email
 from data.models import CampaignMember, Contact, Lead, Person, Suppression
 
-ContactsAlongside = Callable[[type], list]
+ContactsAlongside = Callable[[Any], list]
 """Given an alias of Contact, the conditions that pick the contacts enrolled in the same go."""
 
 

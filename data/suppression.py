@@ -137,7 +137,7 @@ def follow_flags(emails: Iterable[str] | None = None, now: datetime | None = Non
     S = Suppression
     batches = [None] if emails is None else list(chunked(list(dict.fromkeys(emails)), CHUNK))
     for chunk in batches:
-        entries = []
+        entries: list[SuppressionEntry] = []
         for model in (Lead, Contact):
             for flag, kind in (("do_not_email", "unsubscribe"), ("email_bounced", "bounce")):
                 query = model.select(model.email).where(getattr(model, flag))
