@@ -23,7 +23,7 @@ def cmd_convert(args) -> None:
     from data.campaigns import find_campaign
     from data.conversion import convert_lead
     from data.models import Lead
-    from data.people import normalize_email
+    from data.emails import normalize_email
 
     open_db(args)
     lead = Lead.get_or_none(Lead.email == normalize_email(args.email))
