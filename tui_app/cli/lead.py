@@ -22,8 +22,8 @@ def register(sub, common) -> None:
 def cmd_convert(args) -> None:
     from data.campaigns import find_campaign
     from data.conversion import convert_lead
-    from data.models import Lead
     from data.emails import normalize_email
+    from data.models import Lead
 
     open_db(args)
     lead = Lead.get_or_none(Lead.email == normalize_email(args.email))
