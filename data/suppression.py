@@ -29,6 +29,9 @@ FLAG_OF_KIND = {kind.value: kind.flag for kind in SuppressionKind}
 """The per-record flag a suppression of each kind sets."""
 
 CHUNK = 500
+"""Suppressions written per statement (seven parameters each)."""
+ADDRESS_CHUNK = 5_000
+"""Addresses per look-up (one parameter each)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +121,17 @@ def _flag_addresses(emails: list[str], flag: str, value: bool) -> None:
         return
     lead_flag, contact_flag = getattr(Lead, flag), getattr(Contact, flag)
     contacts = Contact.select(Contact.id).where(Contact.email.in_(emails))
-    leads = Lead.select(Lead.converted_contact).where(
+    converted = Lead.select(Lead.converted_contact).where(
         Lead.email.in_(emails) & Lead.converted_contact.is_null(False)
     )
-    Lead.update({lead_flag: value}).where(
-        (lead_flag != value) & (Lead.email.in_(emails) | Lead.converted_contact.in_(contacts))
-    ).execute()
-    Contact.update({contact_flag: value}).where(
-        (contact_flag != value) & (Contact.email.in_(emails) | Contact.id.in_(leads))
-    ).execute()
+    # One statement per way in, so that each is a look-up by an index, never a table scan.
+    for model, column, condition in (
+        (Lead, lead_flag, Lead.email.in_(emails)),
+        (Lead, lead_flag, Lead.converted_contact.in_(contacts)),
+        (Contact, contact_flag, Contact.email.in_(emails)),
+        (Contact, contact_flag, Contact.id.in_(converted)),
+    ):
+        model.update({column: value}).where(condition & (column != value)).execute()
 
 
 def follow_flags(emails: Iterable[str] | None = None, now: datetime | None = None) -> None:
@@ -135,7 +140,9 @@ def follow_flags(emails: Iterable[str] | None = None, now: datetime | None = Non
     suppressed address gets that suppression's flag. `emails` limits it to those addresses."""
     now = now or utcnow()
     S = Suppression
-    batches = [None] if emails is None else list(chunked(list(dict.fromkeys(emails)), CHUNK))
+    batches: list = [None]
+    if emails is not None:
+        batches = list(chunked(list(dict.fromkeys(emails)), ADDRESS_CHUNK))
     for chunk in batches:
         entries: list[SuppressionEntry] = []
         for model in (Lead, Contact):
@@ -156,7 +163,7 @@ def follow_flags(emails: Iterable[str] | None = None, now: datetime | None = Non
         for email, kind in active.tuples():
             by_flag.setdefault(FLAG_OF_KIND[kind], []).append(email)
         for flag, flagged in by_flag.items():
-            for part in chunked(flagged, CHUNK):
+            for part in chunked(flagged, ADDRESS_CHUNK):
                 _flag_addresses(list(part), flag, True)
 
 
