@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from peewee import Case, Select, Table, chunked, fn
+from peewee import Case, Column, Select, Table, chunked, fn
 
 from data.audience import ALREADY, BOUNCED, CONTACT_INSTEAD, CONVERTED_LEAD, DO_NOT_EMAIL, NEW
 from data.audience import SUPPRESSED as SUPPRESSED_ADDRESS
@@ -192,10 +192,11 @@ def members_reached(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], i
     none are left out. One query per 2,000 distinct pairs: the pairs as a VALUES list, each
     resolved by `member_reached`."""
     db = CampaignMember._meta.database
-    wanted = Table("wanted", ("campaign_id", "email"))
-    member = member_reached(wanted.campaign_id, wanted.email)
+    wanted = Table("wanted")
+    campaign_id, email = Column(wanted, "campaign_id"), Column(wanted, "email")
+    member = member_reached(campaign_id, email)
     select_sql, select_params = (
-        Select(columns=[wanted.campaign_id, wanted.email, member]).from_(wanted).bind(db).sql()
+        Select(columns=[campaign_id, email, member]).from_(wanted).bind(db).sql()
     )
     found: dict[tuple[int, str], int] = {}
     for chunk in chunked(list(dict.fromkeys(pairs)), PAIR_CHUNK):
@@ -203,9 +204,9 @@ def members_reached(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], i
         rows = ", ".join([f"({db.param}, {db.param})"] * len(chunk))
         sql = f'WITH "wanted" ("campaign_id", "email") AS (VALUES {rows}) {select_sql}'
         params = [value for pair in chunk for value in pair]
-        for campaign_id, email, member_id in db.execute_sql(sql, [*params, *select_params]):
+        for cid, address, member_id in db.execute_sql(sql, [*params, *select_params]):
             if member_id is not None:
-                found[(campaign_id, email)] = member_id
+                found[(cid, address)] = member_id
     return found
 
 
