@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from data.db import database
 from data.identity import linked_people
 from data.ingest import Event, apply_resolved
 from data.models import (
@@ -21,6 +20,7 @@ from data.models import (
     ValidationError,
     utcnow,
 )
+from data.sql import database
 from data.suppression import follow_flags
 from data.text import visible
 

@@ -21,11 +21,11 @@ from data.audience import (
     audience_sources,
     source_conditions,
 )
-from data.db import database
 from data.engagement import EXITS, SENT, MemberState, rollup_buckets
 from data.identity import membership_category, people_by_email
 from data.models import Campaign, CampaignMember, Contact, Lead, utcnow
 from data.rollups import add_to_counters, recount
+from data.sql import database
 
 ID_CHUNK = 10_000
 """Picked ids are sent to the database this many at a time."""

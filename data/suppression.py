@@ -19,10 +19,10 @@ from datetime import datetime
 
 from peewee import EXCLUDED, chunked, fn
 
-from data.db import database
 from data.emails import email_problem, normalize_email
 from data.identity import addresses_of
 from data.models import Contact, Lead, Person, Suppression, ValidationError, utcnow
+from data.sql import database
 from data.vocab import SuppressionKind
 
 FLAG_OF_KIND = {kind.value: kind.flag for kind in SuppressionKind}
