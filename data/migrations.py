@@ -105,12 +105,13 @@ def _add_suppressions(db: Database, migrator: SchemaMigrator) -> None:
         )
     )
     db.create_tables([Suppression])
-    now = utcnow()
+    now, p = utcnow(), db.param
     for flag, kind in (("do_not_email", "unsubscribe"), ("email_bounced", "bounce")):
         db.execute_sql(
             "INSERT INTO suppression (email, kind, reason, at, created_at, lifted_reason, "
-            "lifted_by) SELECT email, ?, ?, ?, ?, '', '' FROM (SELECT email FROM lead WHERE "
-            f"{flag} UNION SELECT email FROM contact WHERE {flag}) AS flagged "
+            f"lifted_by) SELECT email, {p}, {p}, {p}, {p}, '', '' FROM "
+            f"(SELECT email FROM lead WHERE {flag} UNION SELECT email FROM contact WHERE {flag}) "
+            "AS flagged "
             "WHERE NOT EXISTS (SELECT 1 FROM suppression s WHERE s.email = flagged.email "
             "AND s.lifted_at IS NULL)",
             (
@@ -123,8 +124,8 @@ def _add_suppressions(db: Database, migrator: SchemaMigrator) -> None:
     for table in ("lead", "contact"):
         for flag, kind in (("do_not_email", "unsubscribe"), ("email_bounced", "bounce")):
             db.execute_sql(
-                f"UPDATE {table} SET {flag} = ? WHERE NOT {flag} AND email IN "
-                "(SELECT email FROM suppression WHERE lifted_at IS NULL AND kind = ?)",
+                f"UPDATE {table} SET {flag} = {p} WHERE NOT {flag} AND email IN "
+                f"(SELECT email FROM suppression WHERE lifted_at IS NULL AND kind = {p})",
                 (True, kind),
             )
 
