@@ -162,6 +162,15 @@ def convert_lead(
     if (opportunity_name or "").strip():
         amount = parse_amount(amount)  # refused before anything is written
     with database.atomic():
+        # Claimed by the database first: of two conversions at once, the second waits for the
+        # first's row lock, then changes no row (the lead is converted by then).
+        claimed = (
+            Lead.update(converted_at=now, lead_status="Converted")
+            .where((Lead.id == lead.id) & Lead.converted_contact.is_null())
+            .execute()
+        )
+        if not claimed:
+            raise ValidationError(f"{lead.email} was already converted")
         contact = Contact.get_or_none(Contact.email == lead.email)
         created = contact is None
         if contact is None:
@@ -177,14 +186,7 @@ def convert_lead(
                 do_not_email=lead.do_not_email,
                 email_bounced=lead.email_bounced,
             )
-        # Claimed by the database: of two conversions at once, the second changes no row.
-        claimed = (
-            Lead.update(converted_contact=contact.id, converted_at=now, lead_status="Converted")
-            .where((Lead.id == lead.id) & Lead.converted_contact.is_null())
-            .execute()
-        )
-        if not claimed:
-            raise ValidationError(f"{lead.email} was already converted")
+        Lead.update(converted_contact=contact.id).where(Lead.id == lead.id).execute()
         lead.converted_contact, lead.converted_at, lead.lead_status = contact, now, "Converted"
         # One person: an opt-out or bounce recorded on either holds for both.
         follow_flags([lead.email], now)
