@@ -12,6 +12,7 @@ decide from the same old record. The status rule itself is
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -82,13 +83,14 @@ def resolve_campaigns(events: Iterable[Event]) -> None:
         event.campaign_id = found
 
 
-def resolve_members(events: Iterable[Event]) -> None:
-    """Set each event's member: the one membership its address has in its campaign
+def resolve_members(events: Iterable[Event]) -> dict[int, LockedMember]:
+    """Set each event's member, the one membership its address has in its campaign
     (`identity.members_reached`: a contact's where the contact is a member, else the lead's,
-    also after the lead was converted).
+    also after the lead was converted), and read those members for the decision, locked
+    (`lock_members`).
 
-    Read afresh for every batch, so a member removed and enrolled again while a long ingest
-    runs is found under its new id."""
+    Read afresh in every batch's transaction, so a member removed and enrolled again while a
+    long ingest runs is found under its new id."""
     wanted = [e for e in events if not e.reason]
     found = members_reached((e.campaign_id, e.address) for e in wanted if e.campaign_id is not None)
     for event in wanted:
@@ -96,6 +98,7 @@ def resolve_members(events: Iterable[Event]) -> None:
             event.member_id = found.get((event.campaign_id, event.address))
         if event.member_id is None:
             event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
+    return lock_members(found.values())
 
 
 # Reading members for a decision ------------------------------------------------------------------
@@ -112,17 +115,33 @@ def _as_datetime(value):
 
 
 class LockedMember:
+    """A member as read for a decision: its campaign, its person and its engagement state."""
+
     __slots__ = ("id", "campaign", "person", "state")
 
     def __init__(self, row: tuple) -> None:
-        self.id, self.campaign, lead, contact = row[:4]
+        self.id, self.campaign, lead, contact, rung, bounced, unsubscribed, *times = row
         self.person = ("lead", lead) if lead else ("contact", contact)
-        values = dict(zip(STATE_FIELDS, row[4:]))
-        for name in MILESTONE_FIELDS:
-            values[name] = _as_datetime(values[name])
-        values["bounced"] = bool(values["bounced"])
-        values["unsubscribed"] = bool(values["unsubscribed"])
-        self.state = MemberState(**values)
+        self.state = MemberState(
+            rung,
+            bool(bounced),
+            bool(unsubscribed),
+            *[_as_datetime(value) if value is not None else None for value in times],
+        )
+
+
+_ROW_ORDER = ("rung", "bounced", "unsubscribed", *MILESTONE_FIELDS)
+assert _ROW_ORDER == STATE_FIELDS, "LockedMember reads the state fields in this order"
+
+
+MEMBER_READ = [
+    CampaignMember.id,
+    CampaignMember.campaign,
+    CampaignMember.lead,
+    CampaignMember.contact,
+    *[getattr(CampaignMember, name) for name in STATE_FIELDS],
+]
+"""The columns a decision reads, in the order `LockedMember` takes them."""
 
 
 def lock_members(member_ids: Iterable[int]) -> dict[int, LockedMember]:
@@ -131,11 +150,10 @@ def lock_members(member_ids: Iterable[int]) -> dict[int, LockedMember]:
     rows (so two writers cannot deadlock), while SQLite's IMMEDIATE transaction already holds
     the one write lock. Every read-decide-write of members goes through here."""
     M = CampaignMember
-    columns = [M.id, M.campaign, M.lead, M.contact, *[getattr(M, c) for c in STATE_FIELDS]]
     locks = not is_sqlite()
     members: dict[int, LockedMember] = {}
     for chunk in chunked(sorted(set(member_ids)), CHUNK):
-        query = M.select(*columns).order_by(M.id)
+        query = M.select(*MEMBER_READ).order_by(M.id)
         if locks:
             query = query.for_update()
         for row in rows_where_in(query, M.id, chunk):
@@ -155,14 +173,21 @@ def _seen_event_ids(ids: list[str]) -> set[str]:
 # Applying ----------------------------------------------------------------------------------------
 
 
-def apply_resolved(events: list[Event], source: str = "ingest", now: datetime | None = None):
+def apply_resolved(
+    events: list[Event],
+    source: str = "ingest",
+    now: datetime | None = None,
+    members: dict[int, LockedMember] | None = None,
+):
     """De-duplicate, fold into member records and write everything in one transaction.
 
-    Accepted events carry their member id; the member is read (and locked) here."""
+    Accepted events carry their member id; the members are read (and locked) here unless the
+    caller read them in the same transaction (`members`, from `resolve_members`)."""
     report = IngestReport()
     now = now or utcnow()
     with database.atomic():
-        members = lock_members(e.member_id for e in events if e.member_id and not e.reason)
+        if members is None:
+            members = lock_members(e.member_id for e in events if e.member_id and not e.reason)
         ids = [e.event_id for e in events if e.event_id and not e.reason]
         seen = _seen_event_ids(ids) if ids else set()
         before = {mid: m.state for mid, m in members.items()}
@@ -257,26 +282,50 @@ def _write_events(events: list[Event], source: str, now: datetime) -> None:
 
 
 def _write_members(members: dict[int, LockedMember], before: dict, state: dict) -> None:
-    """Write the changed members' state and add the difference they make to the counters."""
-    changed = []
+    """Write the changed members and add the difference they make to the counters.
+
+    Each member row is updated in only the columns that changed (rows grouped by which), so
+    an index over a column that stayed the same is not rewritten."""
+    by_columns: dict[tuple[str, ...], list[list]] = {}
     deltas: dict[int, list[int]] = {}
-    stamp = _stamp if is_sqlite() else (lambda value: value)
-    for mid, after in state.items():
-        if after is before[mid]:
+    sqlite = is_sqlite()
+    for mid, after in sorted(state.items()):  # in id order: each table page visited once
+        old = before[mid]
+        if after is old:
             continue
-        changed.append((*[stamp(getattr(after, name)) for name in WRITTEN_FIELDS], mid))
-        old, new = rollup_buckets(before[mid]), rollup_buckets(after)
-        delta = deltas.setdefault(members[mid].campaign, [0] * len(old))
-        for i, (a, b) in enumerate(zip(old, new)):
-            delta[i] += b - a
-    if changed:
-        database.cursor().executemany(_update_member_sql(), changed)
+        names, values = [], []
+        for name in WRITTEN_FIELDS:
+            value = getattr(after, name)
+            if value != getattr(old, name):
+                names.append(name)
+                values.append(value.isoformat(" ") if sqlite and name in _TIMES else value)
+        values.append(mid)
+        by_columns.setdefault(tuple(names), []).append(values)
+        was = _buckets(old.rung, old.bounced, old.unsubscribed)
+        now = _buckets(after.rung, after.bounced, after.unsubscribed)
+        if was != now:
+            delta = deltas.setdefault(members[mid].campaign, [0] * len(was))
+            for i, (a, b) in enumerate(zip(was, now)):
+                delta[i] += b - a
+    cursor = database.cursor()
+    for columns, rows in by_columns.items():
+        cursor.executemany(_update_member_sql(columns), rows)
     add_to_counters(deltas)
 
 
-def _update_member_sql() -> str:
-    """UPDATE of one member's state by id, its parameters in the order `_write_members` gives."""
-    columns = WRITTEN_FIELDS
+_TIMES = frozenset(MILESTONE_FIELDS)
+
+
+@functools.cache
+def _buckets(rung: int, bounced: bool, unsubscribed: bool) -> tuple[int, ...]:
+    """The rollup counters a member counts in: they depend on these three fields alone (status
+    and has_responded derive from them)."""
+    return rollup_buckets(MemberState(rung=rung, bounced=bounced, unsubscribed=unsubscribed))
+
+
+@functools.cache
+def _update_member_sql(columns: tuple[str, ...]) -> str:
+    """UPDATE of these columns of one member by id (parameters: the values, then the id)."""
     param = database.param
     sets = ", ".join(f'"{name}" = {param}' for name in columns)
     return f'UPDATE "{CampaignMember._meta.table_name}" SET {sets} WHERE "id" = {param}'

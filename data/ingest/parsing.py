@@ -25,6 +25,7 @@ FORMATS = ("jsonl", "csv")
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
 BOM = b"\xef\xbb\xbf"
 KNOWN_KEYS = ("id", "type", "campaign", "email", "at")
+KNOWN_SET = frozenset(KNOWN_KEYS)
 REQUIRED_KEYS = ("type", "campaign", "email", "at")
 MAX_LINE = 1 << 20
 """Longer lines are rejected (their first MAX_LINE bytes kept): no event is that large."""
@@ -116,6 +117,10 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON value")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+"""JSON as the standard says it: NaN and Infinity are not values."""
+
+
 def _lone_surrogate(value) -> str | None:
     """The first lone surrogate in any string of a parsed JSON value (walked without recursion:
     the value may nest as deep as the parser allowed)."""
@@ -140,12 +145,13 @@ def _read_json_line(raw: bytes) -> Received:
     if bad:
         return bad
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        value = _DECODER.decode(raw.decode("utf-8"))
     except (ValueError, RecursionError):
         return Received(raw, problem=("malformed", "malformed JSON: not a JSON object"))
     if not isinstance(value, dict):
         return Received(raw, problem=("malformed", "malformed JSON: not a JSON object"))
-    surrogate = _lone_surrogate(value)
+    # Text decoded from UTF-8 has no surrogates: only a \u escape can make one.
+    surrogate = _lone_surrogate(value) if b"\\u" in raw else None
     if surrogate:
         return Received(raw, problem=("unreadable", f"unreadable text: lone surrogate {surrogate}"))
     return Received(raw, value)
@@ -209,7 +215,7 @@ def parse_event(received: Received) -> Event:
     """Validate one received line; the result carries its rejection reason when invalid."""
     if received.fields is None:
         kind, detail = received.problem or ("malformed", "malformed")
-        event = Event(raw=received.text)
+        event = Event(line=received.raw)
         event.reject(kind, detail)
         return event
     record = received.fields
@@ -219,12 +225,12 @@ def parse_event(received: Received) -> Event:
         sent_type=_text(record.get("type")) or "",
         campaign_ref=_text(campaign) or "",
         email=_text(record.get("email")) or "",
-        raw=received.text,
+        line=received.raw,
     )
     if isinstance(campaign, int) and not isinstance(campaign, bool):
         event.campaign_number = campaign
-    extra = {k: v for k, v in record.items() if k not in KNOWN_KEYS}
-    if extra:
+    if record.keys() - KNOWN_SET:
+        extra = {k: v for k, v in record.items() if k not in KNOWN_SET}
         event.extra = json.dumps(extra, ensure_ascii=False)
     event_type = event.sent_type.strip().lower()
     event.address = normalize_email(event.email)

@@ -66,14 +66,18 @@ class Event:
     at: datetime | None = None
     extra: str = ""
     """Keys beyond the known ones, as JSON."""
-    raw: str = ""
-    """The line as received (bytes that are not UTF-8 escaped), kept with a rejection so the
-    event can be fixed and sent again."""
+    line: bytes = b""
+    """The line as received, kept with a rejection so the event can be fixed and sent again."""
     reason: str = ""
     reason_kind: str = ""
     campaign_id: int | None = None
     member_id: int | None = None
     outcome: str = ""
+
+    @property
+    def raw(self) -> str:
+        """The line as text, bytes that are not UTF-8 escaped (`\\xff`)."""
+        return self.line.decode("utf-8", "backslashreplace")
 
     def reject(self, kind: str, detail: str) -> None:
         self.reason_kind, self.reason = kind, detail

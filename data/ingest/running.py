@@ -103,8 +103,8 @@ def _apply_batch(batch: list[Received], report: IngestReport, now, tracker) -> N
         try:
             with database.atomic():
                 resolve_campaigns(events)
-                resolve_members(events)
-                counts = apply_resolved(events, now=now)
+                members = resolve_members(events)
+                counts = apply_resolved(events, now=now, members=members)
                 if tracker is not None:
                     progress = IngestReport()
                     progress.add(report)
@@ -132,9 +132,21 @@ def ingest_records(
     With `source` (a file's path), progress is committed with each batch and an interrupted run
     over the same input resumes after its last committed batch. `live` commits a batch at least
     every `MAX_DELAY` seconds while the input is slow to come (for streams)."""
+    return _ingest(
+        (as_received(record) for record in records), batch_size, now, on_batch, source, live
+    )
+
+
+def _ingest(
+    received: Iterable[Received],
+    batch_size: int = BATCH_SIZE,
+    now: datetime | None = None,
+    on_batch=None,
+    source: str | None = None,
+    live: bool = False,
+) -> IngestReport:
     report = IngestReport()
     now = now or utcnow()
-    received = (as_received(record) for record in records)
     tracker = RunTracker(source, batch_size, now) if source and not live else None
     batches: Iterator[list[Received]]
     if live:
@@ -166,4 +178,4 @@ def ingest_stream(
         )
     else:
         lines = split_lines(stream)  # type: ignore[arg-type]
-    return ingest_records(read_records(lines, fmt, name), **kwargs)
+    return _ingest(read_records(lines, fmt, name), **kwargs)
