@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
 
-from data.db import database
+from data.db import database, make_database
 from data.enrollment import enroll
 from tests import factories as f
 
@@ -56,13 +55,16 @@ def start(db) -> subprocess.Popen:
 
 
 def outcome(db, event_id: str) -> str | None:
-    con = sqlite3.connect(db, timeout=30)
+    """What the event did, as another connection reads it (None while it is not committed)."""
+    reader = make_database(str(db))
     try:
-        row = con.execute(
-            "SELECT outcome FROM engagement_event WHERE event_id = ? ORDER BY id DESC", (event_id,)
+        row = reader.execute_sql(
+            f"SELECT outcome FROM engagement_event WHERE event_id = {reader.param} "
+            "ORDER BY id DESC",
+            (event_id,),
         ).fetchone()
     finally:
-        con.close()
+        reader.close()
     return row[0] if row else None
 
 

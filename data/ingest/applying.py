@@ -309,7 +309,7 @@ def _write_members(members: dict[int, LockedMember], before: dict, state: dict) 
                 delta[i] += b - a
     cursor = database.cursor()
     for columns, rows in by_columns.items():
-        cursor.executemany(_update_member_sql(columns), rows)
+        cursor.executemany(_update_member_sql(columns, database.param), rows)
     add_to_counters(deltas)
 
 
@@ -324,9 +324,9 @@ def _buckets(rung: int, bounced: bool, unsubscribed: bool) -> tuple[int, ...]:
 
 
 @functools.cache
-def _update_member_sql(columns: tuple[str, ...]) -> str:
-    """UPDATE of these columns of one member by id (parameters: the values, then the id)."""
-    param = database.param
+def _update_member_sql(columns: tuple[str, ...], param: str) -> str:
+    """UPDATE of these columns of one member by id (parameters: the values, then the id), with
+    the driver's placeholder `param`."""
     sets = ", ".join(f'"{name}" = {param}' for name in columns)
     return f'UPDATE "{CampaignMember._meta.table_name}" SET {sets} WHERE "id" = {param}'
 
