@@ -23,6 +23,7 @@ from data.models import (
 from data.sql import database
 from data.suppression import follow_flags
 from data.text import visible
+from data.vocab import LeadStatus, OpportunityStage
 
 
 @dataclass
@@ -87,7 +88,7 @@ def create_opportunity(
     name: str,
     amount=0,
     *,
-    stage: str = "Prospecting",
+    stage: str = OpportunityStage.PROSPECTING,
     close_date: date | None = None,
     campaign_source: Campaign | None = None,
     lead: Lead | None = None,
@@ -147,7 +148,7 @@ def convert_lead(
     *,
     opportunity_name: str | None = None,
     amount=0,
-    stage: str = "Prospecting",
+    stage: str = OpportunityStage.PROSPECTING,
     close_date: date | None = None,
     campaign_source: Campaign | None = None,
     now: datetime | None = None,
@@ -165,7 +166,7 @@ def convert_lead(
         # Claimed by the database first: of two conversions at once, the second waits for the
         # first's row lock, then changes no row (the lead is converted by then).
         claimed = (
-            Lead.update(converted_at=now, lead_status="Converted")
+            Lead.update(converted_at=now, lead_status=LeadStatus.CONVERTED)
             .where((Lead.id == lead.id) & Lead.converted_contact.is_null())
             .execute()
         )
@@ -187,7 +188,8 @@ def convert_lead(
                 email_bounced=lead.email_bounced,
             )
         Lead.update(converted_contact=contact.id).where(Lead.id == lead.id).execute()
-        lead.converted_contact, lead.converted_at, lead.lead_status = contact, now, "Converted"
+        lead.converted_contact, lead.converted_at = contact, now
+        lead.lead_status = LeadStatus.CONVERTED
         # One person: an opt-out or bounce recorded on either holds for both.
         follow_flags([lead.email], now)
         contact = Contact.get_by_id(contact.id)
