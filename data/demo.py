@@ -2,318 +2,95 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from importlib.resources import files
 
 from peewee import chunked
 
+from data.audience import parse_where
 from data.campaigns import create_campaign
 from data.conversion import convert_lead, create_opportunity
 from data.enrollment import enroll
 from data.ingest import BATCH_SIZE, Event, apply_resolved
 from data.models import Account, Campaign, CampaignMember, Contact, Lead, utcnow
 from data.sql import database, insert_rows
+from data.vocab import CampaignStatus, MemberStatus
 
-FIRST_NAMES = [
-    "Ana",
-    "Ben",
-    "Chloe",
-    "Dev",
-    "Elena",
-    "Farid",
-    "Grace",
-    "Hiro",
-    "Ines",
-    "Jonas",
-    "Kofi",
-    "Lena",
-    "Mateo",
-    "Nadia",
-    "Omar",
-    "Priya",
-    "Quinn",
-    "Rosa",
-    "Sven",
-    "Tara",
-    "Umar",
-    "Vera",
-    "Wei",
-    "Ximena",
-    "Yusuf",
-    "Zoe",
-    "Aisha",
-    "Bruno",
-    "Carmen",
-    "Dmitri",
-    "Emma",
-    "Felix",
-    "Greta",
-    "Hamza",
-    "Ivy",
-    "Jamal",
-    "Kira",
-    "Luca",
-    "Maya",
-    "Nils",
-    "Olga",
-    "Pablo",
-    "Rhea",
-    "Sami",
-    "Theo",
-    "Una",
-    "Viktor",
-    "Willa",
-    "Yara",
-    "Zane",
-]
-LAST_NAMES = [
-    "Silva",
-    "Novak",
-    "Garcia",
-    "Okafor",
-    "Schmidt",
-    "Tanaka",
-    "Dubois",
-    "Rossi",
-    "Kowalski",
-    "Haddad",
-    "Larsen",
-    "Patel",
-    "Kim",
-    "Murphy",
-    "Jensen",
-    "Moreau",
-    "Costa",
-    "Ivanova",
-    "Nguyen",
-    "Fischer",
-    "Brennan",
-    "Alvarez",
-    "Sato",
-    "Lindqvist",
-    "Mensah",
-    "Kaur",
-    "Romero",
-    "Weber",
-    "Hughes",
-    "Bakker",
-    "Petrov",
-    "Santos",
-    "Meyer",
-    "Lopez",
-    "Ahmed",
-    "Young",
-    "Wright",
-    "Becker",
-    "Chen",
-    "Walsh",
-    "Nakamura",
-    "Ortiz",
-    "Berg",
-    "Varga",
-    "Kaplan",
-    "Ferreira",
-    "Obi",
-    "Laine",
-    "Horvat",
-    "Reyes",
-    "Quinn",
-]
-COMPANY_ROOTS = [
-    "Acme",
-    "Globex",
-    "Initech",
-    "Umbrella",
-    "Stark",
-    "Wayne",
-    "Hooli",
-    "Vandelay",
-    "Soylent",
-    "Tyrell",
-    "Cyberdyne",
-    "Wonka",
-    "Aperture",
-    "Gringotts",
-    "Oceanic",
-    "Nakatomi",
-    "Pied",
-    "Piper",
-    "Massive",
-    "Dynamic",
-    "Monarch",
-    "Vehement",
-    "Sirius",
-    "Blue",
-    "Sun",
-    "Ollivander",
-    "Duff",
-    "Krusty",
-    "Gekko",
-    "Bluth",
-    "Dunder",
-    "Prestige",
-    "Zorg",
-    "Oscorp",
-    "Yoyodyne",
-    "Nimbus",
-    "Falcon",
-    "Juniper",
-    "Cobalt",
-    "Meridian",
-    "Summit",
-    "Harbor",
-    "Lumen",
-    "Quanta",
-    "Vertex",
-    "Orbit",
-    "Kestrel",
-    "Atlas",
-]
-COMPANY_SUFFIXES = ("Inc", "Labs", "Group", "GmbH", "Ltd", "Systems", "Partners", "Co")
-COUNTRIES = (
-    "US",
-    "US",
-    "US",
-    "GB",
-    "GB",
-    "DE",
-    "DE",
-    "FR",
-    "CA",
-    "AU",
-    "NL",
-    "ES",
-    "IN",
-    "BR",
-    "JP",
-    "SE",
-)
-INDUSTRIES = (
-    "Software",
-    "Finance",
-    "Healthcare",
-    "Retail",
-    "Manufacturing",
-    "Education",
-    "Media",
-    "Energy",
-)
+FIRST_NAMES = """
+Ana Ben Chloe Dev Elena Farid Grace Hiro Ines Jonas Kofi Lena Mateo Nadia Omar Priya Quinn Rosa
+Sven Tara Umar Vera Wei Ximena Yusuf Zoe Aisha Bruno Carmen Dmitri Emma Felix Greta Hamza Ivy
+Jamal Kira Luca Maya Nils Olga Pablo Rhea Sami Theo Una Viktor Willa Yara Zane
+""".split()
+LAST_NAMES = """
+Silva Novak Garcia Okafor Schmidt Tanaka Dubois Rossi Kowalski Haddad Larsen Patel Kim Murphy
+Jensen Moreau Costa Ivanova Nguyen Fischer Brennan Alvarez Sato Lindqvist Mensah Kaur Romero
+Weber Hughes Bakker Petrov Santos Meyer Lopez Ahmed Young Wright Becker Chen Walsh Nakamura Ortiz
+Berg Varga Kaplan Ferreira Obi Laine Horvat Reyes Quinn
+""".split()
+COMPANY_ROOTS = """
+Acme Globex Initech Umbrella Stark Wayne Hooli Vandelay Soylent Tyrell Cyberdyne Wonka Aperture
+Gringotts Oceanic Nakatomi Pied Piper Massive Dynamic Monarch Vehement Sirius Blue Sun Ollivander
+Duff Krusty Gekko Bluth Dunder Prestige Zorg Oscorp Yoyodyne Nimbus Falcon Juniper Cobalt
+Meridian Summit Harbor Lumen Quanta Vertex Orbit Kestrel Atlas
+""".split()
+COMPANY_SUFFIXES = "Inc Labs Group GmbH Ltd Systems Partners Co".split()
+COUNTRIES = "US US US GB GB DE DE FR CA AU NL ES IN BR JP SE".split()
+"""Repeats weight the draw: a third of people are in the US."""
+INDUSTRIES = "Software Finance Healthcare Retail Manufacturing Education Media Energy".split()
 TITLES = (
-    "VP Marketing",
-    "Marketing Manager",
-    "CTO",
-    "Software Engineer",
-    "Sales Director",
-    "Data Analyst",
-    "CEO",
-    "Head of Growth",
-    "Product Manager",
-    "Operations Lead",
-    "IT Director",
-    "Procurement Manager",
-)
-LEAD_SOURCES = ("Web", "Webinar", "Trade Show", "Referral", "Partner", "Advertisement", "Cold Call")
-LEAD_STATUSES = ("Open", "Open", "Working", "Nurturing", "Qualified", "Unqualified")
+    "VP Marketing, Marketing Manager, CTO, Software Engineer, Sales Director, Data Analyst, CEO, "
+    "Head of Growth, Product Manager, Operations Lead, IT Director, Procurement Manager"
+).split(", ")
+LEAD_SOURCES = "Web, Webinar, Trade Show, Referral, Partner, Advertisement, Cold Call".split(", ")
+LEAD_STATUSES = "Open Open Working Nurturing Qualified Unqualified".split()
+"""Repeats weight the draw: open leads are the most common."""
 
-CAMPAIGNS: tuple[tuple[Any, ...], ...] = (
-    # name, type, status, audience kind, filters, days since start, length in days, cost
-    (
-        "Spring Product Webinar",
-        "Webinar",
-        "Completed",
-        "leads",
-        {"industry": ["Software", "Finance"]},
-        240,
-        30,
-        12000,
-    ),
-    (
-        "EMEA Roadshow",
-        "Event",
-        "In Progress",
-        "both",
-        {"country": ["GB", "DE", "FR", "NL", "ES", "SE"]},
-        60,
-        90,
-        45000,
-    ),
-    ("Customer Upsell Newsletter", "Email", "In Progress", "contacts", {}, 45, 120, 3000),
-    (
-        "Whitepaper: Data Security",
-        "Content",
-        "In Progress",
-        "leads",
-        {"title_contains": "Director"},
-        30,
-        60,
-        5000,
-    ),
-    (
-        "Retargeting Ads Q3",
-        "Advertisement",
-        "Completed",
-        "leads",
-        {"lead_source": ["Web", "Advertisement"]},
-        150,
-        45,
-        20000,
-    ),
-    ("Partner Summit", "Event", "Aborted", "contacts", {"country": ["US"]}, 90, 2, 15000),
-    (
-        "Onboarding Series",
-        "Other",
-        "Completed",
-        "contacts",
-        {"country": ["DE", "AU", "JP"]},
-        200,
-        90,
-        1500,
-    ),
-    (
-        "Developer Conference",
-        "Event",
-        "Planned",
-        "both",
-        {"title_contains": "Engineer"},
-        -30,
-        3,
-        60000,
-    ),
-    (
-        "Renewal Drive",
-        "Email",
-        "In Progress",
-        "contacts",
-        {"industry": ["Healthcare", "Retail"]},
-        20,
-        60,
-        2500,
-    ),
-    ("Holiday Promotion", "Email", "Planned", "both", {}, -10, 40, 8000),
-    (
-        "Analyst Report Download",
-        "Content",
-        "In Progress",
-        "both",
-        {"industry": ["Energy", "Media"]},
-        15,
-        90,
-        4000,
-    ),
-    (
-        "North America Launch",
-        "Email",
-        "In Progress",
-        "both",
-        {"country": ["US", "CA"]},
-        10,
-        60,
-        9000,
-    ),
-)
-"""The campaign templates; more campaigns than templates repeat them with a numbered name."""
+
+CAMPAIGNS_FILE = "demo_campaigns.csv"
+"""The campaign templates, one a row, shipped beside this module. `days_ago` counts from the
+start (negative: it starts in the future); `audience` is in `--where` notation, `;` between
+filters."""
+
+
+@dataclass(frozen=True)
+class CampaignTemplate:
+    """A demo campaign: what it is, whom it reaches, and where it stands today."""
+
+    name: str
+    type: str
+    status: str
+    kind: str
+    filters: dict
+    days_ago: int
+    days_long: int
+    cost: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> CampaignTemplate:
+        audience = [item for item in row["audience"].split(";") if item]
+        return cls(
+            name=row["name"],
+            type=row["type"],
+            status=row["status"],
+            kind=row["kind"],
+            filters=parse_where(audience),
+            days_ago=int(row["days_ago"]),
+            days_long=int(row["days_long"]),
+            cost=int(row["cost"]),
+        )
+
+
+def campaign_templates() -> tuple[CampaignTemplate, ...]:
+    """The templates in `CAMPAIGNS_FILE`; more campaigns than templates repeat them with a
+    numbered name."""
+    text = files("data").joinpath(CAMPAIGNS_FILE).read_text(encoding="utf-8")
+    return tuple(CampaignTemplate.from_row(row) for row in csv.DictReader(io.StringIO(text)))
+
 
 ENGAGEMENT = {
     "open": 0.45,
@@ -420,28 +197,32 @@ def generate(
         "opportunities": 0,
     }
     taken = {name for (name,) in Campaign.select(Campaign.name).tuples()}
+    templates = campaign_templates()
     for n in range(campaigns):
-        name, ctype, status, kind, filters, ago, length, cost = CAMPAIGNS[n % len(CAMPAIGNS)]
-        if n >= len(CAMPAIGNS):
-            name = f"{name} {n // len(CAMPAIGNS) + 1}"
+        template = templates[n % len(templates)]
+        name = template.name
+        if n >= len(templates):
+            name = f"{name} {n // len(templates) + 1}"
         if name in taken:
             continue
-        starts = now - timedelta(days=ago)
+        planned = template.status == CampaignStatus.PLANNED
+        starts = now - timedelta(days=template.days_ago)
         campaign = create_campaign(
             name,
-            ctype,
-            kind,
-            filters,
-            status=status,
+            template.type,
+            template.kind,
+            template.filters,
+            status=template.status,
             start_date=starts.date(),
-            end_date=(starts + timedelta(days=length)).date(),
-            budgeted_cost=cost,
-            actual_cost=round(cost * rng.uniform(0.6, 1.1), 2) if status != "Planned" else 0,
-            description=f"{ctype} campaign for {kind}: " + json.dumps(filters),
+            end_date=(starts + timedelta(days=template.days_long)).date(),
+            budgeted_cost=template.cost,
+            actual_cost=0 if planned else round(template.cost * rng.uniform(0.6, 1.1), 2),
+            description=f"{template.type} campaign for {template.kind}: "
+            + json.dumps(template.filters),
             now=starts,
         )
         made["campaigns"] += 1
-        if status == "Planned":
+        if planned:
             continue
         made["members"] += enroll(campaign, now=starts).enrolled
         made["events"] += _engage(rng, campaign, starts, now)
@@ -479,7 +260,7 @@ def _convert_some(rng: random.Random, campaign: Campaign, now: datetime) -> int:
     M = CampaignMember
     converted = list(
         M.select()
-        .where((M.campaign == campaign.id) & (M.status == "Converted"))
+        .where((M.campaign == campaign.id) & (M.status == MemberStatus.CONVERTED))
         .order_by(M.id)
         .limit(4)
     )

@@ -56,3 +56,18 @@ def test_demo_counters_equal_a_recount(demo_db):
     kept = [(m.campaign, m.sent, m.opened, m.bounced) for m in all_metrics()]
     recount([c.id for c in Campaign.select()])
     assert kept == [(m.campaign, m.sent, m.opened, m.bounced) for m in all_metrics()]
+
+
+def test_campaign_templates_are_valid_campaigns():
+    from data.demo import campaign_templates
+    from data.filters import validate_filters
+    from data.vocab import AudienceKind, CampaignStatus, CampaignType, is_one_of
+
+    templates = campaign_templates()
+    assert len({t.name for t in templates}) == len(templates) >= 12
+    for t in templates:
+        assert is_one_of(t.type, CampaignType) and is_one_of(t.status, CampaignStatus)
+        assert is_one_of(t.kind, AudienceKind)
+        validate_filters(t.filters)
+        assert t.days_long > 0 and t.cost > 0
+    assert {t.status for t in templates} == set(CampaignStatus)

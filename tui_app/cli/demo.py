@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tui_app.cli.common import UserError, emit, open_db
+from tui_app.cli.common import UserError, emit, open_db, say
 
 DEMO_PEOPLE = 20_000
 """People in the database `campaigns --demo` creates on first use."""
@@ -38,7 +38,7 @@ def demo_location(db: str | None) -> str:
     location = db or str(default_database_path().with_name("demo.db"))
     if "://" not in location:
         Path(location).parent.mkdir(parents=True, exist_ok=True)
-    open_database(location)
+    open_database(location, on_wait=say)
     if not Campaign.select().exists():
         print(f"Creating a demo database at {location} …", file=sys.stderr)
         generate(people=DEMO_PEOPLE, campaigns=12, seed=7)
