@@ -252,14 +252,19 @@ def picker_page(
     search: str = "",
     after: int | None = None,
     limit: int = PAGE_SIZE,
+    offset: int = 0,
 ) -> list[PickerRow]:
-    """People for the Add Members picker, by id, each with whether they can be picked."""
+    """People for the Add Members picker, by id, each with whether they can be picked.
+    `offset` (a scan) is only for a jump far from any row at hand."""
     query, model, _ = _picker_query(campaign, kind, search)
     if after is not None:
         query = query.where(model.id > after)
+    query = query.order_by(model.id).limit(limit)
     return [
         PickerRow(pid, f"{first} {last}".strip(), email, company or "", cat)
-        for pid, first, last, email, company, cat in query.order_by(model.id).limit(limit).tuples()
+        for pid, first, last, email, company, cat in (
+            query.offset(offset) if offset else query
+        ).tuples()
     ]
 
 

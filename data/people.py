@@ -18,9 +18,31 @@ def company_of(person: Person) -> str:
 PAGE_SIZE = 100
 
 
-def people_page(kind: str, search: str = "", after: tuple | None = None, limit: int = PAGE_SIZE):
+def people_page(
+    kind: str,
+    search: str = "",
+    after: tuple | None = None,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+):
     """One page of leads or contacts ordered by name, keyed by (last, first, id); search matches
-    name, email or company. Rows: (id, first, last, email, company, country, dne, bounced)."""
+    name, email or company. Rows: (id, first, last, email, company, country, dne, bounced).
+    `offset` (a scan) is only for a jump far from any row at hand."""
+    query, model = _people_query(kind, search)
+    key = Tuple(model.last_name, model.first_name, model.id)
+    if after is not None:
+        query = query.where(key > Tuple(*after))
+    query = query.order_by(model.last_name, model.first_name, model.id).limit(limit)
+    return list((query.offset(offset) if offset else query).tuples())
+
+
+def people_count(kind: str, search: str = "") -> int:
+    """How many leads or contacts `people_page` lists for this search."""
+    query, _ = _people_query(kind, search)
+    return query.count()
+
+
+def _people_query(kind: str, search: str):
     model = person_model(kind)
     if model is Lead:
         company = Lead.company
@@ -55,7 +77,4 @@ def people_page(kind: str, search: str = "", after: tuple | None = None, limit: 
             | model.email.contains(term)
             | company.contains(term)
         )
-    key = Tuple(model.last_name, model.first_name, model.id)
-    if after is not None:
-        query = query.where(key > Tuple(*after))
-    return list(query.order_by(model.last_name, model.first_name, model.id).limit(limit).tuples())
+    return query, model

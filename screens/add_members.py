@@ -7,6 +7,8 @@ cancels. ctrl+t rather than ctrl+a because ctrl+a is the filter box's "go to sta
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from peewee import OperationalError
 from rich.text import Text
 from textual import on
@@ -14,15 +16,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Input, Label, Static, TabbedContent, TabPane, Tabs
 
 from data.audience import NEW
 from data.engagement import StatusChangeRefused
 from data.enrollment import EnrollmentResult, enroll
-from data.members import PAGE_SIZE, PickerRow, pickable_ids, picker_count, picker_page
+from data.members import PickerRow, pickable_ids, picker_count, picker_page
 from data.models import Campaign, ValidationError
 from screens.base import AppModal
-from tui_app.widgets.formatting import assemble, literal
+from tui_app.widgets.footer import AppFooter
+from tui_app.widgets.formatting import assemble
+from tui_app.widgets.paged_table import PagedTable, Plan
+from tui_app.widgets.row_table import Cell, Column
 from tui_app.widgets.work import deliver, reads, writes
 
 KINDS = ("lead", "contact")
@@ -37,9 +42,7 @@ WHY_NOT = {
 }
 """Why a row cannot be picked, as the picker shows it."""
 
-MARK = Text("✓", style="bold green")
-NEAR_END = 10
-"""Load the next page when the cursor is this close to the last loaded row."""
+MARK: Cell = ("✓", "bold green")
 
 
 def _plural(count: int, word: str) -> str:
@@ -66,7 +69,7 @@ class Selection:
     def add(self, kind: str, ids: list[int]) -> None:
         self.ids[kind].update(ids)
 
-    def forget(self, kind: str, rows: list[PickerRow]) -> None:
+    def forget(self, kind: str, rows) -> None:
         """Drop marks on rows that can no longer be picked (someone enrolled them meanwhile)."""
         self.ids[kind].difference_update(r.id for r in rows if r.category != NEW)
 
@@ -87,6 +90,57 @@ class Selection:
         )
 
 
+@dataclass(frozen=True)
+class Pickable:
+    """The leads or contacts the picker lists for a campaign and a filter, by id."""
+
+    campaign_id: int
+    kind: str
+    search: str = ""
+
+    def count(self) -> int:
+        return picker_count(Campaign.get_by_id(self.campaign_id), self.kind, self.search)
+
+    def page(self, plan: Plan) -> list[PickerRow]:
+        campaign = Campaign.get_by_id(self.campaign_id)
+        if plan.after is not None:
+            return picker_page(campaign, self.kind, self.search, after=plan.after, limit=plan.limit)
+        return picker_page(campaign, self.kind, self.search, limit=plan.limit, offset=plan.base)
+
+    def key(self, row: PickerRow) -> int:
+        return row.id
+
+
+class PickerTable(PagedTable[PickerRow]):
+    """People with a mark column and whether each can be added (a row says why not)."""
+
+    columns = (
+        Column(" ", 1),
+        Column("Name", 0, 3),
+        Column("Email", 0, 4),
+        Column("Company", 0, 2, hide_below=90),
+        Column("Can be added?", 22),
+    )
+
+    def __init__(self, marked: set[int], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.marked = marked
+
+    def cells(self, row: PickerRow) -> list[Cell]:
+        pickable = row.category == NEW
+        style = "" if pickable else "dim"
+        return [
+            MARK if row.id in self.marked else ("", ""),
+            (row.name, style),
+            (row.email, style),
+            (row.company, style),
+            ("yes", "green") if pickable else (WHY_NOT.get(row.category, row.category), "red"),
+        ]
+
+    def empty_note(self) -> str:
+        return "Nobody matches the filter." if self.counted else ""
+
+
 class AddMembersScreen(AppModal[EnrollmentResult | None]):
     """Pick people for a campaign; excluded people are shown as such and cannot be marked."""
 
@@ -94,23 +148,6 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         def __init__(self, name: str) -> None:
             super().__init__()
             self.name = name
-
-    class Page(Message):
-        """Rows of one kind: the first page(s) after a (re)load, or the next page (`more`)."""
-
-        def __init__(
-            self,
-            generation: int,
-            kind: str,
-            rows: list[PickerRow],
-            limit: int,
-            total: int,
-            keep: bool = False,
-            more: bool = False,
-        ) -> None:
-            super().__init__()
-            self.generation, self.kind, self.rows, self.limit = generation, kind, rows, limit
-            self.total, self.keep, self.more = total, keep, more
 
     class MarkedAll(Message):
         def __init__(self, kind: str, ids: list[int]) -> None:
@@ -137,6 +174,7 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
     """
 
     BINDINGS = [
+        Binding("f1", "app.help", "Help"),  # a dialog hides the app's keys: help stays
         Binding("escape", "cancel", "Cancel"),
         Binding("space", "toggle", "Mark"),
         Binding("ctrl+t", "mark_all", "Mark all matching", priority=True),
@@ -151,12 +189,6 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         super().__init__()
         self.campaign_id = campaign_id
         self.selection = Selection()
-        self.rows: dict[str, list[PickerRow]] = {kind: [] for kind in KINDS}
-        self.exhausted: dict[str, bool] = dict.fromkeys(KINDS, False)
-        self.matching: dict[str, int] = dict.fromkeys(KINDS, 0)
-        self.pending: set[str] = set()
-        self.generation = 0
-        """Bumped on every fresh load, so rows from an older filter are never shown."""
         self.enrolling = False
 
     def compose(self) -> ComposeResult:
@@ -166,24 +198,22 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
             with TabbedContent(id="picker-tabs"):
                 for kind in KINDS:
                     with TabPane(f"{kind.title()}s", id=f"pick-{kind}-tab"):
-                        table = DataTable(id=f"pick-{kind}", cursor_type="row")
-                        table.add_column(" ", key="mark", width=1)
-                        table.add_columns("Name", "Email", "Company", "Can be added?")
-                        yield table
+                        yield PickerTable(self.selection.ids[kind], id=f"pick-{kind}")
             yield Static(id="picked")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         # tab goes filter <-> list; l and c (or a click) switch between Leads and Contacts
         self.query_one("#picker-tabs", TabbedContent).query_one(Tabs).can_focus = False
-        self.query_one("#pick-lead").focus()
+        self.table("lead").focus()
         self._count()
         self._title()
-        self.reload()
+        self._filter()
 
     def on_data_changed(self, _message) -> None:
-        """Someone enrolled or changed people: refresh the rows already loaded, cursor kept."""
-        self.reload(keep=True)
+        """Someone enrolled or changed people: count and fetch again, cursor kept."""
+        for kind in KINDS:
+            self.table(kind).reload()
 
     def subject(self) -> type:
         return Campaign
@@ -201,68 +231,24 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
     def search(self) -> str:
         return self.query_one("#picker-filter", Input).value.strip()
 
-    def reload(self, keep: bool = False) -> None:
-        """Load both lists from the top; `keep` reloads as many rows as are shown now."""
-        self.generation += 1
-        self.pending.update(KINDS)
-        limits = {k: max(PAGE_SIZE, len(self.rows[k])) if keep else PAGE_SIZE for k in KINDS}
-        self._load(self.generation, self.search, limits, keep)
+    def table(self, kind: str) -> PickerTable:
+        return self.query_one(f"#pick-{kind}", PickerTable)
 
-    @reads("picker-rows")
-    def _load(self, generation: int, search: str, limits: dict[str, int], keep: bool) -> None:
-        campaign = Campaign.get_by_id(self.campaign_id)
+    def _filter(self) -> None:
         for kind in KINDS:
-            rows = picker_page(campaign, kind, search, limit=limits[kind])
-            total = picker_count(campaign, kind, search)
-            deliver(self, self.Page(generation, kind, rows, limits[kind], total, keep=keep))
+            self.table(kind).show(Pickable(self.campaign_id, kind, self.search))
 
-    @reads("picker-more")
-    def _load_more(self, generation: int, kind: str, search: str, after: int) -> None:
-        campaign = Campaign.get_by_id(self.campaign_id)
-        rows = picker_page(campaign, kind, search, after=after)
-        self.post_message(self.Page(generation, kind, rows, PAGE_SIZE, 0, more=True))
-
-    @on(Page)
-    def _page(self, message: Page) -> None:
-        if message.generation != self.generation:
-            return  # the filter changed since: a newer load is coming
-        if message.more:
-            self._add_rows(message.kind, message.rows, message.limit)
-        else:
-            self._show(message.kind, message.rows, message.limit, message.total, message.keep)
-
-    def _show(self, kind: str, rows: list[PickerRow], limit: int, total: int, keep: bool) -> None:
-        table = self.query_one(f"#pick-{kind}", DataTable)
-        cursor = table.cursor_row if keep else 0
-        table.clear()
-        self.rows[kind] = []
-        self.matching[kind] = total
-        self.selection.forget(kind, rows)
-        self._add_rows(kind, rows, limit)
-        if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+    @on(PagedTable.Loaded)
+    def _loaded(self, event: PagedTable.Loaded) -> None:
+        """Marks on rows someone else has taken meanwhile are dropped."""
+        table = event.table
+        if isinstance(table, PickerTable):
+            kind = (table.id or "").removeprefix("pick-")
+            self.selection.forget(kind, table.rows.values())
         self._count()
 
-    def _add_rows(self, kind: str, rows: list[PickerRow], limit: int) -> None:
-        table = self.query_one(f"#pick-{kind}", DataTable)
-        marked = self.selection.ids[kind]
-        for row in rows:
-            pickable = row.category == NEW
-            style = "" if pickable else "dim"
-            table.add_row(
-                MARK if row.id in marked else "",
-                literal(row.name, style),
-                literal(row.email, style),
-                literal(row.company, style),
-                Text("yes", style="green") if pickable else Text(WHY_NOT[row.category], "red"),
-                key=str(row.id),
-            )
-        self.rows[kind].extend(rows)
-        self.exhausted[kind] = len(rows) < limit
-        self.pending.discard(kind)
-
     def _count(self) -> None:
-        matching = " · ".join(_plural(self.matching[k], k) + " match" for k in KINDS)
+        matching = " · ".join(_plural(self.table(k).total, k) + " match" for k in KINDS)
         self.query_one("#picked", Static).update(
             Text.assemble(" ", (self.selection.describe(), "bold"), f"   ({matching})")
         )
@@ -271,53 +257,37 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         active = self.query_one("#picker-tabs", TabbedContent).active
         return active.removeprefix("pick-").removesuffix("-tab")
 
-    def _table(self) -> DataTable:
-        return self.query_one(f"#pick-{self._kind()}", DataTable)
-
     @on(Input.Changed, "#picker-filter")
     def _filter_changed(self) -> None:
-        self.reload()
+        self._filter()
 
     @on(Input.Submitted, "#picker-filter")
     def _filter_done(self) -> None:
-        self._table().focus()
+        self.table(self._kind()).focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_switched(self) -> None:
         if not self.query_one("#picker-filter", Input).has_focus:
-            self._table().focus()
+            self.table(self._kind()).focus()
 
-    @on(DataTable.RowHighlighted)
-    def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
-        kind = event.data_table.id.removeprefix("pick-")
-        rows = self.rows[kind]
-        if (
-            kind not in self.pending
-            and not self.exhausted[kind]
-            and rows
-            and event.cursor_row >= len(rows) - NEAR_END
-        ):
-            self.pending.add(kind)
-            self._load_more(self.generation, kind, self.search, rows[-1].id)
-
-    @on(DataTable.RowSelected)
+    @on(PagedTable.Selected)
     def _enter(self) -> None:
         self.action_enroll()
 
     def action_toggle(self) -> None:
         kind = self._kind()
-        table = self._table()
-        if not self.rows[kind] or table.cursor_row >= len(self.rows[kind]):
+        table = self.table(kind)
+        row = table.current_row
+        if row is None:
             return
-        row = self.rows[kind][table.cursor_row]
         if row.category != NEW:
-            self.notify(f"Cannot add: {WHY_NOT[row.category]}.", severity="warning")
+            reason = WHY_NOT.get(row.category, row.category)
+            self.notify(f"Cannot add: {reason}.", severity="warning")
             return
-        marked = self.selection.toggle(kind, row)
-        table.update_cell(str(row.id), "mark", MARK if marked else "")
+        self.selection.toggle(kind, row)
+        table.row_changed(table.cursor)
         self._count()
-        if table.cursor_row < table.row_count - 1:
-            table.move_cursor(row=table.cursor_row + 1)
+        table.action_move(1)
 
     def action_mark_all(self) -> None:
         self._mark_all(self._kind(), self.search)
@@ -339,10 +309,7 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
 
     def _refresh_marks(self) -> None:
         for kind in KINDS:
-            table = self.query_one(f"#pick-{kind}", DataTable)
-            marked = self.selection.ids[kind]
-            for row in self.rows[kind]:
-                table.update_cell(str(row.id), "mark", MARK if row.id in marked else "")
+            self.table(kind).rows_changed()
         self._count()
 
     def action_filter(self) -> None:
@@ -350,7 +317,7 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
 
     def action_kind(self, kind: str) -> None:
         self.query_one("#picker-tabs", TabbedContent).active = f"pick-{kind}-tab"
-        self.query_one(f"#pick-{kind}").focus()
+        self.table(kind).focus()
 
     def action_cancel(self) -> None:
         if not self.enrolling:  # once enrolling has begun, the result is coming

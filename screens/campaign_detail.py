@@ -11,7 +11,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import (
-    Footer,
     Header,
     Input,
     Static,
@@ -33,6 +32,7 @@ from screens.base import AppScreen
 from screens.campaign_list import CAMPAIGN_STATUS_STYLES
 from screens.campaign_status import CampaignStatusActions
 from screens.modals import ChoiceScreen, ConfirmScreen
+from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import STATUS_STYLES, assemble
 from tui_app.widgets.gauge import MetricGauges
 from tui_app.widgets.member_table import MemberTable
@@ -124,10 +124,10 @@ class CampaignDetailScreen(CampaignStatusActions, AppScreen):
                 yield MemberTable(id="members")
             with TabPane("About", id="about-tab"):
                 yield Static(id="about")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
-        self.query_one(MemberTable).show(self.campaign_id, self.view)
+        self.query_one(MemberTable).show_members(self.campaign_id, self.view)
         self.load()
 
     def on_screen_resume(self) -> None:
@@ -231,7 +231,7 @@ class CampaignDetailScreen(CampaignStatusActions, AppScreen):
 
     def _show_members(self) -> None:
         search = self.query_one("#member-filter", Input).value
-        self.query_one(MemberTable).show(self.campaign_id, self.view, search)
+        self.query_one(MemberTable).show_members(self.campaign_id, self.view, search)
 
     @on(MemberTable.Selected)
     def _open_person(self, event: MemberTable.Selected) -> None:

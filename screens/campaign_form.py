@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Header, Input, Label, Select, Static
 
 from data.audience import FILTER_FIELDS, LEAD_ONLY_FILTERS, count_matching, validate_filters
 from data.campaigns import create_campaign, update_campaign
 from data.models import AUDIENCE_KINDS, CAMPAIGN_TYPES, Campaign, ValidationError
 from data.text import visible
 from screens.base import AppScreen
+from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import assemble
 from tui_app.widgets.work import deliver, reads, writes
 
@@ -148,7 +149,7 @@ class CampaignFormScreen(AppScreen):
                 with Horizontal(classes="dialog-buttons"):
                     yield Button("Save (ctrl+s)", variant="primary", id="save")
                     yield Button("Cancel (esc)", id="cancel")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.query_one("#form-title", Static).update(

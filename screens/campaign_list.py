@@ -7,15 +7,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from data.campaigns import list_campaigns
 from data.models import CAMPAIGN_STATUSES, Campaign
 from data.rollups import Metrics, all_metrics
 from screens.base import AppScreen
 from screens.campaign_status import CampaignStatusActions
+from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import day, literal
 from tui_app.widgets.row_table import Cell, Column, RowTable
 from tui_app.widgets.work import deliver, reads
@@ -69,10 +69,10 @@ class CampaignTable(RowTable):
         self.rows: list[list[Cell]] = []
 
     def set_rows(self, rows: list[list[Cell]], columns: tuple[Column, ...]) -> None:
-        self.rows, self.columns, self.total = rows, columns, len(rows)
-        self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
+        self.rows, self.columns = rows, columns
+        self.set_total(len(rows))
         self.cursor = min(self.cursor, max(0, self.total - 1))
-        self.refresh()
+        self.rows_changed()
 
     def cells_at(self, index: int) -> list[Cell] | None:
         return self.rows[index] if index < len(self.rows) else None
@@ -80,8 +80,8 @@ class CampaignTable(RowTable):
     def empty_note(self) -> str:
         return "No campaign matches. n creates one."
 
-    def watch_cursor(self, cursor: int) -> None:
-        super().watch_cursor(cursor)
+    def watch_cursor(self, old: int, cursor: int) -> None:
+        super().watch_cursor(old, cursor)
         self.post_message(self.Highlighted())
 
     def action_select(self) -> None:
@@ -132,7 +132,7 @@ class CampaignListScreen(CampaignStatusActions, AppScreen):
             yield Static(id="status-filter")
         yield CampaignTable(id="campaigns")
         yield Static(id="campaign-summary", classes="hint")
-        yield Footer()
+        yield AppFooter()
 
     def on_resize(self) -> None:
         narrow = self.size.width < NARROW

@@ -10,11 +10,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from data.events import LoggedEvent, member_timeline, rejected_count, rejected_events
 from data.models import Campaign, CampaignMember, Contact, Lead
 from screens.base import AppScreen
+from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import assemble, literal
 from tui_app.widgets.messages import Notice
 from tui_app.widgets.work import deliver, reads, writes
@@ -71,7 +72,7 @@ class MemberEventsScreen(AppScreen):
             "dates keep the earliest time, an opt-out beats all but a conversion.",
             id="timeline-help",
         )
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.action_reload()
@@ -159,7 +160,7 @@ class RejectedEventsScreen(AppScreen):
         table = DataTable(id="rejected", cursor_type="row", zebra_stripes=True)
         table.add_columns("Received", "Reason", "Event as sent")
         yield table
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.action_reload()

@@ -9,9 +9,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from screens.base import AppScreen
+from tui_app.widgets.footer import AppFooter
 
 SECTIONS = (
     ("Campaign list (home)", "screens.campaign_list:CampaignListScreen"),
@@ -51,7 +52,9 @@ def bindings_of(owner) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for binding in owner.BINDINGS:
         if isinstance(binding, Binding) and binding.description:
-            seen.setdefault(binding.description, key_label(binding.key))
+            keys = key_label(binding.key)
+            earlier = seen.get(binding.description)
+            seen[binding.description] = f"{earlier} {keys}" if earlier else keys
     return [(keys, description) for description, keys in seen.items()]
 
 
@@ -94,4 +97,4 @@ class HelpScreen(AppScreen):
                 ),
                 classes="hint",
             )
-        yield Footer()
+        yield AppFooter()

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Header, Input, Label, Select, Static
 
 from data.conversion import ConversionResult, convert_lead, parse_amount
 from data.enrollment import enroll
@@ -21,6 +21,7 @@ from data.models import Campaign, Contact, Lead, Person, ValidationError
 from data.people import company_of, person_model
 from screens.base import AppModal, AppScreen
 from screens.modals import ChoiceScreen
+from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import STATUS_STYLES, assemble, day, literal
 from tui_app.widgets.messages import Notice
 from tui_app.widgets.work import deliver, reads, writes
@@ -149,7 +150,7 @@ class PersonDetailScreen(AppScreen):
                 for title in ("Added", "Opened", "Clicked", "Responded"):
                     table.add_column(title, width=10)
                 yield table
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.sub_title = self.kind.title()

@@ -60,3 +60,10 @@ def palette_offers(app, text: str) -> bool:
     if hits.highlighted is None or not hits.option_count:
         return False
     return text in str(hits.get_option_at_index(hits.highlighted).prompt)
+
+
+def column(table, index: int) -> list[str]:
+    """One column's text, row by row, of a RowTable whose rows are all at hand."""
+    rows = [table.cells_at(i) for i in range(table.total)]
+    assert all(row is not None for row in rows), "some rows were not fetched"
+    return [row[index][0] for row in rows]

@@ -6,14 +6,14 @@ import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from data.audience import NEW
 from data.campaigns import find_campaign
 from data.enrollment import EnrollmentResult, enroll
 from data.members import PickerRow, pickable_ids
 from data.models import CampaignMember
-from screens.add_members import WHY_NOT, AddMembersScreen, Selection
+from screens.add_members import WHY_NOT, AddMembersScreen, PickerTable, Selection
 from tests import factories
 from tests.pilot import SIZE, fresh, settle
 
@@ -42,8 +42,17 @@ async def open_picker(pilot, name: str) -> list:
     return results
 
 
-def table(app, kind: str = "lead") -> DataTable:
-    return app.screen.query_one(f"#pick-{kind}", DataTable)
+def table(app, kind: str = "lead") -> PickerTable:
+    return app.screen.query_one(f"#pick-{kind}", PickerTable)
+
+
+def cell(app, index: int, col: int, kind: str = "lead") -> str:
+    return table(app, kind).cells_at(index)[col][0]
+
+
+def loaded(app, kind: str = "lead") -> list[PickerRow]:
+    """The rows at hand, in list order."""
+    return [row for _, row in sorted(table(app, kind).rows.items())]
 
 
 def picked_line(app) -> str:
@@ -75,13 +84,13 @@ async def test_mark_three_by_keyboard_and_enroll(make_tui):
     async with app.run_test(size=SIZE) as pilot:
         home = app.screen
         results = await open_picker(pilot, PLANNED)
-        rows = app.screen.rows["lead"]
+        rows = loaded(app)
         assert [r.category for r in rows[:4]] == [NEW, NEW, NEW, "do_not_email"]
         # space marks and moves down: mark 0 and 1, unmark 1, mark 1 again, mark 2
         await pilot.press("space", "space", "up", "space", "up", "space", "space")
         assert app.screen.selection.ids["lead"] == {rows[0].id, rows[1].id, rows[2].id}
         assert "3 selected: 3 leads, 0 contacts" in picked_line(app)
-        assert [str(table(app).get_row_at(i)[0]) for i in range(4)] == ["✓", "✓", "✓", ""]
+        assert [cell(app, i, 0) for i in range(4)] == ["✓", "✓", "✓", ""]
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(results[0], EnrollmentResult) and results[0].enrolled == 3
@@ -101,15 +110,15 @@ async def test_excluded_rows_show_why_and_cannot_be_marked(make_tui):
             ("contact", "do_not_email"),
         ):
             await pilot.press(kind[0])  # l or c switches tabs
-            rows = app.screen.rows[kind]
+            rows = loaded(app, kind)
             index = next(i for i, r in enumerate(rows) if r.category == category)
-            table(app, kind).move_cursor(row=index)
+            table(app, kind).move_to(index)
             await pilot.press("space")
             await settle(pilot)
-            assert table(app, kind).cursor_row == index  # space on an excluded row stays put
-            cells = table(app, kind).get_row_at(index)
-            assert str(cells[0]) == "" and str(cells[4]) == WHY_NOT[category]
-            assert cells[1].style == "dim"
+            assert table(app, kind).cursor == index  # space on an excluded row stays put
+            cells = table(app, kind).cells_at(index)
+            assert cells[0][0] == "" and cells[4][0] == WHY_NOT[category]
+            assert cells[1][1] == "dim"
             seen.add(category)
         assert seen == {"already_member", "do_not_email"}
         assert app.screen.selection.total() == 0
@@ -130,7 +139,7 @@ async def test_mark_all_matching_the_filter_then_enroll_in_one_go(make_tui):
         assert app.screen.selection.ids["lead"] == gmbh_leads
         await pilot.press("ctrl+u", "tab", "c", "ctrl+t")  # clear the filter, Contacts, mark all
         await settle(pilot)
-        assert len(app.screen.rows["contact"]) == 100
+        assert len(table(app, "contact").rows) == 100  # the rest was never fetched
         assert app.screen.selection.ids["contact"] == all_contacts
         total = len(gmbh_leads) + len(all_contacts)
         assert f"{total} selected: {len(gmbh_leads)} leads, {len(all_contacts)} contacts" in (
@@ -150,25 +159,25 @@ async def test_clearing_marks(make_tui):
         await open_picker(pilot, PLANNED)
         await pilot.press("space", "space", "ctrl+r")
         assert app.screen.selection.total() == 0
-        assert str(table(app).get_row_at(0)[0]) == ""
+        assert cell(app, 0, 0) == ""
 
 
 async def test_marks_survive_filtering_and_switching_tabs(make_tui):
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
         await open_picker(pilot, PLANNED)
-        first = app.screen.rows["lead"][0]
+        first = loaded(app)[0]
         await pilot.press("space", "space", "c", "space", "l")
         await pilot.press("slash", *"zzz-nobody")
         await settle(pilot)
-        assert table(app).row_count == 0
+        assert table(app).total == 0
         assert "3 selected: 2 leads, 1 contact" in picked_line(app)
         await pilot.press("ctrl+u")  # the filter box's own clear-line key
         await settle(pilot)
         assert app.screen.selection.total() == 3
-        assert app.screen.rows["lead"][0] == first
-        assert str(table(app).get_row_at(0)[0]) == "✓"
-        assert str(table(app, "contact").get_row_at(0)[0]) == "✓"
+        assert loaded(app)[0] == first
+        assert cell(app, 0, 0) == "✓"
+        assert cell(app, 0, 0, "contact") == "✓"
 
 
 async def test_escape_cancels_and_writes_nothing(make_tui):
@@ -205,20 +214,24 @@ async def test_tab_moves_between_filter_and_list(make_tui):
         assert isinstance(app.focused, Input)
 
 
-async def test_more_rows_load_as_the_cursor_nears_the_end(make_tui):
+async def test_rows_are_fetched_as_they_come_into_view(make_tui):
+    """The list knows its length at once, holds only the rows near the view, and paging down
+    passes every lead once, in id order."""
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
         await open_picker(pilot, PLANNED)
-        assert table(app).row_count == 100
-        await pilot.press("ctrl+end")
-        await settle(pilot)
-        assert table(app).row_count == 200
-        await pilot.press("ctrl+end")
-        await settle(pilot)
-        assert table(app).row_count == 238
-        assert [r.id for r in app.screen.rows["lead"]] == sorted(
-            r.id for r in app.screen.rows["lead"]
-        )
+        assert table(app).total == 238
+        assert len(table(app).rows) == 100
+        seen: dict[int, PickerRow] = {}
+        while True:
+            await settle(pilot)
+            seen.update(table(app).rows)
+            if table(app).cursor == 237:
+                break
+            await pilot.press("pagedown")
+        assert sorted(seen) == list(range(238))
+        ids = [row.id for _, row in sorted(seen.items())]
+        assert ids == sorted(set(ids))
 
 
 async def test_someone_else_enrolling_refreshes_rows_and_drops_their_marks(make_tui):
@@ -226,13 +239,13 @@ async def test_someone_else_enrolling_refreshes_rows_and_drops_their_marks(make_
     async with app.run_test(size=SIZE) as pilot:
         await open_picker(pilot, PLANNED)
         await pilot.press("space", "space", "down")
-        taken = app.screen.rows["lead"][0]
+        taken = loaded(app)[0]
         fresh(lambda: enroll(find_campaign(PLANNED), {"lead": [taken.id]}))
         app.notify_changed()
         await settle(pilot)
-        assert str(table(app).get_row_at(0)[4]) == "already a member"
-        assert app.screen.selection.ids["lead"] == {app.screen.rows["lead"][1].id}
-        assert table(app).cursor_row == 3  # the cursor stays where it was
+        assert cell(app, 0, 4) == "already a member"
+        assert app.screen.selection.ids["lead"] == {loaded(app)[1].id}
+        assert table(app).cursor == 3  # the cursor stays where it was
 
 
 async def test_names_with_markup_show_literally(make_tui, demo_db):
@@ -242,8 +255,8 @@ async def test_names_with_markup_show_literally(make_tui, demo_db):
         await open_picker(pilot, PLANNED)
         await pilot.press("slash", *"mal@z")
         await settle(pilot)
-        assert table(app).row_count == 1
-        assert str(table(app).get_row_at(0)[1]) == "[bold]Mal[/bold] Z"
+        assert table(app).total == 1
+        assert cell(app, 0, 1) == "[bold]Mal[/bold] Z"
         await pilot.press("tab", "space", "enter")
         await settle(pilot)
         assert len(members_of(PLANNED)) == 1
@@ -255,10 +268,10 @@ async def test_random_key_sequences_enroll_exactly_the_marked_pickable_rows(make
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
         results = await open_picker(pilot, PLANNED)
-        rows = app.screen.rows["lead"]
+        rows = loaded(app)
         for round_ in range(3):
             cursor, marked = 0, set()
-            table(app).move_cursor(row=0)
+            table(app).move_to(0)
             keys = rng.choices(["space", "space", "down", "up"], k=20)
             for key in keys:
                 if key == "down":
@@ -271,7 +284,7 @@ async def test_random_key_sequences_enroll_exactly_the_marked_pickable_rows(make
             await pilot.press(*keys)
             await settle(pilot)
             assert app.screen.selection.ids["lead"] == marked
-            ticks = {r.id for i, r in enumerate(rows) if str(table(app).get_row_at(i)[0]) == "✓"}
+            ticks = {r.id for i, r in enumerate(rows) if cell(app, i, 0) == "✓"}
             assert ticks == marked
             if round_ < 2:
                 await pilot.press("ctrl+r")

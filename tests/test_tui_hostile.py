@@ -3,6 +3,8 @@ no worker failure, deleted record or crash ends the app quietly."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.drivers.headless_driver import HeadlessDriver
 
 from data.campaigns import find_campaign
@@ -14,7 +16,7 @@ from screens.modals import ChoiceScreen
 from screens.people import PeopleScreen
 from screens.person_detail import PersonDetailScreen
 from tests import factories
-from tests.pilot import SIZE, fresh, settle, wait_until
+from tests.pilot import SIZE, fresh, palette_offers, settle, wait_until
 
 HOSTILE_FIRST = "Eve\x1b]0;TITLE\x07\x1b[5;41m"
 HOSTILE_COMPANY = "Evil\x1b[2JCorp"
@@ -67,7 +69,8 @@ async def test_hostile_names_reach_the_terminal_as_visible_symbols(make_tui):
         await app.push_screen(PeopleScreen())
         await settle(pilot)
         await pilot.press("ctrl+p", *"Eve")  # the palette's hits and their help lines
-        await wait_until(pilot, lambda: "Doe" in "".join(TerminalRecorder.written[-5:]))
+        await wait_until(pilot, lambda: palette_offers(app, "Doe"))
+        await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)
     sent = "".join(TerminalRecorder.written)
@@ -172,3 +175,25 @@ def test_a_crash_makes_a_non_zero_exit_status(make_tui, monkeypatch):
 def test_a_clean_quit_exits_zero(make_tui, monkeypatch):
     monkeypatch.setattr(CampaignListScreen, "on_mount", lambda self: self.app.exit())
     assert make_tui().run_to_exit_status(headless=True, size=SIZE) == 0
+
+
+def test_the_command_exits_with_the_apps_status(make_tui, demo_db, monkeypatch):
+    """`campaigns` with no subcommand runs the app and exits with its status."""
+    from tui_app import cli
+    from tui_app.app import CampaignsApp
+
+    monkeypatch.setattr(CampaignsApp, "run", lambda self, **_: setattr(self, "_return_code", 1))
+    assert cli.main(["--db", str(demo_db)]) == 1
+    monkeypatch.setattr(CampaignsApp, "run", lambda self, **_: setattr(self, "_return_code", 0))
+    assert cli.main(["--db", str(demo_db)]) == 0
+
+
+def test_every_worker_goes_through_reads_or_writes():
+    """Workers start only through `reads` (exclusive) and `writes` (never exclusive), both with
+    exit_on_error off, and report back by message, never by a call_from_thread callback."""
+    root = Path(__file__).resolve().parents[1]
+    for path in [*(root / "screens").glob("*.py"), *(root / "tui_app").rglob("*.py")]:
+        text = path.read_text()
+        assert "@work" not in text, path
+        assert "call_from_thread" not in text, path
+        assert "textual.widgets._" not in text, path  # no private Textual module

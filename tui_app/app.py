@@ -37,8 +37,11 @@ class CampaignsApp(App):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {find_provider}
     BINDINGS = [
-        Binding("f1,question_mark", "help", "Help", id="help"),
-        Binding("ctrl+p", "command_palette", "Find", id="palette"),
+        # f1 first in every footer, however narrow (a priority binding leads the footer)
+        Binding("f1", "help", "Help", id="help", priority=True),
+        Binding("question_mark", "help", "Help", show=False),
+        # shown once, docked at the footer's right (Textual draws the palette's key there)
+        Binding("ctrl+p", "command_palette", "Find", id="palette", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
 
@@ -134,7 +137,9 @@ class CampaignsApp(App):
     def action_help(self) -> None:
         from screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, HelpScreen):  # f1 again closes it
+            self.pop_screen()
+        else:
             self.push_screen(HelpScreen())
 
 

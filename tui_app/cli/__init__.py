@@ -52,11 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_app(args) -> None:
+def run_app(args) -> int:
     from tui_app.app import make_app
 
     location = demo.demo_location(args.db) if args.demo else args.db
-    make_app(location).run()
+    return make_app(location).run_to_exit_status()
 
 
 def _error(message: str) -> int:
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            run_app(args)
+            return run_app(args)  # non-zero if the app crashed
         else:
             args.handler(args)
     except (UserError, DatabaseError, ValidationError, StatusChangeRefused) as exc:

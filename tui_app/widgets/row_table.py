@@ -1,7 +1,11 @@
-"""A light table drawn line by line (Textual's Line API): a header, rows of cells, a cursor.
+"""The one table for every long list: a header, rows of cells, a cursor, drawn line by line.
 
-Subclasses say how many rows there are and what the cells of one row are; rows not at hand
-yet may be fetched when first drawn. Much lighter to mount than a DataTable."""
+Textual's Line API over a ScrollView, as toolong draws its logs: only the lines on screen are
+rendered, each rendered row is kept in an LRU cache of strips, column widths are computed once
+per width, a cursor move redraws the two lines it touches, and `render_lines` tells the
+subclass which rows are about to be drawn (so a paged table fetches them in one go). Colours
+come from COMPONENT_CLASSES, so themes apply. Every cell is untrusted text: shown `visible`,
+never read as markup. Subclasses say how many rows there are and what one row's cells are."""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.binding import Binding
-from textual.geometry import Region
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -22,7 +27,10 @@ from data.text import visible
 from tui_app.widgets.messages import WorkFailed
 
 Cell = tuple[str, str]
-"""A cell: its text (always shown literally) and a Rich style."""
+"""A cell: its text (always shown literally) and a Rich style ("" for none)."""
+
+CACHED_LINES = 400
+"""Rendered rows kept (a few screens' worth at any width)."""
 
 
 @dataclass(frozen=True)
@@ -31,15 +39,64 @@ class Column:
     width: int  # 0: shares the remaining width by `weight`
     weight: int = 0
     justify: str = "left"
+    hide_below: int = 0
+    """The column gives way (is not shown) in a table narrower than this."""
+
+
+def column_widths(columns: tuple[Column, ...], width: int) -> list[int]:
+    """Each column's width in `width` cells (0 for a column that gives way): fixed ones as
+    given, the rest share what is left by weight (at least 4 each); one space between columns
+    and at each edge."""
+    shown = iter(_shared_widths(tuple(c for c in columns if width >= c.hide_below), width))
+    return [next(shown) if width >= c.hide_below else 0 for c in columns]
+
+
+def _shared_widths(columns: tuple[Column, ...], width: int) -> list[int]:
+    fixed = sum(c.width for c in columns) + len(columns) - 1 + 2
+    spare = max(0, width - fixed)
+    weights = sum(c.weight for c in columns) or 1
+    widths, given = [], 0
+    for column in columns:
+        if column.width:
+            widths.append(column.width)
+        else:
+            share = spare * column.weight // weights
+            widths.append(max(4, share))
+            given += share
+    # hand any rounding remainder to the first flexible column
+    flexible = next((i for i, c in enumerate(columns) if not c.width), 0)
+    widths[flexible] += max(0, spare - given)
+    return widths
 
 
 class RowTable(ScrollView, can_focus=True):
     """Rows with a cursor; ↑ ↓ PgUp PgDn Home End move it, enter selects."""
 
+    COMPONENT_CLASSES = {
+        "row-table--header",
+        "row-table--cursor",
+        "row-table--cursor-blurred",
+        "row-table--pending",
+        "row-table--note",
+    }
+
     DEFAULT_CSS = """
     RowTable {
         height: 1fr;
         overflow-x: hidden;
+        & > .row-table--header { text-style: bold underline; }
+        & > .row-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .row-table--cursor-blurred {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .row-table--pending { color: $text-muted; }
+        & > .row-table--note { color: $text-muted; }
     }
     """
 
@@ -53,14 +110,22 @@ class RowTable(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", show=False),
     ]
 
-    cursor: reactive[int] = reactive(0, always_update=True)
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
     columns: tuple[Column, ...] = ()
     total = 0
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._lines: LRUCache[tuple, Strip] = LRUCache(CACHED_LINES)
+        self._widths: tuple[int, tuple[Column, ...], list[int]] | None = None
 
     # what subclasses provide
     def cells_at(self, index: int) -> list[Cell] | None:
         """The cells of row `index`, or None when the row is not at hand (yet)."""
         raise NotImplementedError
+
+    def prefetch(self, first: int, last: int) -> None:
+        """Rows `first`..`last` (inclusive) are about to be drawn: fetch any not at hand."""
 
     def empty_note(self) -> str:
         return ""
@@ -68,41 +133,68 @@ class RowTable(ScrollView, can_focus=True):
     def action_select(self) -> None:
         """Enter on the cursor row."""
 
+    # what subclasses call when their rows change
+    def set_total(self, total: int) -> None:
+        """The number of rows; the scrollable height follows (one line for the header)."""
+        self.total = total
+        self.virtual_size = Size(self.scrollable_content_region.width, total + 1)
+
+    def rows_changed(self) -> None:
+        """Any row may read differently now: draw them all again."""
+        self._lines.clear()
+        self.refresh()
+
+    def row_changed(self, index: int) -> None:
+        """Row `index` reads differently now: draw that line again."""
+        for key in [k for k in self._lines.keys() if k[0] == index]:
+            self._lines.discard(key)
+        self.refresh_line(index + 1)
+
     # geometry
     @property
     def page_height(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
 
-    def _widths(self, width: int) -> list[int]:
-        fixed = sum(c.width for c in self.columns) + len(self.columns) - 1 + 2
-        spare = max(0, width - fixed)
-        weights = sum(c.weight for c in self.columns) or 1
-        widths, given = [], 0
-        for column in self.columns:
-            if column.width:
-                widths.append(column.width)
-            else:
-                share = spare * column.weight // weights
-                widths.append(max(4, share))
-                given += share
-        # hand any rounding remainder to the first flexible column
-        flexible = next((i for i, c in enumerate(self.columns) if not c.width), 0)
-        widths[flexible] += max(0, spare - given)
-        return widths
+    def widths(self, width: int) -> list[int]:
+        """Column widths for `width`, computed once per width and set of columns."""
+        if self._widths is None or self._widths[:2] != (width, self.columns):
+            self._widths = (width, self.columns, column_widths(self.columns, width))
+        return self._widths[2]
+
+    def on_resize(self) -> None:
+        self._lines.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
+
+    def notify_style_update(self) -> None:
+        """The theme or the styles changed: the cached lines have the old colours."""
+        super().notify_style_update()
+        self._lines.clear()
 
     # drawing
-    def _strip(self, cells: list[Cell], base: Style, width: int) -> Strip:
+    def _strip(self, cells: list[Cell], base: Style, width: int, header: bool = False) -> Strip:
         segments = [Segment(" ", base)]
-        for (value, style), column, w in zip(cells, self.columns, self._widths(width)):
-            text = Text(visible(value), no_wrap=True, overflow="ellipsis", justify=column.justify)
+        for (value, style), column, w in zip(cells, self.columns, self.widths(width)):
+            if not w:  # the column gives way at this width
+                continue
+            text = Text(visible(value), no_wrap=True, overflow="ellipsis")
             text.truncate(w, overflow="ellipsis")
-            text.pad_left(w - text.cell_len) if column.justify == "right" else text.pad_right(
-                w - text.cell_len
-            )
-            style_obj = base + Style.parse(style) if style else base
-            segments.append(Segment(text.plain, style_obj))
+            if column.justify == "right":
+                text.pad_left(w - text.cell_len)
+            else:
+                text.pad_right(w - text.cell_len)
+            cell_style = base + Style.parse(style) if style and not header else base
+            segments.append(Segment(text.plain, cell_style))
             segments.append(Segment(" ", base))
         return Strip(segments).adjust_cell_length(width, base)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Tell the subclass which rows are about to be drawn, then draw them."""
+        top = int(self.scroll_y)
+        first = top + max(0, crop.y - 1)
+        last = min(self.total - 1, top + crop.y + crop.height - 2)
+        if self.total and last >= first:
+            self.prefetch(first, last)
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -110,28 +202,42 @@ class RowTable(ScrollView, can_focus=True):
         if not self.columns:
             return Strip.blank(width, base)
         if y == 0:
-            header = Style(bold=True, underline=True) + base
-            return self._strip([(c.title, "") for c in self.columns], header, width)
+            header = base + self.get_component_rich_style("row-table--header", partial=True)
+            return self._strip([(c.title, "") for c in self.columns], header, width, header=True)
         index = int(self.scroll_y) + y - 1
         if index >= self.total:
             note = self.empty_note() if self.total == 0 and y == 2 else ""
             if note:
-                return Strip([Segment(f" {note}", base + Style(dim=True))]).adjust_cell_length(
-                    width, base
-                )
+                style = base + self.get_component_rich_style("row-table--note", partial=True)
+                return Strip([Segment(f" {note}", style)]).adjust_cell_length(width, base)
             return Strip.blank(width, base)
+        at_cursor = index == self.cursor
+        key = (index, at_cursor, at_cursor and self.has_focus, width)
+        cached = self._lines.get(key)
+        if cached is not None:
+            return cached
         cells = self.cells_at(index)
-        if cells is None:
-            return self._strip([("…", "dim")] + [("", "")] * (len(self.columns) - 1), base, width)
+        if cells is None:  # not fetched yet: a placeholder, not cached
+            pending = base + self.get_component_rich_style("row-table--pending", partial=True)
+            blank = [("…", "")] + [("", "")] * (len(self.columns) - 1)
+            return self._strip(blank, pending, width)
         style = base
-        if index == self.cursor:
-            style = base + Style(reverse=True, bold=self.has_focus)
-        return self._strip(cells, style, width)
+        if at_cursor:
+            name = "row-table--cursor" if self.has_focus else "row-table--cursor-blurred"
+            style = base + self.get_component_rich_style(name, partial=True)
+        strip = self._strip(cells, style, width)
+        self._lines[key] = strip
+        return strip
 
     # cursor
-    def watch_cursor(self, cursor: int) -> None:
-        self.scroll_to_region(Region(0, cursor + 1, 1, 1), animate=False, immediate=True)
-        self.refresh()
+    def watch_cursor(self, old: int, cursor: int) -> None:
+        top = int(self.scroll_y)
+        if top <= cursor < top + self.page_height:  # on screen already: redraw two lines
+            self.refresh_line(old + 1)
+            self.refresh_line(cursor + 1)
+        else:
+            self.scroll_to_region(Region(0, cursor + 1, 1, 1), animate=False, immediate=True)
+            self.refresh()
 
     def move_to(self, index: int) -> None:
         if self.total:
@@ -152,14 +258,14 @@ class RowTable(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self.move_to(self.total - 1)
 
+    def on_focus(self) -> None:
+        self.refresh_line(self.cursor + 1)
+
+    def on_blur(self) -> None:
+        self.refresh_line(self.cursor + 1)
+
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         """A worker's own message stops here: pass its failure up to the screen."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.post_message(WorkFailed(event.worker.error))
-
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
