@@ -197,3 +197,15 @@ def test_every_worker_goes_through_reads_or_writes():
         assert "@work" not in text, path
         assert "call_from_thread" not in text, path
         assert "textual.widgets._" not in text, path  # no private Textual module
+
+
+async def test_a_commit_seen_while_the_app_closes_is_ignored(make_tui):
+    """The change watcher can report a commit after the last screen is gone."""
+    from tui_app.app import CommittedElsewhere
+
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    assert not app.screen_stack
+    app.on_committed_elsewhere(CommittedElsewhere())
+    app.notify_changed()

@@ -79,7 +79,7 @@ class CampaignsApp(App):
         self.post_message(CommittedElsewhere())
 
     def on_committed_elsewhere(self, _message: CommittedElsewhere) -> None:
-        self.screen.post_message(DataChanged())
+        self.notify_changed()
 
     # every notification and title passes here: names in them are shown as typed
     def notify(
@@ -106,7 +106,8 @@ class CampaignsApp(App):
 
     def notify_changed(self) -> None:
         """This app wrote something: refresh the current screen now (the watcher also will)."""
-        self.screen.post_message(DataChanged())
+        if self.screen_stack:  # none while the app closes
+            self.screen.post_message(DataChanged())
 
     # navigation, shared by every screen and the command palette
     def open_campaign(self, campaign_id: int) -> None:
