@@ -25,7 +25,7 @@ from data.engagement import EXITS, SENT, MemberState, rollup_buckets
 from data.identity import membership_category, people_by_email
 from data.models import Campaign, CampaignMember, Contact, Lead, utcnow
 from data.rollups import add_to_counters, recount
-from data.sql import database
+from data.sql import database, is_sqlite
 
 ID_CHUNK = 10_000
 """Picked ids are sent to the database this many at a time."""
@@ -111,20 +111,29 @@ def enroll(campaign: Campaign, people: dict | None = None, now: datetime | None 
     """Enroll the campaign's audience (people=None) or exactly these people; one transaction."""
     now = now or utcnow()
     with database.atomic():
+        if not is_sqlite():
+            # One enrollment of a campaign at a time: the address rule (one membership per address,
+            # a contact before its lead) is decided over the whole campaign, so a second writer
+            # waits here rather than deciding from members the first has not committed yet.
+            Campaign.select(Campaign.id).where(Campaign.id == campaign.id).for_update().execute()
         counts = _tally(campaign, people)
         inserted = 0
         for model, conditions, category in _categorised(campaign, people):
             person_field = CampaignMember.lead if model is Lead else CampaignMember.contact
-            select = model.select(
-                Value(campaign.id),
-                model.id,
-                Value(SENT),
-                Value(0),
-                Value(False),
-                Value(False),
-                Value(now),
-                Value(False),
-            ).where(category == NEW, *conditions)
+            select = (
+                model.select(
+                    Value(campaign.id),
+                    model.id,
+                    Value(SENT),
+                    Value(0),
+                    Value(False),
+                    Value(False),
+                    Value(now),
+                    Value(False),
+                )
+                .where(category == NEW, *conditions)
+                .order_by(model.id)
+            )  # same ids on every backend
             inserted += (
                 CampaignMember.insert_from(
                     select,
