@@ -222,6 +222,10 @@ def make_database(location: str, on_wait: Waiting | None = None) -> Database:
     try:
         from playhouse.db_url import connect as connect_url  # only for URLs: keeps start-up light
 
+        if scheme.startswith("postgres") and "options=" not in location:
+            # No JIT compilation: it costs about a second on each large statement (a rollup, an
+            # enrollment) and never pays that back in this kind of work.
+            return connect_url(location, options="-c jit=off")
         return connect_url(location)
     except RuntimeError:  # db_url's way of saying it does not know the scheme
         raise DatabaseError(

@@ -77,7 +77,7 @@ def _categorised(campaign: Campaign, people: dict | None):
             return source_conditions(campaign, "contact", rival, people)
 
     return [
-        (model, conditions, membership_category(model, campaign.id, alongside))
+        (model, conditions, membership_category(model, campaign.id, alongside, in_bulk=True))
         for model, conditions in audience_sources(campaign, people)
     ]
 

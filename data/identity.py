@@ -11,7 +11,9 @@ look-up with a fixed number of queries per call, never a query per person.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable
+from functools import reduce
 from typing import Any
 
 from peewee import Case, Column, Select, Table, chunked, fn
@@ -28,35 +30,53 @@ ContactsAlongside = Callable[[Any], list]
 # One person -------------------------------------------------------------------------------------
 
 
-def _member_in(campaign_id, condition):
-    M = CampaignMember
-    return fn.EXISTS(M.select(1).where((M.campaign == campaign_id) & condition))
-
-
-def already_member(model, campaign_id):
-    """SQL: this lead or contact, or anyone who is the same person, is a member of the campaign.
-
-    Each test is a look-up by the member table's (campaign, person) unique indexes, the person
-    found first by its own unique email index."""
+def _same_person_links(model) -> list[tuple[Any, Any, Any, Any]]:
+    """How a lead or contact can already be in a campaign, as (the person's column, the member
+    column, the table that column points at, that table's column to compare): the person
+    itself, the contact a lead became, or the lead or contact with the same address."""
     M = CampaignMember
     if model is Lead:
-        Same = Contact.alias("same_contact")
-        return (
-            _member_in(campaign_id, M.lead == Lead.id)
-            | _member_in(campaign_id, M.contact == Lead.converted_contact)
-            | _member_in(
-                campaign_id, M.contact == Same.select(Same.id).where(Same.email == Lead.email)
+        SameContact = Contact.alias("same_contact")
+        return [
+            (Lead.id, M.lead, None, None),
+            (Lead.converted_contact, M.contact, None, None),
+            (Lead.email, M.contact, SameContact, SameContact.email),
+        ]
+    SameLead = Lead.alias("same_lead")
+    return [
+        (Contact.id, M.contact, None, None),
+        (Contact.email, M.lead, SameLead, SameLead.email),
+        (Contact.id, M.lead, SameLead, SameLead.converted_contact),
+    ]
+
+
+def already_member(model, campaign_id, *, in_bulk: bool = False):
+    """SQL: this lead or contact, or anyone who is the same person, is a member of the campaign.
+
+    For a few rows (a picker page) each test is a look-up by the member table's (campaign,
+    person) unique index. In bulk (enrolling an audience) each test is a set of the campaign's
+    members read once, before the statement writes: a per-row look-up there would meet the rows
+    the statement itself is inserting, which on PostgreSQL a stale row estimate turns into a
+    scan of the whole campaign per person."""
+    M = CampaignMember
+    tests = []
+    for person_column, member_column, other, other_column in _same_person_links(model):
+        if in_bulk:
+            if other is None:
+                members = M.select(member_column)
+            else:
+                members = M.select(other_column).join(other, on=(other.id == member_column))
+            members = members.where((M.campaign == campaign_id) & member_column.is_null(False))
+            tests.append(person_column.in_(members))
+            continue
+        if other is None:
+            condition = member_column == person_column
+        else:
+            condition = member_column.in_(
+                other.select(other.id).where(other_column == person_column)
             )
-        )
-    Same = Lead.alias("same_lead")
-    return (
-        _member_in(campaign_id, M.contact == Contact.id)
-        | _member_in(campaign_id, M.lead == Same.select(Same.id).where(Same.email == Contact.email))
-        | _member_in(
-            campaign_id,
-            M.lead.in_(Same.select(Same.id).where(Same.converted_contact == Contact.id)),
-        )
-    )
+        tests.append(fn.EXISTS(M.select(1).where((M.campaign == campaign_id) & condition)))
+    return reduce(operator.or_, tests)
 
 
 def address_suppressed(model):
@@ -66,13 +86,18 @@ def address_suppressed(model):
 
 
 def membership_category(
-    model, campaign_id: int, contacts_alongside: ContactsAlongside | None = None
+    model,
+    campaign_id: int,
+    contacts_alongside: ContactsAlongside | None = None,
+    *,
+    in_bulk: bool = False,
 ):
     """The exclusion rule, as one SQL expression over a person table: why this person is left
     out of the campaign, or NEW. `contacts_alongside` (for leads) describes the contacts being
-    enrolled in the same go: a lead whose address one of them has gives way to it."""
+    enrolled in the same go: a lead whose address one of them has gives way to it. `in_bulk`
+    is for statements over a whole audience (see `already_member`)."""
     checks = [
-        (already_member(model, campaign_id), ALREADY),
+        (already_member(model, campaign_id, in_bulk=in_bulk), ALREADY),
         (model.do_not_email, DO_NOT_EMAIL),
         (model.email_bounced, BOUNCED),
         (address_suppressed(model), SUPPRESSED_ADDRESS),
