@@ -106,6 +106,19 @@ class MemberState:
         return replace(self, **changes) if changes else self
 
 
+def joined(a: MemberState, b: MemberState) -> MemberState:
+    """The record of the union of two sets of events: the highest rung, either exit, the
+    earliest of each milestone (what one member gets back when a removed record of the same
+    person returns to it)."""
+    times = {}
+    for name in ("first_opened_at", "first_clicked_at", "response_date", "converted_at"):
+        x, y = getattr(a, name), getattr(b, name)
+        times[name] = y if x is None else x if y is None else min(x, y)
+    return MemberState(
+        max(a.rung, b.rung), a.bounced or b.bounced, a.unsubscribed or b.unsubscribed, **times
+    )
+
+
 def displayed_status(rung: int, bounced: bool, unsubscribed: bool) -> MemberStatus:
     """Converted beats everything; an opt-out beats the ladder; delivery evidence beats a bounce."""
     if rung == LADDER.index(CONVERTED):

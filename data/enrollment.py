@@ -14,6 +14,7 @@ from datetime import datetime
 
 from peewee import SQL, Value, chunked, fn
 
+from data import journal
 from data.audience import (
     ALREADY,
     EXCLUSION_REASONS,
@@ -21,11 +22,13 @@ from data.audience import (
     audience_sources,
     source_conditions,
 )
+from data.emails import normalize_email
 from data.engagement import EXITS, SENT, MemberState, rollup_buckets
-from data.identity import membership_category, people_by_email
+from data.identity import members_reached, membership_category, people_by_email
 from data.models import Campaign, CampaignMember, Contact, Lead, utcnow
 from data.rollups import add_to_counters, recount
-from data.sql import database, is_sqlite
+from data.sql import is_sqlite
+from data.vocab import JournalAction
 
 ID_CHUNK = 10_000
 """Picked ids are sent to the database this many at a time."""
@@ -107,16 +110,30 @@ def preview(campaign: Campaign, people: dict | None = None) -> EnrollmentResult:
     return _result(counts, counts[NEW])
 
 
-def enroll(campaign: Campaign, people: dict | None = None, now: datetime | None = None):
-    """Enroll the campaign's audience (people=None) or exactly these people; one transaction."""
+def lock_campaign(campaign_id: int) -> None:
+    """One change of a campaign's membership at a time (enrollment, undo): the address rule (one
+    membership per address, a contact before its lead) is decided over the whole campaign, so a
+    second writer waits here rather than deciding from members the first has not committed yet.
+    SQLite's one writer already holds it."""
+    if not is_sqlite():
+        Campaign.select(Campaign.id).where(Campaign.id == campaign_id).for_update().execute()
+
+
+def enroll(
+    campaign: Campaign,
+    people: dict | None = None,
+    now: datetime | None = None,
+    action: JournalAction | None = None,
+):
+    """Enroll the campaign's audience (people=None) or exactly these people; one transaction,
+    one journal entry (`action`: ENROLL for the audience, ADD for people, unless given)."""
     now = now or utcnow()
-    with database.atomic():
-        if not is_sqlite():
-            # One enrollment of a campaign at a time: the address rule (one membership per address,
-            # a contact before its lead) is decided over the whole campaign, so a second writer
-            # waits here rather than deciding from members the first has not committed yet.
-            Campaign.select(Campaign.id).where(Campaign.id == campaign.id).for_update().execute()
+    if action is None:
+        action = JournalAction.ENROLL if people is None else JournalAction.ADD
+    with journal.record(action, campaign, now) as change:
+        lock_campaign(campaign.id)
         counts = _tally(campaign, people)
+        newest = CampaignMember.select(fn.MAX(CampaignMember.id)).scalar() or 0
         inserted = 0
         for model, conditions, category in _categorised(campaign, people):
             person_field = CampaignMember.lead if model is Lead else CampaignMember.contact
@@ -152,12 +169,17 @@ def enroll(campaign: Campaign, people: dict | None = None, now: datetime | None 
                 .as_rowcount()
                 .execute()
             )
+        # Anyone counted NEW but not inserted was enrolled by a concurrent writer meanwhile.
+        result = _result(counts, inserted)
+        result.already_members += counts[NEW] - inserted
         if inserted:
             fresh = rollup_buckets(MemberState())  # what one newly enrolled member counts in
             add_to_counters({campaign.id: [inserted * n for n in fresh]})
-    # Anyone counted NEW but not inserted was enrolled by a concurrent writer meanwhile.
-    result = _result(counts, inserted)
-    result.already_members += counts[NEW] - inserted
+            # The campaign is this transaction's alone (locked above, or SQLite's one writer):
+            # its members above the newest id before are the ones just inserted.
+            M = CampaignMember
+            change.keep_added((M.campaign == campaign.id) & (M.id > newest))
+            change.done(inserted, result.summary())
     return result
 
 
@@ -168,17 +190,26 @@ def enroll_emails(campaign: Campaign, emails: list[str], now: datetime | None = 
     return result
 
 
-def remove_members(campaign: Campaign, member_ids: list[int]) -> int:
-    with database.atomic():
+def remove_members(campaign: Campaign, member_ids: list[int], now: datetime | None = None) -> int:
+    """Remove these members of the campaign; one journal entry keeps their records for undo."""
+    M = CampaignMember
+    with journal.record(JournalAction.REMOVE, campaign, now) as change:
         removed = 0
         for chunk in chunked(member_ids, ID_CHUNK):
-            removed += (
-                CampaignMember.delete()
-                .where((CampaignMember.campaign == campaign.id) & CampaignMember.id.in_(chunk))
-                .execute()
-            )
+            chosen = (M.campaign == campaign.id) & M.id.in_(chunk)
+            change.keep_records(chosen)
+            removed += M.delete().where(chosen).execute()
         recount([campaign.id])
+        change.done(removed, f"removed {removed:,}")
     return removed
+
+
+def remove_emails(campaign: Campaign, emails: list[str], now: datetime | None = None):
+    """Remove the members these addresses reach in the campaign (`members remove`):
+    (removed, addresses that reach no member)."""
+    found = members_reached((campaign.id, normalize_email(e)) for e in emails)
+    missing = [e for e in emails if (campaign.id, normalize_email(e)) not in found]
+    return remove_members(campaign, sorted(set(found.values())), now), missing
 
 
 def exits_count(campaign: Campaign) -> int:
@@ -189,13 +220,14 @@ def exits_count(campaign: Campaign) -> int:
     )
 
 
-def clean_exits(campaign: Campaign) -> int:
-    """Remove bounced and unsubscribed members, which pollute an active campaign's rates."""
-    with database.atomic():
-        removed = (
-            CampaignMember.delete()
-            .where((CampaignMember.campaign == campaign.id) & CampaignMember.status.in_(EXITS))
-            .execute()
-        )
+def clean_exits(campaign: Campaign, now: datetime | None = None) -> int:
+    """Remove bounced and unsubscribed members, which pollute an active campaign's rates; one
+    journal entry keeps their records for undo."""
+    M = CampaignMember
+    with journal.record(JournalAction.CLEAN, campaign, now) as change:
+        exits = (M.campaign == campaign.id) & M.status.in_(EXITS)
+        change.keep_records(exits)
+        removed = M.delete().where(exits).execute()
         recount([campaign.id])
+        change.done(removed, f"removed {removed:,} bounced or unsubscribed")
     return removed

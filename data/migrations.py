@@ -18,6 +18,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    SmallIntegerField,
     TextField,
 )
 from playhouse.migrate import SchemaMigrator
@@ -26,7 +27,7 @@ from data.errors import DatabaseError
 from data.models import MODELS, SchemaVersion, utcnow
 from data.postgres import lock_schema, prepare_schema
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The version the current models describe."""
 
 
@@ -130,10 +131,81 @@ def _add_suppressions(db: Database, migrator: SchemaMigrator) -> None:
             )
 
 
+def _add_journal(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 5: the journal of bulk changes, with what each removed or changed, to undo it."""
+
+    class Campaign(Model):  # only referenced, never created here
+        class Meta:
+            database = db
+            table_name = "campaign"
+
+    actions = "'enroll', 'add', 'remove', 'clean', 'status', 'import'"
+
+    class JournalEntry(Model):  # frozen as it was at version 5
+        at = DateTimeField()
+        who = CharField(default="")
+        action = CharField(constraints=[Check(f"action IN ({actions})")])
+        campaign = ForeignKeyField(Campaign, null=True, on_delete="SET NULL", index=False)
+        campaign_name = CharField(default="")
+        count = IntegerField(default=0)
+        summary = CharField(default="")
+        last_event_id = IntegerField(default=0)
+        undone_at = DateTimeField(null=True)
+        undone_by = CharField(default="")
+        undo_summary = CharField(default="")
+
+        class Meta:
+            database = db
+            table_name = "journal_entry"
+            legacy_table_names = False
+            indexes = ((("campaign", "id"), False),)
+
+    class JournalMember(Model):
+        entry = ForeignKeyField(JournalEntry, on_delete="CASCADE", index=False)
+        member_id = IntegerField()
+        campaign_id = IntegerField()
+        lead_id = IntegerField(null=True)
+        contact_id = IntegerField(null=True)
+        status = CharField(null=True)
+        rung = SmallIntegerField(null=True)
+        bounced = BooleanField(null=True)
+        unsubscribed = BooleanField(null=True)
+        added_at = DateTimeField(null=True)
+        first_opened_at = DateTimeField(null=True)
+        first_clicked_at = DateTimeField(null=True)
+        response_date = DateTimeField(null=True)
+        converted_at = DateTimeField(null=True)
+        has_responded = BooleanField(null=True)
+
+        class Meta:
+            database = db
+            table_name = "journal_member"
+            legacy_table_names = False
+            indexes = (
+                (("entry", "member_id"), True),
+                (("lead_id",), False),
+                (("contact_id",), False),
+            )
+
+    class JournalEvent(Model):
+        entry = ForeignKeyField(JournalEntry, on_delete="CASCADE", index=False)
+        event_id = IntegerField()
+        member_id = IntegerField()
+
+        class Meta:
+            database = db
+            table_name = "journal_event"
+            legacy_table_names = False
+            indexes = ((("entry", "member_id"), False),)
+
+    db.create_tables([JournalEntry, JournalMember, JournalEvent])
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
     4: _add_suppressions,
+    5: _add_journal,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

@@ -37,6 +37,7 @@ from data.vocab import (
     CampaignType,
     EventOutcome,
     EventType,
+    JournalAction,
     LeadStatus,
     MemberStatus,
     OpportunityStage,
@@ -408,6 +409,71 @@ Suppression.add_index(
 )
 
 
+class JournalEntry(BaseModel):
+    """One bulk change a user made (who, when, what, how many), so that it can be undone."""
+
+    at = DateTimeField(default=utcnow)
+    who = CharField(default="")
+    action = CharField(constraints=[_choices_check("action", JournalAction)])
+    campaign = ForeignKeyField(
+        Campaign, null=True, backref="journal", on_delete="SET NULL", index=False
+    )
+    campaign_name = CharField(default="")
+    """The campaign's name when the change was made (kept if it is renamed or deleted)."""
+    count = IntegerField(default=0)
+    """Members added, removed or changed."""
+    summary = CharField(default="")
+    last_event_id = IntegerField(default=0)
+    """The newest event logged when the change was committed: events after it came later."""
+    undone_at = DateTimeField(null=True)
+    undone_by = CharField(default="")
+    undo_summary = CharField(default="")
+    if TYPE_CHECKING:
+        campaign_id: int | None
+
+    class Meta:
+        indexes = ((("campaign", "id"), False),)
+
+
+class JournalMember(BaseModel):
+    """A member a journal entry touched: its full record as it was before the change (a removal,
+    a status change), or only who it is (an enrollment, undone by removing it)."""
+
+    entry = ForeignKeyField(JournalEntry, backref="members", on_delete="CASCADE", index=False)
+    member_id = IntegerField()
+    campaign_id = IntegerField()
+    lead_id = IntegerField(null=True)
+    contact_id = IntegerField(null=True)
+    status = CharField(null=True)
+    rung = SmallIntegerField(null=True)
+    bounced = BooleanField(null=True)
+    unsubscribed = BooleanField(null=True)
+    added_at = DateTimeField(null=True)
+    first_opened_at = DateTimeField(null=True)
+    first_clicked_at = DateTimeField(null=True)
+    response_date = DateTimeField(null=True)
+    converted_at = DateTimeField(null=True)
+    has_responded = BooleanField(null=True)
+
+    class Meta:
+        indexes = (
+            (("entry", "member_id"), True),
+            (("lead_id",), False),
+            (("contact_id",), False),
+        )
+
+
+class JournalEvent(BaseModel):
+    """An event that was linked to a member a journal entry removed: linked again on return."""
+
+    entry = ForeignKeyField(JournalEntry, on_delete="CASCADE", index=False)
+    event_id = IntegerField()
+    member_id = IntegerField()
+
+    class Meta:
+        indexes = ((("entry", "member_id"), False),)
+
+
 class SchemaVersion(BaseModel):
     """The migrations applied to this database, one row each."""
 
@@ -426,6 +492,9 @@ MODELS = (
     EngagementEvent,
     IngestRun,
     Suppression,
+    JournalEntry,
+    JournalMember,
+    JournalEvent,
     SchemaVersion,
 )
 """Every table, in an order that creates referenced tables first."""

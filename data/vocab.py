@@ -169,3 +169,29 @@ class SuppressionKind(StrEnum):
     def flag(self) -> str:
         """The per-record flag a suppression of this kind sets on every lead and contact."""
         return "email_bounced" if self is SuppressionKind.BOUNCE else "do_not_email"
+
+
+class JournalAction(StrEnum):
+    """The bulk changes the journal records, each of which can be undone."""
+
+    ENROLL = "enroll"
+    """A campaign's start: its audience enrolled."""
+    ADD = "add"
+    """People added by hand: the picker, a person's record, `members add`."""
+    REMOVE = "remove"
+    CLEAN = "clean"
+    """Bounced and unsubscribed members removed."""
+    STATUS = "status"
+    """A status change made by a user."""
+    IMPORT = "import"
+    """A batch status import."""
+
+    @property
+    def adds_members(self) -> bool:
+        """Undoing it removes the members it added."""
+        return self in (JournalAction.ENROLL, JournalAction.ADD)
+
+    @property
+    def removes_members(self) -> bool:
+        """Undoing it brings back the members it removed."""
+        return self in (JournalAction.REMOVE, JournalAction.CLEAN)

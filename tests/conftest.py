@@ -20,6 +20,9 @@ from pytest_textual_snapshot import SVGImageExtension
 
 from data.db import database, open_database
 
+os.environ["CAMPAIGNS_USER"] = "tester"
+"""Who the journal says made each change, the same on every machine."""
+
 FIXED_NOW = datetime(2026, 11, 20, 12, 0, 0)
 """The clock every test and snapshot runs at."""
 

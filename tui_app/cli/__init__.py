@@ -19,6 +19,7 @@ from tui_app.cli import (
     demo,
     export,
     ingest,
+    journal,
     lead,
     members,
     metrics,
@@ -27,7 +28,18 @@ from tui_app.cli import (
 )
 from tui_app.cli.common import UserError, common_options, db_option
 
-SUBCOMMANDS = (demo, people_import, campaign, members, ingest, metrics, export, lead, suppression)
+SUBCOMMANDS = (
+    demo,
+    people_import,
+    campaign,
+    members,
+    journal,
+    ingest,
+    metrics,
+    export,
+    lead,
+    suppression,
+)
 """The modules whose `register` adds a subcommand family, in the order `--help` lists them."""
 
 __all__ = ["UserError", "build_parser", "main"]

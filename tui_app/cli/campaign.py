@@ -1,4 +1,4 @@
-"""`campaigns campaign create|start|status|list`."""
+"""`campaigns campaign create|start|status|list|clean`."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_status)
     p = csub.add_parser("list", parents=[common], help="list campaigns")
     p.set_defaults(handler=cmd_list)
+    p = csub.add_parser(
+        "clean",
+        parents=[common],
+        help="remove bounced and unsubscribed members (undoable: campaigns undo)",
+    )
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_clean)
 
 
 def cmd_create(args) -> None:
@@ -106,4 +113,23 @@ def cmd_list(args) -> None:
             f"{r['id']:>4}  {visible(r['name']):<36} {r['type']:<14} {r['status']}" for r in rows
         )
         or "no campaigns yet",
+    )
+
+
+def cmd_clean(args) -> None:
+    from data.campaigns import find_campaign
+    from data.enrollment import clean_exits
+    from data.journal import latest_open
+
+    open_db(args)
+    campaign = find_campaign(args.name)
+    removed = clean_exits(campaign)
+    entry = latest_open(campaign.id) if removed else None
+    text = f"{visible(campaign.name)}: removed {removed:,} bounced or unsubscribed members"
+    if entry is not None:
+        text += f" (journal entry {entry.id}; campaigns undo {entry.id} brings them back)"
+    emit(
+        args,
+        {"campaign": campaign.name, "removed": removed, "journal": entry.id if entry else None},
+        text,
     )
