@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Header, Static
 
 from data.events import LoggedEvent, member_timeline, rejected_count, rejected_events
 from data.models import Campaign, CampaignMember, Contact, Lead
+from data.transfer import open_private
 from screens.base import AppScreen
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import assemble, literal
@@ -223,7 +224,7 @@ class RejectedEventsScreen(AppScreen):
         path = self.export_dir / f"rejected-events-{stamp}.jsonl"
         count, after = 0, None
         try:
-            with open(path, "w", encoding="utf-8") as out:
+            with open_private(path) as out:  # personal data: readable by the user only
                 while True:
                     page = rejected_events(after=after, limit=1_000)
                     for event in page:

@@ -18,7 +18,7 @@ from screens.campaign_form import CampaignFormScreen
 from screens.campaign_list import CampaignListScreen, CampaignTable
 from screens.modals import ConfirmScreen, MessageScreen
 from tests import factories
-from tests.pilot import SIZE, settle
+from tests.pilot import SIZE, settle, wait_until
 
 
 def rendered_cells(app, selector: str = "#campaigns") -> list[str]:
@@ -242,3 +242,60 @@ async def test_the_list_follows_an_ingest_in_another_process(make_tui, demo_db, 
             after = app.screen.query_one(CampaignTable).rows[row][6][0]
         opened = campaign_metrics(find_campaign("EMEA Roadshow")).open_rate
         assert after.strip() == f"{opened * 100:.1f}%" and after != before
+
+
+HOLDER = """
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN IMMEDIATE")
+print("holding", flush=True)
+sys.stdin.readline()  # until the test says so
+con.execute("COMMIT")
+print("released", flush=True)
+sys.stdin.readline()  # open until the app has closed
+"""
+
+
+async def test_a_save_that_waits_for_another_writer_says_so_then_lands(
+    make_tui, demo_db, monkeypatch
+):
+    """Another program holds the write lock: the app's save waits as long as it must, tells the
+    user it is waiting, and completes once the other program lets go."""
+    from tests.conftest import backend_of
+
+    if backend_of(demo_db) != "sqlite":
+        pytest.skip("a server database queues writers on row locks, not on a file lock")
+    monkeypatch.setenv("CAMPAIGNS_WAIT_NOTICE", "0.3")
+    app = make_tui()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(demo_db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("n")
+            await settle(pilot)
+            await pilot.press(*"Patient Webinar", "ctrl+s")
+
+            def told() -> bool:
+                return any("waiting" in n.message.lower() for n in app._notifications)
+
+            await wait_until(pilot, told, seconds=60)
+            assert Campaign.get_or_none(Campaign.name == "Patient Webinar") is None
+            holder.stdin.write("go\n")
+            holder.stdin.flush()
+            assert holder.stdout.readline().strip() == "released"
+
+            def listed() -> bool:
+                on_list = isinstance(app.screen, CampaignListScreen)
+                return on_list and "Patient Webinar" in rendered_cells(app)
+
+            await wait_until(pilot, listed, 60)
+            assert Campaign.get_or_none(Campaign.name == "Patient Webinar") is not None
+    finally:
+        holder.kill()
+        holder.wait()

@@ -114,6 +114,7 @@ async def test_rejected_events_are_listed_and_saved_for_resending(make_tui, tmp_
         await settle(pilot)
     saved = list(tmp_path.glob("rejected-events-*.jsonl"))
     assert len(saved) == 1
+    assert oct(saved[0].stat().st_mode & 0o777) == "0o600"  # personal data: the owner's only
     lines = saved[0].read_text().splitlines()
     assert len(lines) == 5 and "not json at all" in lines
 

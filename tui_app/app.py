@@ -151,6 +151,15 @@ def make_app(
     export_dir: Path | None = None,
     watch_interval: float = POLL_SECONDS,
 ) -> CampaignsApp:
-    """Open (and migrate) the database, then build the app; the CLI and the tests both use this."""
-    open_database(location)
-    return CampaignsApp(now=now, export_dir=export_dir, watch_interval=watch_interval)
+    """Open (and migrate) the database, then build the app; the CLI and the tests both use this.
+
+    A write that has to wait long for another program's writer says so in a notification."""
+    app: CampaignsApp | None = None
+
+    def waiting(message: str) -> None:
+        if app is not None and app.is_running:
+            app.notify(message, title="Waiting", severity="warning")  # thread-safe
+
+    open_database(location, on_wait=waiting)
+    app = CampaignsApp(now=now, export_dir=export_dir, watch_interval=watch_interval)
+    return app

@@ -5,11 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from data.ingest.parsing import FORMATS
 from data.text import visible
 from tui_app.cli.common import UserError, emit, open_db
-
-FORMATS = ("jsonl", "csv")
-"""The event formats `ingest` reads."""
 
 
 def register(sub, common) -> None:
