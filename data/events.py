@@ -97,13 +97,17 @@ def member_timeline(member: CampaignMember | int) -> list[LoggedEvent]:
     return [LoggedEvent(*row) for row in query.tuples()]
 
 
-def rejected_events(after: int | None = None, limit: int = 200) -> list[LoggedEvent]:
-    """Rejected events, oldest first, a page at a time by log id."""
+def rejected_events(
+    after: int | None = None, limit: int = 200, offset: int = 0
+) -> list[LoggedEvent]:
+    """Rejected events, oldest first, a page at a time by log id (`offset`, a scan, only for a
+    jump far from any row at hand)."""
     E = EngagementEvent
     query = E.select(*_FIELDS).where(E.outcome == EventOutcome.REJECTED)
     if after is not None:
         query = query.where(E.id > after)
-    return [LoggedEvent(*row) for row in query.order_by(E.id).limit(limit).tuples()]
+    query = query.order_by(E.id).limit(limit)
+    return [LoggedEvent(*row) for row in (query.offset(offset) if offset else query).tuples()]
 
 
 def rejected_count() -> int:

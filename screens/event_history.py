@@ -19,6 +19,8 @@ from screens.base import AppScreen
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import assemble, literal
 from tui_app.widgets.messages import Notice
+from tui_app.widgets.paged_table import PagedTable, Plan
+from tui_app.widgets.row_table import Cell, Column
 from tui_app.widgets.work import deliver, reads, writes
 
 OUTCOME_STYLES = {
@@ -28,8 +30,6 @@ OUTCOME_STYLES = {
     "rejected": "bold red",
 }
 """How each outcome is coloured: what changed the record stands out."""
-
-PAGE = 200
 
 
 def _when(value: datetime | None) -> str:
@@ -135,13 +135,36 @@ class MemberEventsScreen(AppScreen):
             table.move_cursor(row=min(row, len(events) - 1))
 
 
+class RejectedSource:
+    """Every rejected event, oldest first, paged by log id."""
+
+    def count(self) -> int:
+        return rejected_count()
+
+    def page(self, plan: Plan) -> list[LoggedEvent]:
+        if plan.after is not None:
+            return rejected_events(after=plan.after, limit=plan.limit)
+        return rejected_events(limit=plan.limit, offset=plan.base)
+
+    def key(self, row: LoggedEvent) -> int:
+        return row.id
+
+
+class RejectedTable(PagedTable[LoggedEvent]):
+    """One line per rejected event: when, why, and the event as it was sent."""
+
+    columns = (
+        Column("Received", 16),
+        Column("Reason", 0, 2),
+        Column("Event as sent", 0, 5),
+    )
+
+    def cells(self, row: LoggedEvent) -> list[Cell]:
+        return [(_when(row.received_at), ""), (row.reason or "", "red"), (row.as_sent(), "")]
+
+
 class RejectedEventsScreen(AppScreen):
     """Rejected events with their reasons, so an integration can be fixed and re-sent."""
-
-    class Page(Message):
-        def __init__(self, events: list[LoggedEvent], total: int, fresh: bool) -> None:
-            super().__init__()
-            self.events, self.total, self.fresh = events, total, fresh
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -152,68 +175,32 @@ class RejectedEventsScreen(AppScreen):
     def __init__(self, export_dir: Path | None = None) -> None:
         super().__init__()
         self.export_dir = export_dir or Path.cwd()
-        self.last_id: int | None = None
-        self.loading_more = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="rejected-title")
-        table = DataTable(id="rejected", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Received", "Reason", "Event as sent")
-        yield table
+        yield RejectedTable(id="rejected")
         yield AppFooter()
 
     def on_mount(self) -> None:
-        self.action_reload()
+        self.query_one(RejectedTable).show(RejectedSource())
 
     def action_reload(self) -> None:
-        self.last_id = None
-        self.load(None)
+        self.query_one(RejectedTable).reload()
 
     def on_data_changed(self, _message) -> None:
         self.action_reload()
 
-    @reads("rejected")
-    def load(self, after: int | None) -> None:
-        events = rejected_events(after=after, limit=PAGE)
-        deliver(self, self.Page(events, rejected_count(), after is None))
-
-    @on(Page)
-    def _show(self, message: Page) -> None:
-        events, total, fresh = message.events, message.total, message.fresh
-        table = self.query_one("#rejected", DataTable)
-        if fresh:
-            table.clear()
-        for event in events:
-            sent = event.as_sent()
-            table.add_row(
-                _when(event.received_at),
-                literal(event.reason, "red"),
-                literal(sent, overflow="ellipsis", no_wrap=True),
-                key=str(event.id),
-            )
-        if events:
-            self.last_id = events[-1].id
-        self.loading_more = False
+    @on(PagedTable.Loaded, "#rejected")
+    def _counted(self, message: PagedTable.Loaded) -> None:
         self.query_one("#rejected-title", Static).update(
             Text.assemble(
                 ("Rejected events", "bold"),
-                f"   {total:,} in all",
+                f"   {message.total:,} in all",
                 "   x saves them as JSON Lines, ready to fix and send again with "
                 "`campaigns ingest FILE`",
             )
         )
-
-    @on(DataTable.RowHighlighted, "#rejected")
-    def _maybe_load_more(self, event: DataTable.RowHighlighted) -> None:
-        table = event.data_table
-        if (
-            not self.loading_more
-            and table.row_count >= PAGE
-            and event.cursor_row >= table.row_count - 10
-        ):
-            self.loading_more = True
-            self.load(self.last_id)
 
     def action_export(self) -> None:
         self.export()

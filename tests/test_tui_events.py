@@ -10,10 +10,10 @@ from textual.widgets import DataTable
 from data.campaigns import find_campaign
 from data.ingest import ingest_stream
 from data.models import CampaignMember, Lead
-from screens.event_history import MemberEventsScreen, RejectedEventsScreen
+from screens.event_history import MemberEventsScreen, RejectedEventsScreen, RejectedTable
 from screens.modals import ChoiceScreen
 from tests.conftest import FIXED_NOW
-from tests.pilot import SIZE, settle
+from tests.pilot import SIZE, column, settle
 
 
 def _event(type_: str, campaign: str, email: str, at: str = "2026-11-01T10:00:00Z") -> str:
@@ -106,9 +106,9 @@ async def test_rejected_events_are_listed_and_saved_for_resending(make_tui, tmp_
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, RejectedEventsScreen)
-        table = app.screen.query_one("#rejected", DataTable)
-        assert table.row_count == 5
-        sent = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        table = app.screen.query_one("#rejected", RejectedTable)
+        assert table.total == 5
+        sent = column(table, 2)
         assert any("[bold]x@y.z" in line for line in sent)  # shown as sent, not as markup
         await pilot.press("x")
         await settle(pilot)

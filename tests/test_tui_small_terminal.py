@@ -3,12 +3,16 @@ way, and the footer shows `f1 Help`. One snapshot per screen."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from data.campaigns import find_campaign
+from data.ingest import ingest_stream
 from screens.people import PeopleScreen
+from tests.conftest import FIXED_NOW
 from tests.pilot import settle
-from tests.test_tui_events import responded_member
+from tests.test_tui_events import BAD_EVENTS, responded_member
 from tests.test_tui_people import lead_with_memberships
 
 SMALL = (80, 24)
@@ -71,6 +75,7 @@ async def member_timeline(pilot) -> None:
 
 
 async def rejected_events(pilot) -> None:
+    ingest_stream(io.StringIO(BAD_EVENTS), now=FIXED_NOW)
     await settle(pilot)
     await keys(pilot, "r")
 
