@@ -244,3 +244,38 @@ def test_text_longer_than_its_column_is_refused_the_same_way_on_both(fresh_db, t
     assert "line 2" in err and "title is longer than 255 characters" in err
     database.connect(reuse_if_open=True)
     assert Lead.select().count() == 0
+
+
+def test_credentials_from_pg_variables_and_a_password_never_shown(fresh_db, backend):
+    """`postgresql:///NAME` takes the server and role from PGHOST, PGPORT and PGUSER (libpq's
+    own rules, ~/.pgpass too); a refused connection names the URL with its password masked."""
+    if backend != "postgresql":
+        pytest.skip("connection variables are a server's")
+    import os
+    from urllib.parse import urlsplit
+
+    factories.campaign("Found by the variables")
+    database.close()
+    parts = urlsplit(str(fresh_db))
+    env = {
+        **os.environ,
+        "PGHOST": parts.hostname or "",
+        "PGPORT": str(parts.port or 5432),
+        "PGUSER": parts.username or "",
+    }
+    listed = subprocess.run(
+        [sys.executable, "-m", "tui_app", "--db", f"postgresql:///{parts.path.lstrip('/')}"]
+        + ["campaign", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert [c["name"] for c in json.loads(listed.stdout)] == ["Found by the variables"]
+    wrong = parts._replace(netloc=f"nobody:s3cret-word@{parts.hostname}:{parts.port}").geturl()
+    refused = _run(wrong, "campaign", "list")
+    out, err = refused.communicate(timeout=120)
+    assert refused.returncode == 1
+    assert "s3cret-word" not in out + err and "***" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
