@@ -277,3 +277,34 @@ def test_an_event_id_takes_effect_once_even_for_a_writer_that_skips_the_check(fr
     with pytest.raises(IntegrityError):
         EngagementEvent.create(event_id="x1", type="open", outcome="applied")
     EngagementEvent.create(event_id="x1", type="open", outcome="duplicate")
+
+
+def test_nul_characters_are_kept_escaped_and_never_break_a_run(fresh_db):
+    """A NUL byte in a line, or a \\u0000 in a value, cannot be stored as text on every backend:
+    the line is kept with the NUL escaped, the event rejected alone and shown as it came."""
+    world()
+    lines = [
+        GOOD,
+        b'{"type": "open", "campaign": "Spring"\x00, "at": "2026-03-02"}\n',
+        event(id="n\x00", type="click", campaign="Spring", email="ana@x.co", at="2026-03-03"),
+        event(type="zap\x00", campaign="Spr\x00ing", email="a\x00@x.co", at="2026-03-02", x="\x00"),
+        b"type,campaign\x00\n",
+        GOOD2,
+    ]
+    report = ingest_stream(io.BytesIO(b"".join(lines)), "jsonl")
+    assert (report.applied, report.rejected) == (2, 4)
+    rejected = [e.as_dict() for e in rejected_events()]
+    assert rejected[0]["event"] is None
+    assert rejected[0]["raw"] == '{"type": "open", "campaign": "Spring"\\x00, "at": "2026-03-02"}'
+    assert rejected[1]["reason"] == "id contains a NUL character"
+    assert rejected[1]["event"] == json.loads(lines[2])
+    assert rejected[2]["event"] == json.loads(lines[3])  # exactly as received, \u0000 and all
+    assert rejected[3]["raw"] == "type,campaign\\x00"
+    json.dumps(rejected)
+    assert member_of(*world_of()).status == "Clicked"
+
+
+def world_of():
+    from data.models import Campaign, Lead
+
+    return Campaign.get(Campaign.name == "Spring"), Lead.get(Lead.email == "ana@example.com")

@@ -29,7 +29,7 @@ from data.engagement import (
     rollup_buckets,
 )
 from data.identity import members_reached
-from data.ingest.record import Event, IngestReport
+from data.ingest.record import Event, IngestReport, storable
 from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
 from data.rollups import add_to_counters
 from data.suppression import SuppressionEntry, suppress_addresses
@@ -262,17 +262,33 @@ def _write_events(events: list[Event], source: str, now: datetime) -> None:
     ]
     rows = [
         (
-            e.event_id if e.outcome != EventOutcome.REJECTED else (e.event_id or "")[:255] or None,
-            (e.type if e.outcome != EventOutcome.REJECTED else e.sent_type or e.type)[:255],
+            e.event_id,
+            e.type,
             e.campaign_id,
             e.campaign_ref[:255],
             e.email[:255],
             stamp(e.at),
-            e.member_id if e.outcome != EventOutcome.REJECTED else None,
+            e.member_id,
             e.outcome,
-            e.reason[:255],
+            e.reason,
             e.extra,
-            e.raw if e.outcome == EventOutcome.REJECTED else "",
+            "",
+            source,
+            received,
+        )
+        if e.outcome != EventOutcome.REJECTED
+        else (
+            storable((e.event_id or "")[:255]) or None,
+            storable((e.sent_type or e.type)[:255]),
+            e.campaign_id,
+            storable(e.campaign_ref[:255]),
+            storable(e.email[:255]),
+            stamp(e.at),
+            None,
+            e.outcome,
+            storable(e.reason[:255]),
+            e.extra,
+            e.raw,
             source,
             received,
         )

@@ -211,6 +211,19 @@ def _text(value) -> str | None:
     return None
 
 
+def _field_with_nul(event: Event) -> str | None:
+    """The first field that holds a NUL character (no id, name, address or type has one)."""
+    for name, value in (
+        ("id", event.event_id or ""),
+        ("type", event.sent_type),
+        ("campaign", event.campaign_ref),
+        ("email", event.email),
+    ):
+        if "\x00" in value:
+            return name
+    return None
+
+
 def parse_event(received: Received) -> Event:
     """Validate one received line; the result carries its rejection reason when invalid."""
     if received.fields is None:
@@ -241,7 +254,10 @@ def parse_event(received: Received) -> Event:
             event.at = parse_time(when)
         except ValueError:
             bad_time = True
-    if record.get("id") not in (None, "") and event.event_id is None:
+    nul = _field_with_nul(event) if b"\x00" in received.raw or b"\\u0000" in received.raw else None
+    if nul:
+        event.reject("bad_field", f"{nul} contains a NUL character")
+    elif record.get("id") not in (None, "") and event.event_id is None:
         event.reject("bad_field", "id must be a string or a whole number")
     elif event.event_id is not None and len(event.event_id) > MAX_ID:
         event.reject("bad_field", f"id longer than {MAX_ID} characters")

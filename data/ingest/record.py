@@ -48,6 +48,12 @@ def report_from(counts: dict) -> IngestReport:
     )
 
 
+def storable(text: str) -> str:
+    """Text as every backend can keep it: a NUL character, which PostgreSQL text cannot hold,
+    escaped as `\\x00` (the way bytes that are not UTF-8 are kept)."""
+    return text.replace("\x00", "\\x00") if "\x00" in text else text
+
+
 @dataclass(slots=True)
 class Event:
     """One received event on its way to the log; `reason` set means rejected."""
@@ -76,8 +82,8 @@ class Event:
 
     @property
     def raw(self) -> str:
-        """The line as text, bytes that are not UTF-8 escaped (`\\xff`)."""
-        return self.line.decode("utf-8", "backslashreplace")
+        """The line as text, bytes that are not UTF-8 escaped (`\\xff`), and NUL too."""
+        return storable(self.line.decode("utf-8", "backslashreplace"))
 
     def reject(self, kind: str, detail: str) -> None:
         self.reason_kind, self.reason = kind, detail
