@@ -22,13 +22,13 @@ from peewee import EXCLUDED, chunked, fn
 from data.emails import email_problem, normalize_email
 from data.identity import addresses_of
 from data.models import Contact, Lead, Person, Suppression, ValidationError, utcnow
-from data.sql import database
+from data.sql import database, in_list
 from data.vocab import SuppressionKind
 
 FLAG_OF_KIND = {kind.value: kind.flag for kind in SuppressionKind}
 """The per-record flag a suppression of each kind sets."""
 
-CHUNK = 500
+INSERT_CHUNK = 500
 """Suppressions written per statement (seven parameters each)."""
 ADDRESS_CHUNK = 5_000
 """Addresses per look-up (one parameter each)."""
@@ -48,7 +48,7 @@ class SuppressionEntry:
 
 def suppress_addresses(entries: Iterable[SuppressionEntry], now: datetime | None = None) -> int:
     """Suppress these addresses and flag every record with them; a fixed number of statements
-    per 500 entries. Call inside the transaction that records the events.
+    per 5,000 addresses. Call inside the transaction that records the events.
 
     An address already suppressed keeps one suppression, the one with the earliest cause (so the
     outcome does not depend on the order events arrive in); a user's own suppression is kept as
@@ -57,53 +57,65 @@ def suppress_addresses(entries: Iterable[SuppressionEntry], now: datetime | None
     suppressed."""
     now = now or utcnow()
     entries = [e for e in entries if e.email]
-    made = 0
+    if not entries:
+        return 0
     S = Suppression
-    for chunk in chunked(entries, CHUNK):
-        emails = list({e.email for e in chunk})
-        last_lift = dict(
+    last_lift: dict[str, object] = {}
+    for chunk in chunked(sorted({e.email for e in entries}), ADDRESS_CHUNK):
+        last_lift.update(
             S.select(S.email, fn.MAX(S.lifted_at))
-            .where(S.email.in_(emails) & S.lifted_at.is_null(False))
+            .where(in_list(S.email, chunk) & S.lifted_at.is_null(False))
             .group_by(S.email)
             .tuples()
         )
-        live = [e for e in chunk if not _lifted_since(last_lift.get(e.email), e.at)]
-        earliest: dict[str, SuppressionEntry] = {}
-        for e in live:
-            if e.email not in earliest or e.at < earliest[e.email].at:
-                earliest[e.email] = e
-        if earliest:
-            before = S.select().where(S.email.in_(list(earliest)) & S.lifted_at.is_null()).count()
-            S.insert_many(
-                [
-                    {
-                        S.email: e.email,
-                        S.kind: e.kind,
-                        S.reason: e.reason,
-                        S.event_id: e.event_id,
-                        S.campaign: e.campaign_id,
-                        S.at: e.at,
-                        S.created_at: now,
-                    }
-                    for e in earliest.values()
-                ]
-            ).on_conflict(
-                conflict_target=[S.email],
-                conflict_where=S.lifted_at.is_null(),
-                update={
-                    S.kind: EXCLUDED.kind,
-                    S.reason: EXCLUDED.reason,
-                    S.event_id: EXCLUDED.event_id,
-                    S.campaign: EXCLUDED.campaign_id,
-                    S.at: EXCLUDED.at,
-                },
-                where=(EXCLUDED.at < S.at) & (S.kind != "manual"),
-            ).execute()
-            after = S.select().where(S.email.in_(list(earliest)) & S.lifted_at.is_null()).count()
-            made += after - before
-        for flag in set(FLAG_OF_KIND.values()):
-            _flag_addresses([e.email for e in live if FLAG_OF_KIND[e.kind] == flag], flag, True)
+    live = [e for e in entries if not _lifted_since(last_lift.get(e.email), e.at)]
+    earliest: dict[str, SuppressionEntry] = {}
+    for e in live:
+        if e.email not in earliest or e.at < earliest[e.email].at:
+            earliest[e.email] = e
+    addresses = sorted(earliest)
+    made = -_active_count(addresses)
+    for part in chunked(addresses, INSERT_CHUNK):
+        S.insert_many(
+            [
+                {
+                    S.email: e.email,
+                    S.kind: e.kind,
+                    S.reason: e.reason,
+                    S.event_id: e.event_id,
+                    S.campaign: e.campaign_id,
+                    S.at: e.at,
+                    S.created_at: now,
+                }
+                for e in (earliest[address] for address in part)
+            ]
+        ).on_conflict(
+            conflict_target=[S.email],
+            conflict_where=S.lifted_at.is_null(),
+            update={
+                S.kind: EXCLUDED.kind,
+                S.reason: EXCLUDED.reason,
+                S.event_id: EXCLUDED.event_id,
+                S.campaign: EXCLUDED.campaign_id,
+                S.at: EXCLUDED.at,
+            },
+            where=(EXCLUDED.at < S.at) & (S.kind != "manual"),
+        ).execute()
+    made += _active_count(addresses)
+    for flag in set(FLAG_OF_KIND.values()):
+        flagged = sorted({e.email for e in live if FLAG_OF_KIND[e.kind] == flag})
+        for part in chunked(flagged, ADDRESS_CHUNK):
+            _flag_addresses(list(part), flag, True)
     return made
+
+
+def _active_count(addresses: list[str]) -> int:
+    """How many of these addresses are suppressed now."""
+    S = Suppression
+    return sum(
+        S.select().where(in_list(S.email, chunk) & S.lifted_at.is_null()).count()
+        for chunk in chunked(addresses, ADDRESS_CHUNK)
+    )
 
 
 def _lifted_since(lifted_at, at: datetime) -> bool:
@@ -120,15 +132,15 @@ def _flag_addresses(emails: list[str], flag: str, value: bool) -> None:
     if not emails:
         return
     lead_flag, contact_flag = getattr(Lead, flag), getattr(Contact, flag)
-    contacts = Contact.select(Contact.id).where(Contact.email.in_(emails))
+    contacts = Contact.select(Contact.id).where(in_list(Contact.email, emails))
     converted = Lead.select(Lead.converted_contact).where(
-        Lead.email.in_(emails) & Lead.converted_contact.is_null(False)
+        in_list(Lead.email, emails) & Lead.converted_contact.is_null(False)
     )
     # One statement per way in, so that each is a look-up by an index, never a table scan.
     for model, column, condition in (
-        (Lead, lead_flag, Lead.email.in_(emails)),
+        (Lead, lead_flag, in_list(Lead.email, emails)),
         (Lead, lead_flag, Lead.converted_contact.in_(contacts)),
-        (Contact, contact_flag, Contact.email.in_(emails)),
+        (Contact, contact_flag, in_list(Contact.email, emails)),
         (Contact, contact_flag, Contact.id.in_(converted)),
     ):
         model.update({column: value}).where(condition & (column != value)).execute()
