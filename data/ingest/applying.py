@@ -18,7 +18,7 @@ from datetime import datetime
 
 from peewee import SQL, chunked
 
-from data.db import database, insert_rows, is_sqlite, rows_where_in
+from data.db import database, is_sqlite, rows_where_in
 from data.engagement import (
     DERIVED_FIELDS,
     EVENT_FOR_STATUS,
@@ -294,7 +294,7 @@ def _write_events(events: list[Event], source: str, now: datetime) -> None:
         )
         for e in events
     ]
-    insert_rows(E, fields, rows)
+    _insert_values(E, fields, rows)
 
 
 def _write_members(members: dict[int, LockedMember], before: dict, state: dict) -> None:
@@ -323,9 +323,11 @@ def _write_members(members: dict[int, LockedMember], before: dict, state: dict) 
             delta = deltas.setdefault(members[mid].campaign, [0] * len(was))
             for i, (a, b) in enumerate(zip(was, now)):
                 delta[i] += b - a
-    cursor = database.cursor()
     for columns, rows in by_columns.items():
-        cursor.executemany(_update_member_sql(columns, database.param), rows)
+        per_statement = min(CHUNK, PARAMETERS // (len(columns) + 1))
+        for part in chunked(rows, per_statement):
+            sql = _update_members_sql(columns, len(part), database.param, sqlite)
+            database.execute_sql(sql, [value for row in part for value in row])
     add_to_counters(deltas)
 
 
@@ -339,12 +341,57 @@ def _buckets(rung: int, bounced: bool, unsubscribed: bool) -> tuple[int, ...]:
     return rollup_buckets(MemberState(rung=rung, bounced=bounced, unsubscribed=unsubscribed))
 
 
-@functools.cache
-def _update_member_sql(columns: tuple[str, ...], param: str) -> str:
-    """UPDATE of these columns of one member by id (parameters: the values, then the id), with
-    the driver's placeholder `param`."""
-    sets = ", ".join(f'"{name}" = {param}' for name in columns)
-    return f'UPDATE "{CampaignMember._meta.table_name}" SET {sets} WHERE "id" = {param}'
+PARAMETERS = 30_000
+"""Parameters per multi-row statement (SQLite allows 32,766, PostgreSQL 65,535)."""
+
+
+def _values_list(width: int, count: int, param: str) -> str:
+    row = "(" + ", ".join([param] * width) + ")"
+    return ", ".join([row] * count)
+
+
+@functools.lru_cache(maxsize=256)
+def _update_members_sql(columns: tuple[str, ...], count: int, param: str, sqlite: bool) -> str:
+    """One UPDATE of these columns of `count` members, from a VALUES list of rows (the values,
+    then the id): one statement, not a round trip per member. PostgreSQL is told each column's
+    type (a VALUES list of parameters has none of its own)."""
+    M = CampaignMember
+    table = M._meta.table_name
+
+    def value(index: int, name: str) -> str:
+        column = f"v.column{index}"
+        if sqlite:
+            return column
+        return f"CAST({column} AS {_PG_TYPES[type(M._meta.fields[name]).__name__]})"
+
+    sets = ", ".join(f'"{name}" = {value(i, name)}' for i, name in enumerate(columns, start=1))
+    return (
+        f'UPDATE "{table}" SET {sets} FROM (VALUES {_values_list(len(columns) + 1, count, param)})'
+        f' AS v WHERE "{table}"."id" = v.column{len(columns) + 1}'
+    )
+
+
+_PG_TYPES = {
+    "SmallIntegerField": "SMALLINT",
+    "BooleanField": "BOOLEAN",
+    "DateTimeField": "TIMESTAMP",
+    "CharField": "TEXT",
+}
+"""The type of each kind of member column an event can change, as PostgreSQL names it."""
+
+
+def _insert_values(model, fields, rows: list[tuple]) -> None:
+    """Insert rows giving every column (`fields`), many rows a statement."""
+    if not rows:
+        return
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    head = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES '
+    param = database.param
+    for part in chunked(rows, PARAMETERS // len(fields)):
+        database.execute_sql(
+            head + _values_list(len(fields), len(part), param),
+            [value for row in part for value in row],
+        )
 
 
 def _address_of(member: LockedMember) -> str:
