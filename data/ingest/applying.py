@@ -16,7 +16,7 @@ import functools
 from collections.abc import Iterable
 from datetime import datetime
 
-from peewee import SQL, chunked
+from peewee import SQL, Column, Select, Table, chunked
 
 from data.db import database, is_sqlite, rows_where_in
 from data.engagement import (
@@ -28,7 +28,7 @@ from data.engagement import (
     manual_change,
     rollup_buckets,
 )
-from data.identity import members_reached
+from data.identity import PAIR_CHUNK, member_reached, members_reached
 from data.ingest.record import Event, IngestReport, storable
 from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
 from data.rollups import add_to_counters
@@ -92,13 +92,53 @@ def resolve_members(events: Iterable[Event]) -> dict[int, LockedMember]:
     Read afresh in every batch's transaction, so a member removed and enrolled again while a
     long ingest runs is found under its new id."""
     wanted = [e for e in events if not e.reason]
-    found = members_reached((e.campaign_id, e.address) for e in wanted if e.campaign_id is not None)
+    pairs = [(e.campaign_id, e.address) for e in wanted if e.campaign_id is not None]
+    read: dict[int, LockedMember] | None = None
+    if is_sqlite():
+        # One pass: the IMMEDIATE transaction already holds the only write lock.
+        read, found = _reach_and_read(pairs)
+    else:
+        found = members_reached(pairs)
     for event in wanted:
         if event.campaign_id is not None:
             event.member_id = found.get((event.campaign_id, event.address))
         if event.member_id is None:
             event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
-    return lock_members(found.values())
+    return read if read is not None else lock_members(found.values())
+
+
+def _reach_and_read(
+    pairs: Iterable[tuple[int, str]],
+) -> tuple[dict[int, LockedMember], dict[tuple[int, str], int]]:
+    """`members_reached` and the read of those members in one query per 2,000 pairs (each
+    membership found by `identity.member_reached`, then its row by key)."""
+    db = database.obj
+    wanted = Table("wanted")
+    campaign_id, email = Column(wanted, "campaign_id"), Column(wanted, "email")
+    reach_sql, reach_params = (
+        Select(columns=[campaign_id, email, member_reached(campaign_id, email).alias("mid")])
+        .from_(wanted)
+        .bind(db)
+        .sql()
+    )
+    table = CampaignMember._meta.table_name
+    columns = ", ".join(f'm."{field.column_name}"' for field in MEMBER_READ)
+    members: dict[int, LockedMember] = {}
+    found: dict[tuple[int, str], int] = {}
+    for chunk in chunked(list(dict.fromkeys(pairs)), PAIR_CHUNK):
+        rows = ", ".join([f"({db.param}, {db.param})"] * len(chunk))
+        sql = (
+            f'WITH "wanted" ("campaign_id", "email") AS (VALUES {rows}), '
+            f'"reached" AS ({reach_sql}) '
+            f'SELECT r."campaign_id", r."email", {columns} FROM "reached" AS r '
+            f'JOIN "{table}" AS m ON m."id" = r."mid" ORDER BY m."id"'
+        )
+        params = [value for pair in chunk for value in pair]
+        for cid, address, *row in db.execute_sql(sql, [*params, *reach_params]):
+            found[(cid, address)] = row[0]
+            if row[0] not in members:
+                members[row[0]] = LockedMember(tuple(row))
+    return members, found
 
 
 # Reading members for a decision ------------------------------------------------------------------
