@@ -421,10 +421,17 @@ _PG_TYPES = {
 
 
 def _insert_values(model, fields, rows: list[tuple]) -> None:
-    """Insert rows giving every column (`fields`), many rows a statement."""
+    """Insert rows giving every column (`fields`): by COPY where the driver has it (psycopg 3
+    on PostgreSQL, where it is the fastest way in), else many rows a statement."""
     if not rows:
         return
     columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    cursor = database.cursor()
+    if not is_sqlite() and hasattr(cursor, "copy"):
+        with cursor.copy(f'COPY "{model._meta.table_name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     head = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES '
     param = database.param
     for part in chunked(rows, PARAMETERS // len(fields)):
