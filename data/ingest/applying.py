@@ -16,9 +16,9 @@ import functools
 from collections.abc import Iterable
 from datetime import datetime
 
-from peewee import SQL, Column, Select, Table, chunked
+from peewee import SQL, chunked
 
-from data.db import database, is_sqlite, rows_where_in
+from data.db import database, insert_rows, is_sqlite, rows_where_in
 from data.engagement import (
     DERIVED_FIELDS,
     EVENT_FOR_STATUS,
@@ -28,7 +28,7 @@ from data.engagement import (
     manual_change,
     rollup_buckets,
 )
-from data.identity import PAIR_CHUNK, member_reached, members_reached
+from data.identity import members_reached
 from data.ingest.record import Event, IngestReport, storable
 from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
 from data.rollups import add_to_counters
@@ -92,53 +92,13 @@ def resolve_members(events: Iterable[Event]) -> dict[int, LockedMember]:
     Read afresh in every batch's transaction, so a member removed and enrolled again while a
     long ingest runs is found under its new id."""
     wanted = [e for e in events if not e.reason]
-    pairs = [(e.campaign_id, e.address) for e in wanted if e.campaign_id is not None]
-    read: dict[int, LockedMember] | None = None
-    if is_sqlite():
-        # One pass: the IMMEDIATE transaction already holds the only write lock.
-        read, found = _reach_and_read(pairs)
-    else:
-        found = members_reached(pairs)
+    found = members_reached((e.campaign_id, e.address) for e in wanted if e.campaign_id is not None)
     for event in wanted:
         if event.campaign_id is not None:
             event.member_id = found.get((event.campaign_id, event.address))
         if event.member_id is None:
             event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
-    return read if read is not None else lock_members(found.values())
-
-
-def _reach_and_read(
-    pairs: Iterable[tuple[int, str]],
-) -> tuple[dict[int, LockedMember], dict[tuple[int, str], int]]:
-    """`members_reached` and the read of those members in one query per 2,000 pairs (each
-    membership found by `identity.member_reached`, then its row by key)."""
-    db = database.obj
-    wanted = Table("wanted")
-    campaign_id, email = Column(wanted, "campaign_id"), Column(wanted, "email")
-    reach_sql, reach_params = (
-        Select(columns=[campaign_id, email, member_reached(campaign_id, email).alias("mid")])
-        .from_(wanted)
-        .bind(db)
-        .sql()
-    )
-    table = CampaignMember._meta.table_name
-    columns = ", ".join(f'm."{field.column_name}"' for field in MEMBER_READ)
-    members: dict[int, LockedMember] = {}
-    found: dict[tuple[int, str], int] = {}
-    for chunk in chunked(list(dict.fromkeys(pairs)), PAIR_CHUNK):
-        rows = ", ".join([f"({db.param}, {db.param})"] * len(chunk))
-        sql = (
-            f'WITH "wanted" ("campaign_id", "email") AS (VALUES {rows}), '
-            f'"reached" AS ({reach_sql}) '
-            f'SELECT r."campaign_id", r."email", {columns} FROM "reached" AS r '
-            f'JOIN "{table}" AS m ON m."id" = r."mid" ORDER BY m."id"'
-        )
-        params = [value for pair in chunk for value in pair]
-        for cid, address, *row in db.execute_sql(sql, [*params, *reach_params]):
-            found[(cid, address)] = row[0]
-            if row[0] not in members:
-                members[row[0]] = LockedMember(tuple(row))
-    return members, found
+    return lock_members(found.values())
 
 
 # Reading members for a decision ------------------------------------------------------------------
@@ -363,6 +323,12 @@ def _write_members(members: dict[int, LockedMember], before: dict, state: dict) 
             delta = deltas.setdefault(members[mid].campaign, [0] * len(was))
             for i, (a, b) in enumerate(zip(was, now)):
                 delta[i] += b - a
+    if sqlite:  # in-process: one prepared statement run per row is the fastest way here
+        cursor = database.cursor()
+        for columns, rows in by_columns.items():
+            cursor.executemany(_update_member_sql(columns), rows)
+        add_to_counters(deltas)
+        return
     for columns, rows in by_columns.items():
         per_statement = min(CHUNK, PARAMETERS // (len(columns) + 1))
         for part in chunked(rows, per_statement):
@@ -379,6 +345,13 @@ def _buckets(rung: int, bounced: bool, unsubscribed: bool) -> tuple[int, ...]:
     """The rollup counters a member counts in: they depend on these three fields alone (status
     and has_responded derive from them)."""
     return rollup_buckets(MemberState(rung=rung, bounced=bounced, unsubscribed=unsubscribed))
+
+
+@functools.cache
+def _update_member_sql(columns: tuple[str, ...]) -> str:
+    """UPDATE of these columns of one member by id, for SQLite (the values, then the id)."""
+    sets = ", ".join(f'"{name}" = ?' for name in columns)
+    return f'UPDATE "{CampaignMember._meta.table_name}" SET {sets} WHERE "id" = ?'
 
 
 PARAMETERS = 30_000
@@ -421,13 +394,17 @@ _PG_TYPES = {
 
 
 def _insert_values(model, fields, rows: list[tuple]) -> None:
-    """Insert rows giving every column (`fields`): by COPY where the driver has it (psycopg 3
-    on PostgreSQL, where it is the fastest way in), else many rows a statement."""
+    """Insert rows giving every column (`fields`): one prepared statement per row on SQLite
+    (in-process, the fastest way there), by COPY where the driver has it (psycopg 3 on
+    PostgreSQL), else many rows a statement."""
     if not rows:
         return
     columns = ", ".join(f'"{field.column_name}"' for field in fields)
     cursor = database.cursor()
-    if not is_sqlite() and hasattr(cursor, "copy"):
+    if is_sqlite():
+        insert_rows(model, fields, rows)
+        return
+    if hasattr(cursor, "copy"):
         with cursor.copy(f'COPY "{model._meta.table_name}" ({columns}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
