@@ -31,6 +31,7 @@ from data.transfer import write_members_csv
 from screens.base import AppScreen
 from screens.campaign_list import CAMPAIGN_STATUS_STYLES
 from screens.campaign_status import CampaignStatusActions
+from screens.journal import JournalScreen, UndoActions
 from screens.modals import ChoiceScreen, ConfirmScreen
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import STATUS_STYLES, assemble
@@ -55,7 +56,7 @@ def money(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
 
-class CampaignDetailScreen(CampaignStatusActions, AppScreen):
+class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
     """Facts, gauges and members of one campaign, live."""
 
     class Loaded(Message):
@@ -100,6 +101,8 @@ class CampaignDetailScreen(CampaignStatusActions, AppScreen):
         Binding("x", "export", "Export CSV"),
         Binding("t", "campaign_status", "Campaign status"),
         Binding("e", "edit", "Edit"),
+        Binding("z", "undo", "Undo"),
+        Binding("j", "journal", "Journal"),
     ]
 
     def __init__(self, campaign_id: int) -> None:
@@ -140,6 +143,12 @@ class CampaignDetailScreen(CampaignStatusActions, AppScreen):
 
     def subject(self) -> type:
         return Campaign
+
+    def undo_scope(self) -> int:
+        return self.campaign_id
+
+    def action_journal(self) -> None:
+        self.app.push_screen(JournalScreen(self.campaign_id))
 
     @reads("campaign-facts")
     def load(self) -> None:
@@ -319,7 +328,7 @@ class CampaignDetailScreen(CampaignStatusActions, AppScreen):
                     "Remove ",
                     (row.name or row.email, "bold"),
                     (f" <{row.email}>", ""),
-                    " from this campaign? Their engagement here is deleted.",
+                    " from this campaign? z undoes it.",
                 ),
                 confirm="Remove",
             ),
@@ -328,8 +337,9 @@ class CampaignDetailScreen(CampaignStatusActions, AppScreen):
 
     @writes("member-write")
     def _remove(self, member_id: int) -> None:
-        removed = remove_members(Campaign.get_by_id(self.campaign_id), [member_id])
-        self.post_message(Notice(f"Removed {removed} member.", changed=True))
+        campaign = Campaign.get_by_id(self.campaign_id)
+        removed = remove_members(campaign, [member_id], now=self.app.now())
+        self.post_message(Notice(f"Removed {removed} member (z undoes).", changed=True))
 
     # cleaning exits
     def action_clean(self) -> None:
@@ -348,7 +358,7 @@ class CampaignDetailScreen(CampaignStatusActions, AppScreen):
             ConfirmScreen(
                 "Clean bounces and unsubscribes?",
                 f"Remove {message.count:,} bounced and unsubscribed members from this campaign? "
-                "The people keep their do-not-email and bounced flags.",
+                "The people keep their do-not-email and bounced flags; z undoes it.",
                 confirm="Clean",
             ),
             lambda yes: self._clean() if yes else None,
@@ -356,8 +366,9 @@ class CampaignDetailScreen(CampaignStatusActions, AppScreen):
 
     @writes("clean")
     def _clean(self) -> None:
-        removed = clean_exits(Campaign.get_by_id(self.campaign_id))
-        self.post_message(Notice(f"Removed {removed:,} bounced and unsubscribed.", changed=True))
+        removed = clean_exits(Campaign.get_by_id(self.campaign_id), now=self.app.now())
+        text = f"Removed {removed:,} bounced and unsubscribed (z undoes)."
+        self.post_message(Notice(text, changed=True))
 
     # export
     def action_export(self) -> None:

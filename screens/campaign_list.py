@@ -15,6 +15,7 @@ from data.models import CAMPAIGN_STATUSES, Campaign
 from data.rollups import Metrics, all_metrics
 from screens.base import AppScreen
 from screens.campaign_status import CampaignStatusActions
+from screens.journal import JournalScreen, UndoActions
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import day, literal
 from tui_app.widgets.row_table import Cell, Column, RowTable
@@ -89,7 +90,7 @@ class CampaignTable(RowTable):
             self.post_message(self.Selected())
 
 
-class CampaignListScreen(CampaignStatusActions, AppScreen):
+class CampaignListScreen(UndoActions, CampaignStatusActions, AppScreen):
     """Campaigns, filterable by status and text; create, edit, open, start."""
 
     class Loaded(Message):
@@ -110,7 +111,9 @@ class CampaignListScreen(CampaignStatusActions, AppScreen):
         Binding("slash", "filter", "Filter"),
         Binding("f", "cycle_status", "Status filter"),
         Binding("p", "app.people", "People"),
-        Binding("r", "app.rejected", "Rejected events"),
+        Binding("r", "app.rejected", "Rejected"),
+        Binding("j", "journal", "Journal"),
+        Binding("z", "undo", "Undo"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -236,6 +239,9 @@ class CampaignListScreen(CampaignStatusActions, AppScreen):
             self.notify("No campaign selected.", severity="warning")
             return None
         return self.metrics[cursor]
+
+    def action_journal(self) -> None:
+        self.app.push_screen(JournalScreen())
 
     def action_open(self) -> None:
         current = self._current()

@@ -24,6 +24,7 @@ SECTIONS = (
     ("Add Members picker", "screens.add_members:AddMembersScreen"),
     ("Member event history", "screens.event_history:MemberEventsScreen"),
     ("Rejected events", "screens.event_history:RejectedEventsScreen"),
+    ("Journal of bulk changes", "screens.journal:JournalScreen"),
     ("Dialogs", "screens.modals:ConfirmScreen"),
 )
 """The help screen's sections, in the order a user meets the screens."""
