@@ -11,17 +11,19 @@ look-up with a fixed number of queries per call, never a query per person.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Iterable
 from functools import reduce
 from typing import Any
 
-from peewee import Case, Column, Select, Table, chunked, fn
+from peewee import Case, Column, Select, Table, fn
 
 from data.audience import ALREADY, BOUNCED, CONTACT_INSTEAD, CONVERTED_LEAD, DO_NOT_EMAIL, NEW
 from data.audience import SUPPRESSED as SUPPRESSED_ADDRESS
 from data.emails import normalize_email
 from data.models import CampaignMember, Contact, Lead, Person, Suppression
+from data.sql import chunked
 
 ContactsAlongside = Callable[[Any], list]
 """Given an alias of Contact, the conditions that pick the contacts enrolled in the same go."""
@@ -212,17 +214,23 @@ PAIR_CHUNK = 2_000
 """(campaign, email) pairs per look-up query (two parameters each)."""
 
 
+@functools.lru_cache(maxsize=8)
+def _reached_select(db) -> tuple[str, tuple]:
+    """The look-up `members_reached` runs over its VALUES list, written once per database
+    (Peewee takes milliseconds to write it, which a small batch would pay every time)."""
+    wanted = Table("wanted")
+    campaign_id, email = Column(wanted, "campaign_id"), Column(wanted, "email")
+    member = member_reached(campaign_id, email)
+    sql, params = Select(columns=[campaign_id, email, member]).from_(wanted).bind(db).sql()
+    return sql, tuple(params)
+
+
 def members_reached(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
     """For (campaign id, normalised email) pairs, the membership each reaches; pairs that reach
     none are left out. One query per 2,000 distinct pairs: the pairs as a VALUES list, each
     resolved by `member_reached`."""
     db = CampaignMember._meta.database
-    wanted = Table("wanted")
-    campaign_id, email = Column(wanted, "campaign_id"), Column(wanted, "email")
-    member = member_reached(campaign_id, email)
-    select_sql, select_params = (
-        Select(columns=[campaign_id, email, member]).from_(wanted).bind(db).sql()
-    )
+    select_sql, select_params = _reached_select(db.obj if hasattr(db, "obj") else db)
     found: dict[tuple[int, str], int] = {}
     for chunk in chunked(list(dict.fromkeys(pairs)), PAIR_CHUNK):
         # The VALUES list written directly: Peewee would build a node per value.

@@ -19,6 +19,7 @@ from peewee import (
     IntegerField,
     Model,
     SmallIntegerField,
+    SqliteDatabase,
     TextField,
 )
 from playhouse.migrate import SchemaMigrator
@@ -27,7 +28,7 @@ from data.errors import DatabaseError
 from data.models import MODELS, SchemaVersion, utcnow
 from data.postgres import lock_schema, prepare_schema
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The version the current models describe."""
 
 
@@ -201,11 +202,88 @@ def _add_journal(db: Database, migrator: SchemaMigrator) -> None:
     db.create_tables([JournalEntry, JournalMember, JournalEvent])
 
 
+OUTCOMES_V5 = "outcome IN ('applied', 'unchanged', 'duplicate', 'rejected')"
+OUTCOMES_V6 = "outcome IN ('applied', 'unchanged', 'duplicate', 'rejected', 'machine')"
+
+
+def _allow_outcome(db: Database, old: str, new: str) -> None:
+    """Widen the CHECK on the event log's outcome. On a server, the constraint is replaced. In
+    SQLite a CHECK cannot be altered; widening one changes nothing stored (every row already
+    passes), so the table's recorded definition is rewritten in place, the documented way
+    (sqlite.org/lang_altertable.html, "making other kinds of table schema changes")."""
+    if not isinstance(db, SqliteDatabase):
+        name = db.execute_sql(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'engagement_event'::regclass "
+            "AND contype = 'c' AND position('outcome' in pg_get_constraintdef(oid)) > 0"
+        ).fetchone()[0]
+        db.execute_sql(f'ALTER TABLE engagement_event DROP CONSTRAINT "{name}"')
+        db.execute_sql(f'ALTER TABLE engagement_event ADD CONSTRAINT "{name}" CHECK ({new})')
+        return
+    sql = db.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'engagement_event'"
+    ).fetchone()[0]
+    if f"CHECK ({old})" not in sql:
+        raise DatabaseError("the event log's outcome column is not as version 5 left it")
+    version = db.execute_sql("PRAGMA schema_version").fetchone()[0]
+    db.execute_sql("PRAGMA writable_schema = ON")
+    db.execute_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'engagement_event'",
+        (sql.replace(f"CHECK ({old})", f"CHECK ({new})"),),
+    )
+    db.execute_sql(f"PRAGMA schema_version = {version + 1}")
+    db.execute_sql("PRAGMA writable_schema = OFF")
+
+
+def _add_connectors(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 6: webhook receivers. Machine opens are an outcome of their own, counted per
+    campaign, and their ids count as seen (a provider's retry is a duplicate); receivers say
+    that they run and what they committed per source and minute."""
+    from playhouse.migrate import migrate
+
+    _allow_outcome(db, OUTCOMES_V5, OUTCOMES_V6)
+    db.execute_sql("DROP INDEX IF EXISTS engagement_event_seen_id")
+    db.execute_sql(
+        "CREATE UNIQUE INDEX IF NOT EXISTS engagement_event_seen_id ON engagement_event "
+        "(event_id) WHERE outcome IN ('applied', 'unchanged', 'machine')"
+    )
+    migrate(migrator.add_column("campaign_stats", "machine_opens", IntegerField(default=0)))
+
+    class Receiver(Model):  # frozen as it was at version 6
+        host = CharField()
+        port = IntegerField()
+        pid = IntegerField()
+        endpoints = CharField(default="")
+        started_at = DateTimeField()
+        seen_at = DateTimeField()
+        stopped_at = DateTimeField(null=True)
+        last_refusal = CharField(default="")
+        last_refusal_at = DateTimeField(null=True)
+
+        class Meta:
+            database = db
+            table_name = "receiver"
+            legacy_table_names = False
+
+    class ReceivedCount(Model):  # frozen as it was at version 6
+        source = CharField()
+        minute = DateTimeField()
+        events = IntegerField(default=0)
+
+        class Meta:
+            database = db
+            table_name = "received_count"
+            legacy_table_names = False
+            indexes = ((("source", "minute"), True),)
+
+    db.create_tables([Receiver, ReceivedCount])
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
     4: _add_suppressions,
     5: _add_journal,
+    6: _add_connectors,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

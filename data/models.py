@@ -223,6 +223,8 @@ class CampaignStats(BaseModel):
     converted = IntegerField(default=0)
     bounced = IntegerField(default=0)
     unsubscribed = IntegerField(default=0)
+    machine_opens = IntegerField(default=0)
+    """Opens a machine made (a privacy proxy, a scanner): recorded, counted apart, raise nothing."""
     if TYPE_CHECKING:
         campaign_id: int
 
@@ -353,7 +355,7 @@ EngagementEvent.add_index(
 EngagementEvent.add_index(
     SQL(
         "CREATE UNIQUE INDEX IF NOT EXISTS engagement_event_seen_id ON engagement_event "
-        "(event_id) WHERE outcome IN ('applied', 'unchanged')"
+        "(event_id) WHERE outcome IN ('applied', 'unchanged', 'machine')"
     )
 )
 """An event id takes effect once: a second writer's copy fails instead of applying twice."""
@@ -474,6 +476,33 @@ class JournalEvent(BaseModel):
         indexes = ((("entry", "member_id"), False),)
 
 
+class Receiver(BaseModel):
+    """A webhook receiver (`campaigns serve`) on this database: where it listens, whether it
+    still runs (`seen_at` is refreshed while it does) and the last request it refused."""
+
+    host = CharField()
+    port = IntegerField()
+    pid = IntegerField()
+    endpoints = CharField(default="")
+    """The sources it accepts, comma-separated (an endpoint without its secret is off)."""
+    started_at = DateTimeField(default=utcnow)
+    seen_at = DateTimeField(default=utcnow)
+    stopped_at = DateTimeField(null=True)
+    last_refusal = CharField(default="")
+    last_refusal_at = DateTimeField(null=True)
+
+
+class ReceivedCount(BaseModel):
+    """Events a receiver committed, per source and minute (what the Connectors screen sums)."""
+
+    source = CharField()
+    minute = DateTimeField()
+    events = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("source", "minute"), True),)
+
+
 class SchemaVersion(BaseModel):
     """The migrations applied to this database, one row each."""
 
@@ -495,6 +524,8 @@ MODELS = (
     JournalEntry,
     JournalMember,
     JournalEvent,
+    Receiver,
+    ReceivedCount,
     SchemaVersion,
 )
 """Every table, in an order that creates referenced tables first."""

@@ -72,6 +72,21 @@ def add_to_counters(deltas: Mapping[int, Sequence[int]]) -> None:
             recount([campaign_id])
 
 
+def add_machine_opens(counts: Mapping[int, int]) -> None:
+    """Count machine opens per campaign (inside the caller's transaction). They come from the
+    event log, not from members, so `recount` leaves them as they are."""
+    for campaign_id, amount in counts.items():
+        for _ in range(2):
+            changed = (
+                CampaignStats.update(machine_opens=CampaignStats.machine_opens + amount)
+                .where(CampaignStats.campaign == campaign_id)
+                .execute()
+            )
+            if changed:
+                break
+            recount([campaign_id])  # the campaign's counters row, made from its members
+
+
 @dataclass
 class Metrics:
     campaign_id: int
@@ -85,6 +100,8 @@ class Metrics:
     converted: int
     bounced: int
     unsubscribed: int
+    machine_opens: int
+    """Opens a machine made (privacy proxies, scanners): apart, so `opened` counts people."""
     delivered: int
     open_rate: float
     click_rate: float
@@ -141,14 +158,15 @@ def all_metrics(campaigns: Iterable[Campaign] | None = None) -> list[Metrics]:
     else:
         campaigns = list(campaigns)
     ids = [c.id for c in campaigns]
+    fields = (*ROLLUP_FIELDS, "machine_opens")
     counters = {
-        row[0]: dict(zip(ROLLUP_FIELDS, row[1:]))
+        row[0]: dict(zip(fields, row[1:]))
         for row in CampaignStats.select(
-            CampaignStats.campaign, *[getattr(CampaignStats, f) for f in ROLLUP_FIELDS]
+            CampaignStats.campaign, *[getattr(CampaignStats, f) for f in fields]
         ).tuples()
     }
     won = _won_amounts(None if len(ids) > 50 else ids)
-    empty = dict.fromkeys(ROLLUP_FIELDS, 0)
+    empty = dict.fromkeys(fields, 0)
     return [_metrics(c, counters.get(c.id, empty), won.get(c.id)) for c in campaigns]
 
 

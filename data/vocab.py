@@ -138,6 +138,8 @@ class EventOutcome(StrEnum):
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+    MACHINE = "machine"
+    """An open a machine made (a privacy proxy at delivery, a scanner): raises nothing."""
 
 
 class OpportunityStage(StrEnum):

@@ -52,6 +52,13 @@ GAUGES = (
 """The rollups shown as gauges, each out of Sent."""
 
 
+def machine_opens(count: int) -> tuple:
+    """Opens a machine made, beside the gauges once there are any: Opened counts people only."""
+    if not count:
+        return ()
+    return (("   Machine opens ", "dim"), f"{count:,}", (" (not in Opened)", "dim"))
+
+
 def money(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
@@ -187,9 +194,10 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
                 money(metrics.won_amount),
                 ("   Cost per response ", "dim"),
                 money(metrics.cost_per_response),
+                *machine_opens(metrics.machine_opens),
             ),
         )
-        self.gauge_figures = dict(figures)
+        self.gauge_figures = dict(figures) | {"Machine opens": metrics.machine_opens}
         self.query_one("#about", Static).update(
             assemble(
                 ("Type  ", "bold"),

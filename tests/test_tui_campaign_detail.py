@@ -326,3 +326,40 @@ def test_start_result_snapshot(snap_compare, make_tui):
         await settle(pilot)
 
     assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_machine_opens_show_beside_the_gauges_and_leave_opened_alone(
+    make_tui, demo_db, tmp_path
+):
+    """An open a privacy proxy made is counted apart: Opened and the member stay as they were."""
+    member, email = member_with("Sent")
+    opened = campaign_metrics(find_campaign(ROADSHOW)).opened
+    events = tmp_path / "machine.jsonl"
+    events.write_text(
+        json.dumps(
+            {
+                "id": "mpp-1",
+                "type": "open",
+                "campaign": ROADSHOW,
+                "email": email,
+                "at": "2026-03-02T09:00:00Z",
+                "machine": True,
+            }  # fmt: skip
+        )
+        + "\n"
+    )
+    app = make_tui(watch_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot)
+        assert app.screen.gauge_figures["Machine opens"] == 0
+        done = subprocess.run(
+            [sys.executable, "-m", "tui_app", "--db", str(demo_db), "ingest", str(events)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        assert "applied 0" in done.stdout
+        await wait_until(pilot, lambda: app.screen.gauge_figures["Machine opens"] == 1)
+        await settle(pilot)
+        assert app.screen.gauge_figures["Opened"] == opened
+    assert fresh(lambda: CampaignMember.get_by_id(member.id).status) == "Sent"

@@ -16,7 +16,7 @@ import functools
 from collections.abc import Iterable
 from datetime import datetime
 
-from peewee import SQL, chunked
+from peewee import SQL
 
 from data.db import database, insert_rows, is_sqlite, rows_where_in
 from data.engagement import (
@@ -31,14 +31,15 @@ from data.engagement import (
 from data.identity import members_reached
 from data.ingest.record import Event, IngestReport, storable
 from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
-from data.rollups import add_to_counters
+from data.rollups import add_machine_opens, add_to_counters
+from data.sql import chunked
 from data.suppression import SuppressionEntry, suppress_addresses
 from data.vocab import EventOutcome
 
 CHUNK = 5_000
 """Values per IN list (SQLite allows 32,766 parameters a statement)."""
 
-SEEN_OUTCOMES = "outcome IN ('applied', 'unchanged')"
+SEEN_OUTCOMES = "outcome IN ('applied', 'unchanged', 'machine')"
 """The events whose id counts as seen: written as the unique index's own predicate, so that
 the look-up uses it."""
 
@@ -193,6 +194,7 @@ def apply_resolved(
         before = {mid: m.state for mid, m in members.items()}
         state = dict(before)
         suppressing: list[SuppressionEntry] = []
+        machine: dict[int, int] = {}
         for event in events:
             if not event.reason and event.member_id not in members:
                 event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
@@ -209,6 +211,16 @@ def apply_resolved(
                 seen.add(event.event_id)
             mid = event.member_id
             assert mid is not None and event.at is not None  # an accepted event has both
+            if event.machine or event.noted:
+                if event.machine:
+                    event.outcome = EventOutcome.MACHINE
+                    report.machine += 1
+                    cid = members[mid].campaign
+                    machine[cid] = machine.get(cid, 0) + 1
+                else:
+                    event.outcome = EventOutcome.UNCHANGED
+                    report.unchanged += 1
+                continue
             current = state[mid]
             after = current.apply(event.type, event.at)
             if after is current:
@@ -230,6 +242,7 @@ def apply_resolved(
                 )
         _write_events(events, source, now)
         _write_members(members, before, state)
+        add_machine_opens(machine)
         suppress_addresses(suppressing, now)  # the address, and every record with it
     return report
 

@@ -224,8 +224,11 @@ def _field_with_nul(event: Event) -> str | None:
     return None
 
 
-def parse_event(received: Received) -> Event:
-    """Validate one received line; the result carries its rejection reason when invalid."""
+def parse_event(received: Received, noted: frozenset[str] = frozenset()) -> Event:
+    """Validate one received line; the result carries its rejection reason when invalid.
+
+    `noted` are further types (a provider's, from a connector) accepted without effect; an open
+    with `"machine": true` is a machine's."""
     if received.fields is None:
         kind, detail = received.problem or ("malformed", "malformed")
         event = Event(line=received.raw)
@@ -263,7 +266,7 @@ def parse_event(received: Received) -> Event:
         event.reject("bad_field", f"id longer than {MAX_ID} characters")
     elif not event_type:
         event.reject("missing_field", "type is required")
-    elif event_type not in EVENT_TYPES:
+    elif event_type not in EVENT_TYPES and event_type not in noted:
         event.reject("unknown_type", f"unknown type {event.sent_type!r}")
     elif not event.campaign_ref.strip():
         event.reject("missing_field", "campaign is required")
@@ -275,4 +278,6 @@ def parse_event(received: Received) -> Event:
         event.reject("bad_timestamp", f"bad timestamp {when!r}")
     if not event.reason:
         event.type = event_type
+        event.noted = event_type in noted
+        event.machine = event_type == "open" and record.get("machine") is True
     return event

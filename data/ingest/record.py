@@ -13,6 +13,8 @@ class IngestReport:
     unchanged: int = 0
     duplicates: int = 0
     rejected: int = 0
+    machine: int = 0
+    """Opens a machine made: recorded, raising nothing (`EventOutcome.MACHINE`)."""
     reasons: Counter = field(default_factory=Counter)
     resumed_from: int = 0
     """Events an interrupted earlier run had already committed (skipped this time)."""
@@ -22,11 +24,12 @@ class IngestReport:
         self.unchanged += other.unchanged
         self.duplicates += other.duplicates
         self.rejected += other.rejected
+        self.machine += other.machine
         self.reasons.update(other.reasons)
 
     @property
     def total(self) -> int:
-        return self.applied + self.unchanged + self.duplicates + self.rejected
+        return self.applied + self.unchanged + self.duplicates + self.rejected + self.machine
 
     def as_dict(self) -> dict:
         return {
@@ -34,6 +37,7 @@ class IngestReport:
             "unchanged": self.unchanged,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
+            "machine": self.machine,
             "rejected_by_reason": dict(self.reasons),
         }
 
@@ -44,6 +48,7 @@ def report_from(counts: dict) -> IngestReport:
         unchanged=counts.get("unchanged", 0),
         duplicates=counts.get("duplicates", 0),
         rejected=counts.get("rejected", 0),
+        machine=counts.get("machine", 0),
         reasons=Counter(counts.get("rejected_by_reason", {})),
     )
 
@@ -79,6 +84,11 @@ class Event:
     campaign_id: int | None = None
     member_id: int | None = None
     outcome: str = ""
+    machine: bool = False
+    """An open a machine made (a privacy proxy, a scanner): recorded as such, raising nothing."""
+    noted: bool = False
+    """A provider's event that means nothing for the member (delivered, a temporary failure):
+    recorded unchanged under the provider's own type."""
 
     @property
     def raw(self) -> str:

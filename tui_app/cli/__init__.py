@@ -24,6 +24,7 @@ from tui_app.cli import (
     members,
     metrics,
     people_import,
+    serve,
     suppression,
 )
 from tui_app.cli.common import UserError, common_options, db_option
@@ -39,6 +40,7 @@ SUBCOMMANDS = (
     export,
     lead,
     suppression,
+    serve,
 )
 """The modules whose `register` adds a subcommand family, in the order `--help` lists them."""
 

@@ -87,6 +87,8 @@ def cmd_ingest(args) -> None:
             + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in report.reasons.items())
             + ")"
         )
+    if report.machine:
+        text += f"; machine opens {report.machine:,} (recorded, raising nothing)"
     emit(args, {**report.as_dict(), "resumed_from": report.resumed_from}, text)
 
 
