@@ -9,6 +9,7 @@ from peewee import IntegrityError
 
 from data.db import database
 from data.enrollment import EnrollmentResult, enroll
+from data.labels import copy_template
 from data.models import Campaign, CampaignStats, ValidationError
 from data.vocab import AudienceKind, CampaignStatus, CampaignType, is_one_of, listed
 
@@ -38,6 +39,7 @@ def _save(campaign: Campaign) -> Campaign:
             campaign.save()
             if is_new:
                 CampaignStats.insert(campaign=campaign.id).on_conflict_ignore().execute()
+                copy_template(campaign)
     except IntegrityError as exc:
         raise ValidationError(f"cannot save campaign: {exc}") from None
     return campaign

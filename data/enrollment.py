@@ -25,6 +25,7 @@ from data.audience import (
 from data.emails import normalize_email
 from data.engagement import EXITS, SENT, MemberState, rollup_buckets
 from data.identity import members_reached, membership_category, people_by_email
+from data.labels import default_label_id
 from data.models import Campaign, CampaignMember, Contact, Lead, utcnow
 from data.rollups import add_to_counters, recount
 from data.sql import is_sqlite
@@ -134,6 +135,7 @@ def enroll(
         lock_campaign(campaign.id)
         counts = _tally(campaign, people)
         newest = CampaignMember.select(fn.MAX(CampaignMember.id)).scalar() or 0
+        label = default_label_id(campaign.id)
         inserted = 0
         for model, conditions, category in _categorised(campaign, people):
             person_field = CampaignMember.lead if model is Lead else CampaignMember.contact
@@ -147,6 +149,7 @@ def enroll(
                     Value(False),
                     Value(now),
                     Value(False),
+                    Value(label),
                 )
                 .where(category == NEW, *conditions)
                 .order_by(model.id)
@@ -163,6 +166,7 @@ def enroll(
                         CampaignMember.unsubscribed,
                         CampaignMember.added_at,
                         CampaignMember.has_responded,
+                        CampaignMember.label,
                     ],
                 )
                 .on_conflict_ignore()

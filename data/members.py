@@ -8,7 +8,7 @@ from typing import NamedTuple
 from peewee import JOIN, fn
 
 from data.audience import NEW
-from data.engagement import MILESTONE_FIELDS, VIEW_BUCKETS
+from data.engagement import LADDER, MILESTONE_FIELDS, VIEW_BUCKETS, StatusLabel, displayed_label
 from data.identity import linked_people, membership_category
 from data.models import (
     Account,
@@ -17,6 +17,7 @@ from data.models import (
     CampaignStats,
     Contact,
     Lead,
+    MemberStatusLabel,
     Person,
 )
 from data.rollups import bucket_condition
@@ -45,6 +46,20 @@ class MemberRow(NamedTuple):
     response_date: datetime | None
     converted_at: datetime | None
     has_responded: bool
+    standing: str = ""
+    """The member's status among the seven (colours and rules read it); `status` is what it
+    shows as in its campaign (`engagement.displayed_label`)."""
+    counts_as: str = ""
+    """The rung the member's label counts as (empty for a member without one)."""
+
+
+def shown_status(status: str, label_name, label_rung) -> tuple[str, str]:
+    """(what a member's status shows as, the rung its label counts as) from the stored status
+    and the label columns a query joined (None when the member has no label)."""
+    if label_name is None:
+        return status, ""
+    label = StatusLabel(0, label_name, label_rung)
+    return displayed_label(status, label), LADDER[label_rung].value
 
 
 def view_condition(view: str):
@@ -78,10 +93,13 @@ def _member_query(campaign_id: int, view: str, search: str):
             M.status,
             *[getattr(M, name) for name in MEMBER_TIMES],
             M.has_responded,
+            MemberStatusLabel.name,
+            MemberStatusLabel.counts_as,
         )
         .join_from(M, Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
         .join_from(M, Contact, JOIN.LEFT_OUTER, on=(M.contact == Contact.id))
         .join_from(Contact, Account, JOIN.LEFT_OUTER, on=(Contact.account == Account.id))
+        .join_from(M, MemberStatusLabel, JOIN.LEFT_OUTER, on=(M.label == MemberStatusLabel.id))
         .where(M.campaign == campaign_id)
     )
     condition = view_condition(view)
@@ -95,8 +113,10 @@ def _member_query(campaign_id: int, view: str, search: str):
 
 
 def _row(values: tuple) -> MemberRow:
-    mid, lead_id, contact_id, first, last, email, company, status, *times, has_responded = values
+    mid, lead_id, contact_id, first, last, email, company, status, *times = values
+    *times, has_responded, label_name, label_rung = times
     convert = CampaignMember._meta.fields["added_at"].python_value
+    shown, counts_as = shown_status(status, label_name, label_rung)
     return MemberRow(
         id=mid,
         person_type="lead" if lead_id else "contact",
@@ -104,9 +124,11 @@ def _row(values: tuple) -> MemberRow:
         name=f"{first or ''} {last or ''}".strip(),
         email=email or "",
         company=company or "",
-        status=status,
+        status=shown,
         **{name: convert(value) for name, value in zip(MEMBER_TIMES, times)},
         has_responded=bool(has_responded),
+        standing=status,
+        counts_as=counts_as,
     )
 
 
@@ -176,6 +198,8 @@ class Membership(NamedTuple):
     response_date: datetime | None
     converted_at: datetime | None
     via: str
+    standing: str = ""
+    """The status among the seven (for colours); `status` is what it shows as in the campaign."""
 
 
 def memberships_of(person: Person) -> list[Membership]:
@@ -196,15 +220,21 @@ def memberships_of(person: Person) -> list[Membership]:
             M.status,
             *[getattr(M, name) for name in MEMBER_TIMES],
             M.lead,
+            MemberStatusLabel.name,
+            MemberStatusLabel.counts_as,
         )
         .join(Campaign)
+        .join_from(M, MemberStatusLabel, JOIN.LEFT_OUTER, on=(M.label == MemberStatusLabel.id))
         .where(condition)
         .order_by(M.added_at.desc(), M.id.desc())
     )
-    return [
-        Membership._make((*values[:-1], "lead" if values[-1] else "contact"))
-        for values in query.tuples()
-    ]
+    memberships = []
+    for values in query.tuples():
+        *fields, lead, label_name, label_rung = values
+        status = fields[5]
+        fields[5] = shown_status(status, label_name, label_rung)[0]
+        memberships.append(Membership._make((*fields, "lead" if lead else "contact", status)))
+    return memberships
 
 
 CLOSED_STATUSES = tuple(status for status in CampaignStatus if status.is_closed)

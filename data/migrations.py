@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from peewee import (
+    AutoField,
     BooleanField,
     CharField,
     Check,
@@ -28,7 +29,7 @@ from data.errors import DatabaseError
 from data.models import MODELS, SchemaVersion, utcnow
 from data.postgres import lock_schema, prepare_schema
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """The version the current models describe."""
 
 
@@ -276,6 +277,77 @@ def _add_connectors(db: Database, migrator: SchemaMigrator) -> None:
             indexes = ((("source", "minute"), True),)
 
     db.create_tables([Receiver, ReceivedCount])
+_V6_TEMPLATES = {
+    "event": (
+        ("Invited", 0),
+        ("Opened", 1),
+        ("Clicked", 2),
+        ("Registered", 3),
+        ("Attended", 3),
+        ("Converted", 4),
+    ),
+    "email": (("Sent", 0), ("Opened", 1), ("Clicked", 2), ("Responded", 3), ("Converted", 4)),
+}
+"""The label templates as they were at version 6 (Webinar and Event; every other type)."""
+
+
+def _add_status_labels(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 6: member status labels per campaign. Each campaign gets its type's template,
+    and each member the first label counting as its rung, so every member keeps its status."""
+    from playhouse.migrate import migrate
+
+    class Campaign(Model):  # only referenced, never created here
+        class Meta:
+            database = db
+            table_name = "campaign"
+
+    class MemberStatusLabel(Model):  # frozen as it was at version 6
+        id = AutoField()
+        campaign = ForeignKeyField(Campaign, on_delete="CASCADE", index=False)
+        position = IntegerField()
+        name = CharField()
+        counts_as = SmallIntegerField(constraints=[Check("counts_as BETWEEN 0 AND 4")])
+        is_default = BooleanField(default=False)
+
+        class Meta:
+            database = db
+            table_name = "member_status_label"
+            legacy_table_names = False
+            indexes = ((("campaign", "name"), True), (("campaign", "position"), False))
+
+    MemberStatusLabel.add_index(
+        MemberStatusLabel.index(
+            MemberStatusLabel.campaign, unique=True, name="member_status_label_one_default"
+        ).where(MemberStatusLabel.is_default)
+    )
+    db.create_tables([MemberStatusLabel])
+    p = db.param
+    for key, labels in _V6_TEMPLATES.items():
+        which = "IN" if key == "event" else "NOT IN"
+        for position, (name, rung) in enumerate(labels):
+            db.execute_sql(
+                "INSERT INTO member_status_label (campaign_id, position, name, counts_as, "
+                f"is_default) SELECT id, {p}, {p}, {p}, {p} FROM campaign "
+                f"WHERE type {which} ('Webinar', 'Event')",
+                (position, name, rung, position == 0),
+            )
+    migrate(
+        migrator.add_column(
+            "campaign_member",
+            "label_id",
+            ForeignKeyField(MemberStatusLabel, field=MemberStatusLabel.id, null=True, index=False),
+        )
+    )
+    migrate(migrator.add_column("journal_member", "label_id", IntegerField(null=True)))
+    db.execute_sql(
+        "UPDATE campaign_member SET label_id = (SELECT l.id FROM member_status_label l "
+        "WHERE l.campaign_id = campaign_member.campaign_id AND l.counts_as = campaign_member.rung "
+        "ORDER BY l.position LIMIT 1)"
+    )
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "campaign_member_campaign_id_label_id" '
+        'ON "campaign_member" ("campaign_id", "label_id")'
+    )
 
 
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
@@ -284,6 +356,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     4: _add_suppressions,
     5: _add_journal,
     6: _add_connectors,
+    7: _add_status_labels,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

@@ -229,6 +229,37 @@ class CampaignStats(BaseModel):
         campaign_id: int
 
 
+class MemberStatusLabel(BaseModel):
+    """One of a campaign's member status labels, in its place along the campaign's list.
+
+    The rules over the whole list (rung order, one default counting as Sent) are
+    `engagement.ladder_problem`; at most one default per campaign is also a partial unique
+    index. A label a member holds cannot be deleted (the member's foreign key)."""
+
+    campaign = ForeignKeyField(  # indexed by the composite indexes below
+        Campaign, backref="status_labels", on_delete="CASCADE", index=False
+    )
+    position = IntegerField()
+    name = CharField()
+    counts_as = SmallIntegerField(constraints=[Check(f"counts_as BETWEEN 0 AND {len(LADDER) - 1}")])
+    is_default = BooleanField(default=False)
+    if TYPE_CHECKING:
+        campaign_id: int
+
+    class Meta:
+        indexes = (
+            (("campaign", "name"), True),
+            (("campaign", "position"), False),
+        )
+
+
+MemberStatusLabel.add_index(
+    MemberStatusLabel.index(
+        MemberStatusLabel.campaign, unique=True, name="member_status_label_one_default"
+    ).where(MemberStatusLabel.is_default)
+)
+
+
 class CampaignMember(BaseModel):
     campaign = ForeignKeyField(  # indexed by the composite indexes below
         Campaign, backref="members", on_delete="CASCADE", index=False
@@ -249,10 +280,15 @@ class CampaignMember(BaseModel):
     response_date = DateTimeField(null=True)
     converted_at = DateTimeField(null=True)
     has_responded = BooleanField(default=False)
+    label = ForeignKeyField(  # indexed by (campaign, label) below; last, as the migration adds it
+        MemberStatusLabel, null=True, backref="members", index=False
+    )
+    """The highest of the campaign's labels the member reached (set on enrollment)."""
     if TYPE_CHECKING:
         campaign_id: int
         lead_id: int | None
         contact_id: int | None
+        label_id: int | None
 
     class Meta:
         constraints = [
@@ -268,6 +304,7 @@ class CampaignMember(BaseModel):
             (("campaign", "id"), False),
             (("campaign", "status", "id"), False),
             (("campaign", "has_responded", "id"), False),
+            (("campaign", "label"), False),
         )
 
     def validate(self) -> None:
@@ -456,6 +493,8 @@ class JournalMember(BaseModel):
     response_date = DateTimeField(null=True)
     converted_at = DateTimeField(null=True)
     has_responded = BooleanField(null=True)
+    label = IntegerField(null=True, column_name="label_id")
+    """The member's label (`CampaignMember.label`), kept like the rest of its record."""
 
     class Meta:
         indexes = (
@@ -516,6 +555,7 @@ MODELS = (
     Lead,
     Campaign,
     CampaignStats,
+    MemberStatusLabel,
     CampaignMember,
     Opportunity,
     EngagementEvent,

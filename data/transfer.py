@@ -218,6 +218,7 @@ EXPORT_COLUMNS = (
     "has_responded",
     "name",
     "company",
+    "counts_as",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -235,11 +236,12 @@ def member_csv_row(row: MemberRow) -> list[str]:
     return [
         safe_cell(row.email),
         row.person_type,
-        row.status,
+        safe_cell(row.status),
         *[iso_utc(getattr(row, name)) for name in MEMBER_TIMES],
         "true" if row.has_responded else "false",
         safe_cell(row.name),
         safe_cell(row.company),
+        row.counts_as,
     ]
 
 

@@ -21,13 +21,15 @@ from datetime import datetime
 from peewee import JOIN, SQL, chunked, fn
 
 from data.emails import normalize_email
-from data.engagement import DERIVED_FIELDS, STATE_FIELDS, MemberState, joined
+from data.engagement import DERIVED_FIELDS, STATE_FIELDS, STATUS_EVENT, MemberState, joined
 from data.enrollment import lock_campaign
 from data.errors import ValidationError
 from data.identity import already_member, members_reached
 from data.ingest.applying import apply_resolved, lock_members
 from data.ingest.record import Event
 from data.journal import PERSON_COLUMNS, RECORD_FIELDS, current_user, latest_open
+from data.labels import campaign_ladder, status_named
+from data.labels import ladders as campaign_ladders
 from data.models import (
     CampaignMember,
     Contact,
@@ -232,8 +234,10 @@ def _join_record(entry: JournalEntry, old: JournalMember) -> int:
     key = (old.campaign_id, normalize_email(email))
     member_id = members_reached([key])[key]
     current = lock_members([member_id])[member_id].state
-    kept = MemberState(*[getattr(old, name) for name in STATE_FIELDS])
-    _write_state(member_id, joined(current, kept))
+    kept = MemberState(
+        *[getattr(old, "label" if name == "label_id" else name) for name in STATE_FIELDS]
+    )
+    _write_state(member_id, joined(current, kept, campaign_ladder(old.campaign_id)))
     added = M.select(M.added_at).where(M.id == member_id).scalar()
     if old.added_at is not None and (added is None or old.added_at < added):
         M.update(added_at=old.added_at).where(M.id == member_id).execute()
@@ -285,6 +289,7 @@ def _replay_missed(entry: JournalEntry) -> int:
                 address=normalize_email(row.email),
                 at=row.at,
                 extra=row.extra,
+                status=status_named(row.extra),
             )
         )
     if not events:
@@ -313,10 +318,11 @@ def _restore_changed(entry: JournalEntry, result: UndoResult) -> None:
     J, M, E = JournalMember, CampaignMember, EngagementEvent
     q = database.param
     table, copy = M._meta.table_name, J._meta.table_name
+    columns = [M._meta.fields[name].column_name for name in RECORD_FIELDS]
     sets = ", ".join(
-        f'"{name}" = (SELECT j."{name}" FROM "{copy}" j WHERE j.entry_id = {q} '
+        f'"{column}" = (SELECT j."{column}" FROM "{copy}" j WHERE j.entry_id = {q} '
         f'AND j.member_id = "{table}".id)'
-        for name in RECORD_FIELDS
+        for column in columns
     )
     sql = (
         f'UPDATE "{table}" SET {sets} WHERE id IN (SELECT j.member_id FROM "{copy}" j '
@@ -327,7 +333,7 @@ def _restore_changed(entry: JournalEntry, result: UndoResult) -> None:
     result.restored = database.execute_sql(sql, params).rowcount
     kept = J.select(J.member_id).where(J.entry == entry.id)
     later = (
-        E.select(E.member, E.type, E.at)
+        E.select(E.member, E.type, E.at, E.extra)
         .join(M, JOIN.INNER, on=(M.id == E.member))
         .where(
             E.member.in_(kept)
@@ -337,15 +343,20 @@ def _restore_changed(entry: JournalEntry, result: UndoResult) -> None:
         .order_by(E.id)
     )
     events: dict[int, list] = {}
-    for member_id, kind, at in later.tuples():
-        events.setdefault(member_id, []).append((kind, E.at.python_value(at)))
+    for member_id, kind, at, extra in later.tuples():
+        events.setdefault(member_id, []).append((kind, E.at.python_value(at), extra))
     members = lock_members(events)
+    ladders = campaign_ladders({m.campaign for m in members.values()})
     for member_id, happened in events.items():
         if member_id not in members:
             continue
+        ladder = ladders[members[member_id].campaign]
         before = state = members[member_id].state
-        for kind, at in happened:
-            state = state.apply(kind, at)
+        for kind, at, extra in happened:
+            label = ladder.find(status_named(extra)) if kind == STATUS_EVENT else None
+            if kind == STATUS_EVENT and label is None:
+                continue  # a label renamed away since: the kept record already holds it
+            state = state.apply(kind, at, ladder, label)
         if state != before:
             _write_state(member_id, state)
             result.replayed += len(happened)

@@ -129,6 +129,8 @@ class EventType(StrEnum):
     CONVERT = "convert"
     BOUNCE = "bounce"
     UNSUBSCRIBE = "unsubscribe"
+    STATUS = "status"
+    """Names one of the campaign's member status labels (its `status` key)."""
 
 
 class EventOutcome(StrEnum):

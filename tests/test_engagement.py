@@ -14,7 +14,7 @@ from data.engagement import (
     CLICKED,
     CONVERTED,
     DERIVED_FIELDS,
-    EVENT_TYPES,
+    ENGAGEMENT_EVENT_TYPES,
     LADDER,
     MILESTONE_FIELDS,
     OPENED,
@@ -28,6 +28,9 @@ from data.engagement import (
     VIEW_BUCKETS,
     MemberState,
     StatusChangeRefused,
+    StatusLabel,
+    StatusLadder,
+    displayed_label,
     manual_change,
     rollup_buckets,
     state_from_events,
@@ -46,8 +49,18 @@ def at(minutes: int) -> datetime:
 
 
 events = st.lists(
-    st.tuples(st.sampled_from(EVENT_TYPES), st.integers(0, 10_000).map(at)), max_size=12
+    st.tuples(st.sampled_from(ENGAGEMENT_EVENT_TYPES), st.integers(0, 10_000).map(at)),
+    max_size=12,
 )
+
+EMAIL_LADDER = StatusLadder(
+    StatusLabel(i + 1, name, i, is_default=i == 0) for i, name in enumerate(LADDER)
+)
+"""The five ladder names as labels, as an Email campaign starts with."""
+
+
+def shown(state: MemberState) -> str:
+    return displayed_label(state.status, EMAIL_LADDER.get(state.label_id))
 
 
 @given(events, st.randoms(use_true_random=False), st.data())
@@ -155,24 +168,26 @@ def test_an_event_that_adds_nothing_returns_the_same_record():
     ],
 )
 def test_manual_change_raises_or_refuses_with_a_reason(history, target, allowed):
-    state = state_from_events([(kind, at(m)) for kind, m in history])
+    state = state_from_events([(kind, at(m)) for kind, m in history], EMAIL_LADDER)
     if allowed:
-        assert manual_change(state, target, at(99)).status == target
+        after = manual_change(state, target, at(99), EMAIL_LADDER)
+        assert after.status == target and shown(after) == target
     else:
         with pytest.raises(StatusChangeRefused) as refused:
-            manual_change(state, target, at(99))
+            manual_change(state, target, at(99), EMAIL_LADDER)
         assert str(refused.value).startswith(("Cannot lower", "The member is already"))
 
 
 @given(events, st.sampled_from(STATUSES))
 def test_a_manual_change_never_lowers(batch, target):
-    state = state_from_events(batch)
+    state = state_from_events(batch, EMAIL_LADDER)
     try:
-        after = manual_change(state, target, at(99))
+        after = manual_change(state, target, at(99), EMAIL_LADDER)
     except StatusChangeRefused:
         return
-    assert after.status == target
+    assert shown(after) == target
     assert after.rung >= state.rung
+    assert EMAIL_LADDER.rank(after.label_id) >= EMAIL_LADDER.rank(state.label_id)
 
 
 def test_rollup_buckets_follow_the_rungs_even_after_an_exit():
@@ -247,6 +262,6 @@ def test_milestone_fields_are_the_timestamps_of_a_member_state():
         "response_date",
         "converted_at",
     )
-    assert STATE_FIELDS == ("rung", "bounced", "unsubscribed", *MILESTONE_FIELDS)
+    assert STATE_FIELDS == ("rung", "bounced", "unsubscribed", *MILESTONE_FIELDS, "label_id")
     assert MemberRow._fields[7:12] == ("added_at", *MILESTONE_FIELDS)
     assert Membership._fields[6:11] == ("added_at", *MILESTONE_FIELDS)

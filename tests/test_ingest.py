@@ -9,7 +9,7 @@ from datetime import datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.engagement import EVENT_TYPES, ROLLUP_FIELDS
+from data.engagement import ENGAGEMENT_EVENT_TYPES, ROLLUP_FIELDS
 from data.enrollment import enroll
 from data.ingest import ingest_records, ingest_stream, set_member_status
 from data.models import CampaignMember, CampaignStats, Contact, EngagementEvent, Lead
@@ -181,7 +181,8 @@ def test_manual_status_change_is_logged_and_refuses_to_lower(fresh_db):
     with pytest.raises(StatusChangeRefused, match="Cannot lower Responded to Opened"):
         set_member_status(m, "Opened")
     logged = EngagementEvent.get(EngagementEvent.member == m.id)
-    assert (logged.source, logged.type, logged.outcome) == ("manual", "respond", "applied")
+    assert (logged.source, logged.type, logged.outcome) == ("manual", "status", "applied")
+    assert json.loads(logged.extra) == {"status": "Responded"}
 
 
 def counters(campaign_ids):
@@ -196,7 +197,7 @@ def counters(campaign_ids):
 
 event_lists = st.lists(
     st.tuples(
-        st.sampled_from(EVENT_TYPES),
+        st.sampled_from(ENGAGEMENT_EVENT_TYPES),
         st.integers(0, 5),
         st.integers(0, 3),
         st.integers(1, 28),

@@ -7,12 +7,14 @@ one multi-row update of the changed members, one update of the counters per camp
 suppression of the addresses that unsubscribed or bounced (`suppression.suppress_addresses`).
 Every read that a decision depends on happens inside the transaction, so two writers cannot both
 decide from the same old record. The status rule itself is
-`MemberState.apply`; nothing here decides status.
+`MemberState.apply`, over the campaign's labels (`labels.ladders`, read in the same transaction
+and kept from changing until it ends); nothing here decides status.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -21,15 +23,17 @@ from peewee import SQL
 from data.db import database, insert_rows, is_sqlite, rows_where_in
 from data.engagement import (
     DERIVED_FIELDS,
-    EVENT_FOR_STATUS,
+    EVENT_FOR_EXIT,
     MILESTONE_FIELDS,
     STATE_FIELDS,
+    STATUS_EVENT,
     MemberState,
     manual_change,
     rollup_buckets,
 )
 from data.identity import members_reached
 from data.ingest.record import Event, IngestReport, storable
+from data.labels import ladders as campaign_ladders
 from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
 from data.rollups import add_machine_opens, add_to_counters
 from data.sql import chunked
@@ -121,17 +125,17 @@ class LockedMember:
     __slots__ = ("id", "campaign", "person", "state")
 
     def __init__(self, row: tuple) -> None:
-        self.id, self.campaign, lead, contact, rung, bounced, unsubscribed, *times = row
+        self.id, self.campaign, lead, contact, rung, bounced, unsubscribed, *times, label = row
         self.person = ("lead", lead) if lead else ("contact", contact)
+        opened, clicked, responded, converted = [
+            _as_datetime(value) if value is not None else None for value in times
+        ]
         self.state = MemberState(
-            rung,
-            bool(bounced),
-            bool(unsubscribed),
-            *[_as_datetime(value) if value is not None else None for value in times],
+            rung, bool(bounced), bool(unsubscribed), opened, clicked, responded, converted, label
         )
 
 
-_ROW_ORDER = ("rung", "bounced", "unsubscribed", *MILESTONE_FIELDS)
+_ROW_ORDER = ("rung", "bounced", "unsubscribed", *MILESTONE_FIELDS, "label_id")
 assert _ROW_ORDER == STATE_FIELDS, "LockedMember reads the state fields in this order"
 
 
@@ -191,6 +195,7 @@ def apply_resolved(
             members = lock_members(e.member_id for e in events if e.member_id and not e.reason)
         ids = [e.event_id for e in events if e.event_id and not e.reason]
         seen = _seen_event_ids(ids) if ids else set()
+        ladders = campaign_ladders({m.campaign for m in members.values()}, lock=True)
         before = {mid: m.state for mid, m in members.items()}
         state = dict(before)
         suppressing: list[SuppressionEntry] = []
@@ -198,6 +203,16 @@ def apply_resolved(
         for event in events:
             if not event.reason and event.member_id not in members:
                 event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
+            label = None
+            if not event.reason and event.type == STATUS_EVENT:
+                ladder = ladders[members[event.member_id or 0].campaign]
+                label = ladder.find(event.status)
+                if label is None:
+                    event.reject(
+                        "unknown_status",
+                        f"unknown status {event.status!r} in {event.campaign_ref}; "
+                        f"its statuses are {ladder.names}",
+                    )
             if event.reason:
                 event.outcome = EventOutcome.REJECTED
                 report.rejected += 1
@@ -222,7 +237,7 @@ def apply_resolved(
                     report.unchanged += 1
                 continue
             current = state[mid]
-            after = current.apply(event.type, event.at)
+            after = current.apply(event.type, event.at, ladders[members[mid].campaign], label)
             if after is current:
                 event.outcome = EventOutcome.UNCHANGED
                 report.unchanged += 1
@@ -439,13 +454,18 @@ def _address_of(member: LockedMember) -> str:
 
 
 def set_member_status(member: CampaignMember, target: str, now: datetime | None = None):
-    """A manual status change: the same rule as events, recorded in the log as a manual event.
+    """A manual status change to one of the campaign's labels (a status event) or to an exit:
+    the same rule as events, recorded in the log as a manual event.
 
     Raises StatusChangeRefused (with the reason) for an attempt to lower the status."""
     now = now or utcnow()
-    manual_change(member.state, target, now)
+    ladder = campaign_ladders([member.campaign_id])[member.campaign_id]
+    manual_change(member.state, target, now, ladder)
+    exit_event = EVENT_FOR_EXIT.get(target)
     event = Event(
-        type=EVENT_FOR_STATUS[target],
+        type=exit_event or STATUS_EVENT,
+        status="" if exit_event else target,
+        extra="" if exit_event else json.dumps({"status": target}, ensure_ascii=False),
         campaign_ref=str(member.campaign_id),
         at=now,
         campaign_id=member.campaign_id,

@@ -18,7 +18,7 @@ from pathlib import PurePath
 from typing import BinaryIO
 
 from data.emails import normalize_email
-from data.engagement import EVENT_TYPES
+from data.engagement import EVENT_TYPES, STATUS_EVENT
 from data.ingest.record import Event
 
 FORMATS = ("jsonl", "csv")
@@ -245,6 +245,7 @@ def parse_event(received: Received, noted: frozenset[str] = frozenset()) -> Even
     )
     if isinstance(campaign, int) and not isinstance(campaign, bool):
         event.campaign_number = campaign
+    event.status = (_text(record.get("status")) or "").strip()
     if record.keys() - KNOWN_SET:
         extra = {k: v for k, v in record.items() if k not in KNOWN_SET}
         event.extra = json.dumps(extra, ensure_ascii=False)
@@ -268,6 +269,8 @@ def parse_event(received: Received, noted: frozenset[str] = frozenset()) -> Even
         event.reject("missing_field", "type is required")
     elif event_type not in EVENT_TYPES and event_type not in noted:
         event.reject("unknown_type", f"unknown type {event.sent_type!r}")
+    elif event_type == STATUS_EVENT and not event.status:
+        event.reject("missing_field", "status is required for a status event")
     elif not event.campaign_ref.strip():
         event.reject("missing_field", "campaign is required")
     elif not event.address:

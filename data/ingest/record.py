@@ -75,6 +75,8 @@ class Event:
     """As received (the log keeps it so); `address` is what it is matched by."""
     address: str = ""
     at: datetime | None = None
+    status: str = ""
+    """The label a status event names (kept in the log with the extra keys)."""
     extra: str = ""
     """Keys beyond the known ones, as JSON."""
     line: bytes = b""

@@ -25,6 +25,7 @@ from tui_app.cli import (
     metrics,
     people_import,
     serve,
+    statuses,
     suppression,
 )
 from tui_app.cli.common import UserError, common_options, db_option
@@ -33,6 +34,7 @@ SUBCOMMANDS = (
     demo,
     people_import,
     campaign,
+    statuses,
     members,
     journal,
     ingest,

@@ -14,21 +14,32 @@ def register(sub, common) -> None:
 
 def cmd_metrics(args) -> None:
     from data.campaigns import find_campaign
+    from data.labels import label_counts
     from data.rollups import all_metrics, campaign_metrics
 
     open_db(args)
     if args.campaign:
         m = campaign_metrics(find_campaign(args.campaign))
-        emit(args, _metrics_json(m), _metrics_text([m]))
+        by_status = label_counts([m.campaign_id])
+        text = _metrics_text([m]) + "\n" + _by_status_text(by_status[m.campaign_id])
+        emit(args, _metrics_json(m, by_status), text)
     else:
         ms = all_metrics()
-        emit(args, [_metrics_json(m) for m in ms], _metrics_text(ms))
+        by_status = (
+            label_counts([m.campaign_id for m in ms]) if getattr(args, "json", False) else {}
+        )
+        emit(args, [_metrics_json(m, by_status) for m in ms], _metrics_text(ms))
 
 
-def _metrics_json(metrics) -> dict:
+def _metrics_json(metrics, by_status: dict[int, dict[str, int]]) -> dict:
     data = metrics.as_dict()
-    data.pop("campaign_id")
+    data["by_status"] = by_status.get(data.pop("campaign_id"), {})
     return data
+
+
+def _by_status_text(counts: dict[str, int]) -> str:
+    """The members holding each label, in the campaign's order: "Invited 120 · Attended 30"."""
+    return "by status: " + " · ".join(f"{visible(name)} {n:,}" for name, n in counts.items())
 
 
 def _metrics_text(ms) -> str:
