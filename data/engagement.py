@@ -330,7 +330,7 @@ def manual_change(
     elif target == BOUNCED:
         why = "the member has already engaged, which proves the email was delivered"
     else:
-        why = f"{current} is already past {target} in this campaign's statuses"
+        why = f"{current} is already past {target}"
     raise StatusChangeRefused(f"Cannot lower {current} to {target}: {why}.")
 
 

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
+from data.labels import status_named
 from data.models import CampaignMember, EngagementEvent
 from data.vocab import EventOutcome
 
@@ -23,6 +24,11 @@ class LoggedEvent(NamedTuple):
     extra: str
     received_at: datetime
     raw: str
+
+    @property
+    def label(self) -> str:
+        """The label a status event named (empty for any other event)."""
+        return status_named(self.extra) if self.type == "status" else ""
 
     def original(self) -> dict | None:
         """The event as it was sent (to fix and send again); None for a line that was not a

@@ -25,6 +25,7 @@ from data.engagement import (
     SENT,
     StatusLabel,
     StatusLadder,
+    displayed_label,
     ladder_problem,
 )
 from data.errors import ValidationError
@@ -114,6 +115,12 @@ def status_named(extra: str | None) -> str:
         return ""
     status = keys.get("status") if isinstance(keys, dict) else None
     return status.strip() if isinstance(status, str) else ""
+
+
+def shown_status(member: CampaignMember) -> str:
+    """What one member's status shows as in its campaign (`engagement.displayed_label`)."""
+    ladder = campaign_ladder(member.campaign_id)
+    return displayed_label(member.status, ladder.get(member.label_id))
 
 
 def default_label_id(campaign_id: int) -> int | None:

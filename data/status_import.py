@@ -122,23 +122,21 @@ def import_statuses(
     they would do."""
     now = now or utcnow()
     report = StatusImportReport(dry_run=dry_run)
-    with (
-        database.atomic() as transaction,
-        journal.record(JournalAction.IMPORT, campaign, now) as change,
-    ):
-        for batch in chunked(rows, BATCH):
-            events = [_event(campaign, email, status, now) for _, email, status in batch]
-            members = resolve_members(events)
-            change.keep_records(CampaignMember.id.in_(list(members)))
-            part = apply_resolved(events, source="import", now=now, members=members)
-            report.applied += part.applied
-            report.unchanged += part.unchanged
-            for (line, _, _), event in zip(batch, events):
-                if event.outcome == EventOutcome.REJECTED:
-                    report.rejections.append((line, event.reason))
-                elif event.outcome == EventOutcome.APPLIED:
-                    report.raised_to[event.status] += 1
-        change.done(report.applied, f"status import: {report.summary()}")
+    with database.atomic() as transaction:
+        with journal.record(JournalAction.IMPORT, campaign, now) as change:
+            for batch in chunked(rows, BATCH):
+                events = [_event(campaign, email, status, now) for _, email, status in batch]
+                members = resolve_members(events)
+                change.keep_records(CampaignMember.id.in_(list(members)))
+                part = apply_resolved(events, source="import", now=now, members=members)
+                report.applied += part.applied
+                report.unchanged += part.unchanged
+                for (line, _, _), event in zip(batch, events):
+                    if event.outcome == EventOutcome.REJECTED:
+                        report.rejections.append((line, event.reason))
+                    elif event.outcome == EventOutcome.APPLIED:
+                        report.raised_to[event.status] += 1
+            change.done(report.applied, f"status import: {report.summary()}")
         if dry_run:
             transaction.rollback()
     return report

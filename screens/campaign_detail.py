@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import (
     Header,
@@ -21,12 +21,14 @@ from textual.widgets import (
 )
 
 from data.audience import describe_filters
-from data.engagement import STATUSES
+from data.engagement import status_choices
 from data.enrollment import EnrollmentResult, clean_exits, exits_count, remove_members
 from data.ingest import set_member_status
+from data.labels import campaign_ladder, label_counts, shown_status
 from data.members import VIEWS, MemberRow
 from data.models import Campaign, CampaignMember, ValidationError
 from data.rollups import Metrics, campaign_metrics
+from data.status_import import StatusImportReport
 from data.transfer import write_members_csv
 from screens.base import AppScreen
 from screens.campaign_list import CAMPAIGN_STATUS_STYLES
@@ -35,6 +37,7 @@ from screens.journal import JournalScreen, UndoActions
 from screens.modals import ChoiceScreen, ConfirmScreen
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import STATUS_STYLES, assemble
+from tui_app.widgets.funnel import LabelFunnel
 from tui_app.widgets.gauge import MetricGauges
 from tui_app.widgets.member_table import MemberTable
 from tui_app.widgets.messages import Notice
@@ -69,10 +72,22 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
     class Loaded(Message):
         """The campaign's facts and rollups, read afresh."""
 
-        def __init__(self, campaign: Campaign, metrics: Metrics) -> None:
+        def __init__(
+            self, campaign: Campaign, metrics: Metrics, funnel: list[tuple[str, int, bool]]
+        ) -> None:
             super().__init__()
             self.campaign = campaign
             self.metrics = metrics
+            self.funnel = funnel
+            """(label, members holding it, responded label) in the campaign's order."""
+
+    class StatusChoices(Message):
+        """What a member's status could be raised to, and why the rest cannot be chosen."""
+
+        def __init__(self, row: MemberRow, choices: list[tuple[str, str | None]]) -> None:
+            super().__init__()
+            self.row = row
+            self.choices = choices
 
     class CleanCounted(Message):
         """How many bounced and unsubscribed members cleaning would remove."""
@@ -89,7 +104,16 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
     CampaignDetailScreen TabbedContent { height: 1fr; }
     CampaignDetailScreen TabPane { padding: 0; }
     CampaignDetailScreen #about { padding: 1 2; }
+    CampaignDetailScreen #metrics { height: auto; }
+    CampaignDetailScreen #gauges { width: 1fr; }
+    CampaignDetailScreen #funnel { width: 36; }
+    CampaignDetailScreen.-narrow #funnel { display: none; }
+    CampaignDetailScreen #statuses-pane { padding: 1 1; }
     """
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    """Below 110 columns the label funnel leaves the gauges their width (it stays on the
+    Statuses tab)."""
 
     AUTO_FOCUS = "MemberTable"  # focused as the screen mounts: no second footer rebuild
 
@@ -106,6 +130,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         Binding("h", "history", "History"),
         Binding("c", "clean", "Clean exits"),
         Binding("x", "export", "Export CSV"),
+        Binding("l", "labels", "Statuses"),
+        Binding("i", "import_statuses", "Import statuses"),
         Binding("t", "campaign_status", "Campaign status"),
         Binding("e", "edit", "Edit"),
         Binding("z", "undo", "Undo"),
@@ -122,7 +148,9 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="facts")
-        yield MetricGauges(id="gauges")
+        with Horizontal(id="metrics"):
+            yield MetricGauges(id="gauges")
+            yield LabelFunnel(id="funnel")
         with TabbedContent(id="tabs"):
             with TabPane("Members", id="members-tab"):
                 yield Tabs(*[Tab(title, id=f"v-{key}") for key, title in VIEWS.items()], id="views")
@@ -132,6 +160,16 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
                     )
                     yield Static(id="member-count")
                 yield MemberTable(id="members")
+            with TabPane("Statuses", id="statuses-tab"):
+                with Vertical(id="statuses-pane"):
+                    yield LabelFunnel(id="funnel-tab")
+                    yield Static(
+                        Text(
+                            "l edits the statuses · i imports statuses from a CSV · "
+                            "s raises the member under the cursor",
+                            style="dim",
+                        )
+                    )
             with TabPane("About", id="about-tab"):
                 yield Static(id="about")
         yield AppFooter()
@@ -160,7 +198,12 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
     @reads("campaign-facts")
     def load(self) -> None:
         campaign = Campaign.get_by_id(self.campaign_id)  # gone: the screen closes, saying so
-        deliver(self, self.Loaded(campaign, campaign_metrics(campaign)))
+        counts = label_counts([campaign.id])[campaign.id]
+        funnel = [
+            (label.name, counts.get(label.name, 0), label.responded)
+            for label in campaign_ladder(campaign)
+        ]
+        deliver(self, self.Loaded(campaign, campaign_metrics(campaign), funnel))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
@@ -198,6 +241,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             ),
         )
         self.gauge_figures = dict(figures) | {"Machine opens": metrics.machine_opens}
+        for funnel in self.query(LabelFunnel):
+            funnel.show(message.funnel, metrics.sent)
         self.query_one("#about", Static).update(
             assemble(
                 ("Type  ", "bold"),
@@ -302,18 +347,38 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
     # raising a member's status
     def action_member_status(self) -> None:
         row = self._member()
-        if row is None:
-            return
-        choices = [
-            (status, Text(status, style=STATUS_STYLES.get(status, "")))
-            for status in STATUSES
-            if status != row.status
-        ]
+        if row is not None:
+            self._status_choices(row)
+
+    @reads("member-status")
+    def _status_choices(self, row: MemberRow) -> None:
+        member = CampaignMember.get_by_id(row.id)
+        ladder = campaign_ladder(member.campaign_id)
+        deliver(self, self.StatusChoices(row, status_choices(member.state, ladder)))
+
+    @on(StatusChoices)
+    def _ask_status(self, message: StatusChoices) -> None:
+        row = message.row
+        choices: list[tuple[str, str | Text]] = []
+        for name, why in message.choices:
+            if why is None:
+                choices.append((name, Text(name, style="bold")))
+            else:
+                choices.append((name, assemble((name, "dim"), (f"  {why_not(why)}", "dim italic"))))
+        offered = [name for name, why in message.choices if why is None]
         self.app.push_screen(
             ChoiceScreen(
                 assemble("Status of ", (row.name or row.email, "")),
                 choices,
-                note=Text(f"Now {row.status}. A status can be raised, never lowered."),
+                note=assemble(
+                    "Now ",
+                    (row.status, STATUS_STYLES.get(row.standing, "bold")),
+                    ". A status can be raised, never lowered: only the statuses that raise "
+                    "this member can be chosen."
+                    if offered
+                    else ". Nothing would raise this member.",
+                ),
+                unavailable=frozenset(name for name, why in message.choices if why is not None),
             ),
             lambda status: self._set_member_status(row.id, status) if status else None,
         )
@@ -322,7 +387,26 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
     def _set_member_status(self, member_id: int, status: str) -> None:
         member = CampaignMember.get_by_id(member_id)
         after = set_member_status(member, status, now=self.app.now())
-        self.post_message(Notice(f"Member is now {after.status}.", changed=True))
+        self.post_message(Notice(f"Member is now {shown_status(after)}.", changed=True))
+
+    # statuses of the campaign
+    def action_labels(self) -> None:
+        from screens.status_labels import StatusLabelsScreen
+
+        self.app.push_screen(StatusLabelsScreen(self.campaign_id))
+
+    def action_import_statuses(self) -> None:
+        from screens.status_import import StatusImportScreen
+
+        name = self.campaign.name if self.campaign is not None else ""
+        self.app.push_screen(
+            StatusImportScreen(self.campaign_id, name, self.app.export_dir), self._imported
+        )
+
+    def _imported(self, report: StatusImportReport | None) -> None:
+        if report is not None:
+            self.notify(f"Status import: {report.summary()}.")
+            self.app.notify_changed()
 
     # removing
     def action_remove(self) -> None:
@@ -395,3 +479,12 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             self.post_message(Notice(f"Cannot write {path}: {reason}", severity="error"))
             return
         self.post_message(Notice(f"Exported {count:,} members to {path}"))
+
+
+def why_not(reason: str) -> str:
+    """A refusal as the status dialog shows it beside a choice: the reason, without the
+    "Cannot lower X to Y:" that the choice itself already says."""
+    head, _, why = reason.partition(": ")
+    if head.startswith("Cannot lower") and why:
+        return why.rstrip(".")
+    return reason.rstrip(".")

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Static
 
 from data.events import LoggedEvent, member_timeline, rejected_count, rejected_events
+from data.labels import shown_status
 from data.models import Campaign, CampaignMember, Contact, Lead
 from data.transfer import open_private
 from screens.base import AppScreen
@@ -49,9 +50,11 @@ class MemberEventsScreen(AppScreen):
     """Every event recorded for one member, oldest first, with what each one did."""
 
     class Loaded(Message):
-        def __init__(self, member, person, campaign, events: list[LoggedEvent]) -> None:
+        def __init__(self, member, person, campaign, events: list[LoggedEvent], shown: str) -> None:
             super().__init__()
             self.member, self.person, self.campaign, self.events = member, person, campaign, events
+            self.shown = shown
+            """The member's status as it shows in the campaign (its label)."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -69,8 +72,8 @@ class MemberEventsScreen(AppScreen):
         table.add_columns("At", "Event", "Outcome", "Source", "Received", "Details")
         yield table
         yield Static(
-            "Status is a pure function of these events: the ladder only climbs, milestone "
-            "dates keep the earliest time, an opt-out beats all but a conversion.",
+            "Status is a pure function of these events: the label and the ladder only climb, "
+            "milestone dates keep the earliest time, an opt-out beats all but a conversion.",
             id="timeline-help",
         )
         yield AppFooter()
@@ -97,12 +100,12 @@ class MemberEventsScreen(AppScreen):
             else Contact.get_by_id(member.contact_id)
         )
         campaign = Campaign.get_by_id(member.campaign_id)
-        deliver(self, self.Loaded(member, person, campaign, member_timeline(member)))
+        timeline = member_timeline(member)
+        deliver(self, self.Loaded(member, person, campaign, timeline, shown_status(member)))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
-        member, person, campaign, events = (
-            message.member,
+        person, campaign, events = (
             message.person,
             message.campaign,
             message.events,
@@ -114,7 +117,7 @@ class MemberEventsScreen(AppScreen):
             "  in  ",
             (campaign.name, "bold"),
             "   status now ",
-            (member.status, "bold reverse"),
+            (message.shown, "bold reverse"),
             f"   {len(events)} events",
         )
         self.query_one("#timeline-title", Static).update(title)
@@ -124,7 +127,7 @@ class MemberEventsScreen(AppScreen):
         for event in events:
             table.add_row(
                 _when(event.at),
-                literal(event.type),
+                literal(f"status {event.label}" if event.label else event.type),
                 literal(event.outcome, OUTCOME_STYLES.get(event.outcome, "")),
                 literal(event.source),
                 _when(event.received_at),

@@ -19,6 +19,8 @@ SECTIONS = (
     ("Campaign form", "screens.campaign_form:CampaignFormScreen"),
     ("Campaign detail", "screens.campaign_detail:CampaignDetailScreen"),
     ("Member table", "tui_app.widgets.member_table:MemberTable"),
+    ("Member statuses of a campaign", "screens.status_labels:StatusLabelsScreen"),
+    ("Status import", "screens.status_import:StatusImportScreen"),
     ("People", "screens.people:PeopleScreen"),
     ("Lead / contact detail", "screens.person_detail:PersonDetailScreen"),
     ("Add Members picker", "screens.add_members:AddMembersScreen"),

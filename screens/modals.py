@@ -59,12 +59,18 @@ class ChoiceScreen(AppModal[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
-        self, title: str | Text, choices: list[tuple[str, str | Text]], note: str | Text = ""
+        self,
+        title: str | Text,
+        choices: list[tuple[str, str | Text]],
+        note: str | Text = "",
+        unavailable: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__()
         self.title_text = title
         self.choices = choices
         self.note = note
+        self.unavailable = unavailable
+        """Choices shown but not offered (their prompt says why)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -73,11 +79,19 @@ class ChoiceScreen(AppModal[str | None]):
                 yield Static(literal(self.note), classes="dialog-body")
             if self.choices:
                 yield OptionList(
-                    *[Option(literal(prompt), id=key) for key, prompt in self.choices], id="choices"
+                    *[
+                        Option(literal(prompt), id=key, disabled=key in self.unavailable)
+                        for key, prompt in self.choices
+                    ],
+                    id="choices",
                 )
             else:
                 yield Static("Nothing to choose from.", classes="dialog-body")
             yield Static(Text("enter choose · escape cancel", style="dim"))
+
+    def on_mount(self) -> None:
+        for options in self.query(OptionList):
+            options.focus()
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -210,7 +210,7 @@ class PersonDetailScreen(AppScreen):
                 name.append(f"\nvia {m.via}", style="dim italic")
             table.add_row(
                 name,
-                Text(m.status, style=STATUS_STYLES.get(m.status, "")),
+                literal(m.status, STATUS_STYLES.get(m.standing, "")),
                 day(m.added_at),
                 day(m.first_opened_at),
                 day(m.first_clicked_at),

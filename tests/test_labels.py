@@ -8,6 +8,8 @@ import itertools
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data.campaigns import create_campaign
-from data.db import open_database
+from data.db import database, open_database
 from data.engagement import (
     ENGAGEMENT_EVENT_TYPES,
     LADDER,
@@ -465,3 +467,174 @@ def test_an_older_database_gets_templates_and_every_member_keeps_its_status(tmp_
             assert member.status == old[member.id]
             if campaign.type not in ("Webinar", "Event"):
                 assert displayed_label(member.status, label) == old[member.id]
+
+
+# From the shell, and several writers at once (real processes, both backends) -------------------
+
+
+def campaigns(db, *args, expect: int = 0) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui_app", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == expect, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def start(db, *args) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui_app", "--db", str(db), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_the_label_commands_and_the_status_import_from_the_shell(fresh_db, tmp_path):
+    campaign, _ = webinar(people=3)
+    database.close()
+    rows = json.loads(campaigns(fresh_db, "statuses", "Spring Webinar", "--json").stdout)
+    assert [r["label"] for r in rows] == WEBINAR
+    assert rows[4] == {
+        "label": "Attended",
+        "counts_as": "Responded",
+        "responded": True,
+        "default": False,
+    }
+    out = campaigns(
+        fresh_db,
+        "statuses",
+        "Spring Webinar",
+        "add",
+        "Waitlisted",
+        "--counts-as",
+        "Responded",
+        "--after",
+        "Registered",
+    ).stdout
+    assert "added Waitlisted" in out and "Waitlisted  Responded" in out
+    refused = campaigns(
+        fresh_db,
+        "statuses",
+        "Spring Webinar",
+        "add",
+        "Early",
+        "--counts-as",
+        "Clicked",
+        "--after",
+        "Attended",
+        expect=1,
+    )
+    assert refused.stderr.count("\n") == 1 and "never goes down" in refused.stderr
+    refused = campaigns(fresh_db, "statuses", "Spring Webinar", "remove", "Invited", expect=1)
+    assert "default" in refused.stderr
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text("email,status\np0@example.com,Attended\np1@example.com,Attendd\n")
+    preview = json.loads(
+        campaigns(
+            fresh_db, "members", "set-status", "Spring Webinar", str(sheet), "--dry-run", "--json"
+        ).stdout
+    )
+    assert (preview["applied"], preview["unchanged"], preview["rejected"]) == (1, 0, 1)
+    text = campaigns(fresh_db, "members", "set-status", "Spring Webinar", str(sheet)).stdout
+    assert "applied 1, unchanged 0" in text and "line 3: unknown status 'Attendd'" in text
+    metrics = json.loads(campaigns(fresh_db, "metrics", "Spring Webinar", "--json").stdout)
+    assert metrics["by_status"]["Attended"] == 1 and metrics["responded"] == 1
+    refused = campaigns(fresh_db, "statuses", "Spring Webinar", "remove", "Attended", expect=1)
+    assert "1 member holds Attended" in refused.stderr
+
+
+MANY = 300
+
+
+def test_an_import_an_ingest_and_label_edits_at_once_lose_nothing(fresh_db, tmp_path):
+    """Attendance for everyone imported while an ingest sends responses and opens and another
+    user renames and adds labels: everyone ends Attended, the counters equal a recount, and
+    nothing fails."""
+    campaign, _ = webinar(people=MANY)
+    emails = [f"p{i}@example.com" for i in range(MANY)]
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text("email,status\n" + "".join(f"{e},Attended\n" for e in reversed(emails)))
+    feed = tmp_path / "events.jsonl"
+    feed.write_text(
+        "".join(
+            json.dumps(
+                {"type": kind, "campaign": campaign.name, "email": e, "at": "2026-03-02T09:00:00Z"}
+            )
+            + "\n"
+            for e in emails
+            for kind in ("respond", "open")
+        )
+    )
+    database.close()
+    runs = [
+        start(fresh_db, "members", "set-status", campaign.name, str(sheet), "--json"),
+        start(fresh_db, "ingest", str(feed), "--batch-size", "20", "--json"),
+    ]
+    campaigns(fresh_db, "statuses", campaign.name, "rename", "Registered", "Signed up")
+    campaigns(fresh_db, "statuses", campaign.name, "add", "Waitlisted", "--counts-as", "Responded")
+    outs = [p.communicate(timeout=300) for p in runs]
+    assert [p.returncode for p in runs] == [0, 0], [err for _, err in outs]
+    database.connect(reuse_if_open=True)
+    assert label_counts([campaign.id])[campaign.id]["Attended"] == MANY
+    assert set(shown(campaign).values()) == {"Attended"}
+    before = CampaignStats.get(CampaignStats.campaign == campaign.id).__data__
+    assert before["responded"] == MANY and before["opened"] == MANY
+    recount([campaign.id])
+    assert CampaignStats.get(CampaignStats.campaign == campaign.id).__data__ == before
+
+
+def test_a_label_removed_while_an_ingest_lifts_members_to_it_is_removed_or_refused(
+    fresh_db, tmp_path
+):
+    """Either the removal comes first (the responses then lift to the next label of their rung)
+    or it is refused because a member now holds the label; the ingest never fails."""
+    campaign, _ = webinar(people=MANY)
+    feed = tmp_path / "responses.jsonl"
+    feed.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "type": "respond",
+                    "campaign": campaign.name,
+                    "email": f"p{i}@example.com",
+                    "at": "2026-03-02T09:00:00Z",
+                }
+            )
+            + "\n"
+            for i in range(MANY)
+        )
+    )
+    database.close()
+    ingest = start(fresh_db, "ingest", str(feed), "--batch-size", "10", "--json")
+    removal = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tui_app",
+            "--db",
+            str(fresh_db),
+            "statuses",
+            campaign.name,
+            "remove",
+            "Registered",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out, err = ingest.communicate(timeout=300)
+    assert ingest.returncode == 0, err
+    assert json.loads(out)["applied"] == MANY
+    assert "Traceback" not in removal.stderr
+    database.connect(reuse_if_open=True)
+    counts = label_counts([campaign.id])[campaign.id]
+    if removal.returncode == 0:
+        assert "Registered" not in counts
+        assert counts["Attended"] == MANY
+    else:
+        assert "holds Registered" in removal.stderr
+        assert counts["Registered"] == MANY

@@ -36,6 +36,10 @@ async def focus_member(pilot, email: str) -> None:
     assert pilot.app.screen.query_one(MemberTable).current_row.email == email
 
 
+ROADSHOW_LABELS = ["Invited", "Opened", "Clicked", "Registered", "Attended", "Converted"]
+"""The Event campaign's member statuses (its type's template)."""
+
+
 def member_with(status: str, campaign: str = ROADSHOW) -> tuple[CampaignMember, str]:
     member = (
         CampaignMember.select()
@@ -160,27 +164,44 @@ async def test_end_home_and_pages_on_a_long_list(make_tui, demo_db):
 
 
 async def test_raise_a_status_and_refuse_lowering(make_tui):
-    """s raises a member's status; lowering is refused with the reason and nothing changes."""
+    """s lists the campaign's labels: the ones that raise the member can be chosen, the others
+    say why not; choosing one raises the member and nothing lowers it."""
+    from textual.widgets import OptionList
+
+    from screens.modals import ChoiceScreen
+
     member, email = member_with("Sent")
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
         await open_detail(pilot)
         await focus_member(pilot, email)
         await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         await settle(pilot)
-        # choices are every status but the current one, in ladder order: Opened, Clicked, …
-        await pilot.press("down", "enter")
+        options = app.screen.query_one(OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert ids == [*ROADSHOW_LABELS, "Bounced", "Unsubscribed"]
+        assert options.get_option("Invited").disabled  # the member's own status
+        options.highlighted = ids.index("Attended")
+        await pilot.pause()
+        assert options.has_focus
+        await pilot.press("enter")
         await settle(pilot)
-        assert fresh(lambda: CampaignMember.get_by_id(member.id).status) == "Clicked"
-        await settle(pilot)
-        assert app.screen.query_one(MemberTable).current_row.status == "Clicked"
+        assert fresh(lambda: CampaignMember.get_by_id(member.id).status) == "Responded"
+        await wait_until(
+            pilot, lambda: app.screen.query_one(MemberTable).current_row.status == "Attended"
+        )
 
         await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        options = app.screen.query_one(OptionList)
+        registered = options.get_option("Registered")
+        assert registered.disabled
+        assert "Attended is already past Registered" in str(registered.prompt)
+        assert not options.get_option("Converted").disabled
+        await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("down", "enter")  # Sent, Opened, … : Opened is lower than Clicked
-        await settle(pilot)
-        assert fresh(lambda: CampaignMember.get_by_id(member.id).status) == "Clicked"
-        assert any("Cannot lower Clicked to Opened" in n.message for n in app._notifications)
+        assert fresh(lambda: CampaignMember.get_by_id(member.id).status) == "Responded"
 
 
 async def test_remove_a_member_after_confirming(make_tui):

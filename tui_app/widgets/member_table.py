@@ -71,7 +71,7 @@ class MemberTable(PagedTable[MemberRow]):
             (row.person_type, "dim"),
             (row.email, ""),
             (row.company, ""),
-            (row.status, STATUS_STYLES.get(row.status, "")),
+            (row.status, STATUS_STYLES.get(row.standing, "")),
             (day(row.added_at), ""),
             (day(row.first_opened_at), ""),
             (day(row.first_clicked_at), ""),
