@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 
 from data import journal
 from data.db import database, open_database
-from data.engagement import EVENT_TYPES
+from data.engagement import ENGAGEMENT_EVENT_TYPES as EVENT_TYPES
 from data.enrollment import clean_exits, enroll, remove_emails, remove_members
 from data.errors import ValidationError
 from data.ingest import ingest_records
+from data.labels import campaign_ladder
 from data.models import CampaignMember, CampaignStats, EngagementEvent
 from data.rollups import recount
 from data.undo import undo
@@ -26,10 +27,12 @@ from tests.conftest import FIXED_NOW
 
 
 def members(campaign) -> dict:
-    """Every member of the campaign, its whole row, by person."""
+    """Every member of the campaign, its whole row, by person (its label by name: each campaign
+    has labels of its own)."""
     M = CampaignMember
     rows = M.select().where(M.campaign == campaign.id).dicts()
-    return {(r["lead"], r["contact"]): r for r in rows}
+    names = {label.id: label.name for label in campaign_ladder(campaign)}
+    return {(r["lead"], r["contact"]): r | {"label": names.get(r["label"])} for r in rows}
 
 
 def links(campaign) -> dict:

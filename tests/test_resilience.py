@@ -295,8 +295,11 @@ async def main():
         for _ in range(25):  # the real app, driven by keyboard, writing while others write
             await pilot.press("s")
             await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "status choice")
-            await pilot.press("end", "enter")  # opt out (refused for a conversion)
+            await pilot.press("end", "enter")  # the last status offered (none for a conversion)
             await settle(pilot, app)
+            if isinstance(app.screen, ChoiceScreen):  # nothing could be chosen
+                await pilot.press("escape")
+                await until(pilot, lambda: isinstance(app.screen, CampaignDetailScreen), "back")
             await pilot.press("d")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirm")
             await pilot.press("y")  # and remove the member
