@@ -403,7 +403,8 @@ def _update_members_sql(columns: tuple[str, ...], count: int, param: str, sqlite
         column = f"v.column{index}"
         if sqlite:
             return column
-        return f"CAST({column} AS {_PG_TYPES[type(M._meta.fields[name]).__name__]})"
+        field = M._meta.combined[name]  # by field or column name (label_id)
+        return f"CAST({column} AS {_PG_TYPES[type(field).__name__]})"
 
     sets = ", ".join(f'"{name}" = {value(i, name)}' for i, name in enumerate(columns, start=1))
     return (
@@ -417,6 +418,7 @@ _PG_TYPES = {
     "BooleanField": "BOOLEAN",
     "DateTimeField": "TIMESTAMP",
     "CharField": "TEXT",
+    "ForeignKeyField": "INTEGER",
 }
 """The type of each kind of member column an event can change, as PostgreSQL names it."""
 
