@@ -277,6 +277,8 @@ def _add_connectors(db: Database, migrator: SchemaMigrator) -> None:
             indexes = ((("source", "minute"), True),)
 
     db.create_tables([Receiver, ReceivedCount])
+
+
 _V6_TEMPLATES = {
     "event": (
         ("Invited", 0),
