@@ -310,6 +310,8 @@ class ReceiverStatus:
     pid: int = 0
     endpoints: tuple[str, ...] = ()
     started_at: datetime | None = None
+    last_seen: datetime | None = None
+    """When it stopped, or last gave a sign of life."""
     last_hour: dict[str, int] | None = None
     last_refusal: str = ""
     last_refusal_at: datetime | None = None
@@ -337,6 +339,7 @@ def receiver_status(now: datetime | None = None) -> ReceiverStatus:
         status.host, status.port, status.pid = latest.host, latest.port, latest.pid
         status.endpoints = tuple(e for e in latest.endpoints.split(",") if e)
         status.started_at = latest.started_at
+        status.last_seen = latest.stopped_at or latest.seen_at
         status.last_refusal, status.last_refusal_at = latest.last_refusal, latest.last_refusal_at
     rejected = _last_rejected_event()
     if rejected is not None and (

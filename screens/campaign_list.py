@@ -114,6 +114,7 @@ class CampaignListScreen(UndoActions, CampaignStatusActions, AppScreen):
         Binding("r", "app.rejected", "Rejected"),
         Binding("j", "journal", "Journal"),
         Binding("z", "undo", "Undo"),
+        Binding("c", "app.connectors", "Connectors", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 

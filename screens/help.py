@@ -27,6 +27,7 @@ SECTIONS = (
     ("Member event history", "screens.event_history:MemberEventsScreen"),
     ("Rejected events", "screens.event_history:RejectedEventsScreen"),
     ("Journal of bulk changes", "screens.journal:JournalScreen"),
+    ("Connectors", "screens.connectors:ConnectorsScreen"),
     ("Dialogs", "screens.modals:ConfirmScreen"),
 )
 """The help screen's sections, in the order a user meets the screens."""

@@ -80,6 +80,14 @@ async def rejected_events(pilot) -> None:
     await keys(pilot, "r")
 
 
+async def connectors(pilot) -> None:
+    from tests.test_tui_connectors import a_stopped_receiver
+
+    a_stopped_receiver()
+    await settle(pilot)
+    await keys(pilot, "c")
+
+
 async def new_campaign_form(pilot) -> None:
     await settle(pilot)
     await keys(pilot, "n")
@@ -100,6 +108,7 @@ SCREENS = (
     convert_dialog,
     member_timeline,
     rejected_events,
+    connectors,
     new_campaign_form,
     help_screen,
 )

@@ -135,6 +135,11 @@ class CampaignsApp(App):
 
         self.push_screen(RejectedEventsScreen(self.export_dir))
 
+    def action_connectors(self) -> None:
+        from screens.connectors import ConnectorsScreen
+
+        self.push_screen(ConnectorsScreen())
+
     def action_help(self) -> None:
         from screens.help import HelpScreen
 
