@@ -266,3 +266,26 @@ def test_the_journal_and_undo_from_the_shell(fresh_db):
     open_database(str(fresh_db))
     assert members(campaign) == before
     campaigns(fresh_db, "undo", "999", expect=1)
+
+
+def test_undo_replays_past_a_provider_event_without_effect_and_a_machine_open(fresh_db):
+    """Events a connector recorded without effect (a delivery) or as a machine's open come back
+    with a restored member and change nothing, as when they arrived."""
+    from data.receiver import GroupCommit, _Request
+    from data.webhooks import SENDGRID_NOTED, Inbound
+    from tests.test_serve import mapped
+
+    campaign = busy_campaign()
+    remove_emails(campaign, ["c0@example.com"])
+    enroll(campaign)
+    delivered = event("delivered", "c0@example.com", campaign, id="sg-d")
+    machine = event("open", "c0@example.com", campaign, id="sg-m", machine=True)
+    inbound = Inbound("sendgrid", [mapped(delivered), mapped(machine)], SENDGRID_NOTED)
+    [report] = GroupCommit()._commit([_Request(inbound, lambda outcome: None)])
+    assert (report.unchanged, report.machine) == (1, 1)
+    removal = journal.entries()[1]
+    result = undo(removal.id)
+    assert result.restored == 1
+    [c0] = [r for r in members(campaign).values() if r["contact"] and r["first_clicked_at"]]
+    assert (c0["status"], c0["rung"]) == ("Clicked", 2)
+    counters(campaign)

@@ -3,6 +3,7 @@ from Mailgun, SendGrid and our own format, each answered only after its events a
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -356,3 +357,10 @@ def test_a_version_5_schema_on_postgresql_upgrades(empty_db, backend):
         assert ingest_records([event]).duplicates == 1
     finally:
         db.close()
+
+
+def mapped(fields: dict):
+    """An event as a connector hands it on: a received record with its keys."""
+    from data.ingest.parsing import Received
+
+    return Received(json.dumps(fields).encode(), fields)
