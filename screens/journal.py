@@ -40,6 +40,19 @@ def described(row: JournalRow) -> Text:
     )
 
 
+JOURNAL_COLUMNS = (
+    ("Id", 4),
+    ("At", 16),
+    ("Action", 8),
+    ("Campaign", 22),
+    ("Count", 7),
+    ("Undone", 6),
+    ("Who", 10),
+    ("What", 60),
+)
+"""The journal's columns and their widths (the newest change first)."""
+
+
 class UndoFound(Message):
     """The change `z` would undo (None: nothing to undo)."""
 
@@ -116,7 +129,9 @@ class JournalScreen(UndoActions, AppScreen):
         yield Header()
         yield Static(id="journal-title")
         table = DataTable(id="journal", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Id", "At", "Action", "Campaign", "Count", "Undone", "Who", "What")
+        # Widths fixed here, not measured from the rows when idle: the same on any machine.
+        for title, width in JOURNAL_COLUMNS:
+            table.add_column(title, width=width)
         yield table
         yield AppFooter()
 

@@ -59,6 +59,8 @@ async def test_the_journal_screen_lists_changes_and_undoes_the_selected_one(make
         await clean_roadshow(pilot)
         await pilot.press("j")
         await settle(pilot)
+        pilot.app.clear_notifications()  # the clean's toast would go or stay by the clock
+        await settle(pilot)
         assert isinstance(app.screen, JournalScreen)
         table = app.screen.query_one("#journal")
         assert table.row_count == len(fresh(lambda: entries(find_campaign(ROADSHOW).id)))
@@ -78,6 +80,8 @@ def test_journal_snapshot(snap_compare, make_tui):
         await clean_roadshow(pilot)
         await pilot.press("j")
         await settle(pilot)
+        pilot.app.clear_notifications()  # the clean's toast would go or stay by the clock
+        await settle(pilot)
 
     assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
 
@@ -86,6 +90,8 @@ def test_journal_snapshot_at_80x24(snap_compare, make_tui):
     async def run_before(pilot):
         await clean_roadshow(pilot)
         await pilot.press("escape", "j")
+        await settle(pilot)
+        pilot.app.clear_notifications()  # the clean's toast would go or stay by the clock
         await settle(pilot)
 
     assert snap_compare(make_tui(), terminal_size=SMALL, run_before=run_before)
