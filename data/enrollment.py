@@ -115,9 +115,12 @@ def lock_campaign(campaign_id: int) -> None:
     """One change of a campaign's membership at a time (enrollment, undo): the address rule (one
     membership per address, a contact before its lead) is decided over the whole campaign, so a
     second writer waits here rather than deciding from members the first has not committed yet.
-    SQLite's one writer already holds it."""
+    SQLite's one writer already holds it. `NO KEY UPDATE`, not `UPDATE`: rows that merely refer
+    to the campaign (an ingest's log rows) still go in meanwhile; were they held, an ingest
+    holding the counters and an enrollment waiting for them would deadlock."""
     if not is_sqlite():
-        Campaign.select(Campaign.id).where(Campaign.id == campaign_id).for_update().execute()
+        query = Campaign.select(Campaign.id).where(Campaign.id == campaign_id)
+        query.for_update("FOR NO KEY UPDATE").execute()
 
 
 def enroll(

@@ -56,8 +56,9 @@ def recount(campaign_ids: Iterable[int]) -> None:
 
 
 def add_to_counters(deltas: Mapping[int, Sequence[int]]) -> None:
-    """Add per-campaign differences to the counters (inside the caller's transaction)."""
-    for campaign_id, delta in deltas.items():
+    """Add per-campaign differences to the counters (inside the caller's transaction), in
+    campaign order, so two writers lock the counters in the same order."""
+    for campaign_id, delta in sorted(deltas.items()):
         if not any(delta):
             continue
         updates = {
@@ -75,7 +76,7 @@ def add_to_counters(deltas: Mapping[int, Sequence[int]]) -> None:
 def add_machine_opens(counts: Mapping[int, int]) -> None:
     """Count machine opens per campaign (inside the caller's transaction). They come from the
     event log, not from members, so `recount` leaves them as they are."""
-    for campaign_id, amount in counts.items():
+    for campaign_id, amount in sorted(counts.items()):
         for _ in range(2):
             changed = (
                 CampaignStats.update(machine_opens=CampaignStats.machine_opens + amount)
