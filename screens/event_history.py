@@ -33,6 +33,10 @@ OUTCOME_STYLES = {
 """How each outcome is coloured: what changed the record stands out."""
 
 
+TIMELINE_COLUMNS = ("At", "Event", "Outcome", "Source", "Received", "Details")
+WIDEST_CELL = 60  # a longer value (an event's details) is cut at this width
+
+
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
@@ -68,9 +72,7 @@ class MemberEventsScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="timeline-title")
-        table = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
-        table.add_columns("At", "Event", "Outcome", "Source", "Received", "Details")
-        yield table
+        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Static(
             "Status is a pure function of these events: the label and the ladder only climb, "
             "milestone dates keep the earliest time, an opt-out beats all but a conversion.",
@@ -121,19 +123,27 @@ class MemberEventsScreen(AppScreen):
             f"   {len(events)} events",
         )
         self.query_one("#timeline-title", Static).update(title)
-        table = self.query_one("#timeline", DataTable)
-        row = table.cursor_row
-        table.clear()
-        for event in events:
-            table.add_row(
-                _when(event.at),
+        rows = [
+            (
+                literal(_when(event.at)),
                 literal(f"status {event.label}" if event.label else event.type),
                 literal(event.outcome, OUTCOME_STYLES.get(event.outcome, "")),
                 literal(event.source),
-                _when(event.received_at),
+                literal(_when(event.received_at)),
                 _details(event),
-                key=str(event.id),
             )
+            for event in events
+        ]
+        table = self.query_one("#timeline", DataTable)
+        row = table.cursor_row
+        # Widths from the content, set here: a DataTable sizes automatic columns when idle,
+        # so what a user (or a snapshot) sees first would depend on the machine's speed.
+        table.clear(columns=True)
+        for i, title in enumerate(TIMELINE_COLUMNS):
+            widest = max([len(title), *(cells[i].cell_len for cells in rows)])
+            table.add_column(title, width=min(widest, WIDEST_CELL))
+        for event, cells in zip(events, rows):
+            table.add_row(*cells, key=str(event.id))
         if events:
             table.move_cursor(row=min(row, len(events) - 1))
 
