@@ -83,8 +83,13 @@ def already_member(model, campaign_id, *, in_bulk: bool = False):
 
 def address_suppressed(model):
     """SQL: the email address of this lead or contact is suppressed."""
+    return suppressed_email(model.email)
+
+
+def suppressed_email(email):
+    """SQL: this address (an expression giving a stored, normalised email) is suppressed."""
     S = Suppression
-    return fn.EXISTS(S.select(1).where((S.email == model.email) & S.lifted_at.is_null()))
+    return fn.EXISTS(S.select(1).where((S.email == email) & S.lifted_at.is_null()))
 
 
 def membership_category(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import NamedTuple
 
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, fn
 
 from data.audience import NEW
 from data.engagement import LADDER, MILESTONE_FIELDS, VIEW_BUCKETS, StatusLabel, displayed_label
 from data.identity import linked_people, membership_category
+from data.matching import MemberFields, PersonFields, filter_condition
 from data.models import (
     Account,
     Campaign,
@@ -105,10 +107,9 @@ def _member_query(campaign_id: int, view: str, search: str):
     condition = view_condition(view)
     if condition is not None:
         query = query.where(condition)
-    if search.strip():
-        term = search.strip()
-        name = first.concat(" ").concat(last)
-        query = query.where(name.contains(term) | email.contains(term) | company.contains(term))
+    condition = filter_condition(search, MemberFields())
+    if condition is not None:
+        query = query.where(condition)
     return query
 
 
@@ -267,12 +268,9 @@ def _picker_query(campaign: Campaign, kind: str, search: str):
     )
     if model is Contact:
         query = query.join(Account, JOIN.LEFT_OUTER)
-    if search.strip():
-        term = search.strip()
-        name = model.first_name.concat(" ").concat(model.last_name)
-        query = query.where(
-            name.contains(term) | model.email.contains(term) | company.contains(term)
-        )
+    condition = filter_condition(search, PersonFields(model))
+    if condition is not None:
+        query = query.where(condition)
     return query, model, category
 
 
@@ -307,3 +305,17 @@ def pickable_ids(campaign: Campaign, kind: str, search: str = "") -> list[int]:
 def picker_count(campaign: Campaign, kind: str, search: str = "") -> int:
     query, _, _ = _picker_query(campaign, kind, search)
     return query.count()
+
+
+def picker_tally(campaign: Campaign, kind: str, search: str = "") -> Counter:
+    """How many people matching the filter fall in each category (NEW: can be picked)."""
+    model = Lead if kind == "lead" else Contact
+    category = membership_category(model, campaign.id)
+    # GROUP BY the first column: repeating the CASE would bind its parameters anew.
+    query = model.select(category, fn.COUNT(model.id))
+    if model is Contact:
+        query = query.join(Account, JOIN.LEFT_OUTER)
+    condition = filter_condition(search, PersonFields(model))
+    if condition is not None:
+        query = query.where(condition)
+    return Counter(dict(query.group_by(SQL("1")).tuples()))

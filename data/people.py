@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from peewee import JOIN, Tuple
 
+from data.matching import PersonFields, filter_condition
 from data.models import Account, Contact, Lead, Person
 
 
@@ -25,8 +26,8 @@ def people_page(
     limit: int = PAGE_SIZE,
     offset: int = 0,
 ):
-    """One page of leads or contacts ordered by name, keyed by (last, first, id); search matches
-    name, email or company. Rows: (id, first, last, email, company, country, dne, bounced).
+    """One page of leads or contacts ordered by name, keyed by (last, first, id), narrowed by a
+    filter (`data.filters`). Rows: (id, first, last, email, company, country, dne, bounced).
     `offset` (a scan) is only for a jump far from any row at hand."""
     query, model = _people_query(kind, search)
     key = Tuple(model.last_name, model.first_name, model.id)
@@ -68,13 +69,7 @@ def _people_query(kind: str, search: str):
             Contact.do_not_email,
             Contact.email_bounced,
         ).join(Account, JOIN.LEFT_OUTER)
-    if search:
-        term = search.strip()
-        full_name = model.first_name.concat(" ").concat(model.last_name)
-        query = query.where(
-            full_name.contains(term)
-            | model.last_name.contains(term)
-            | model.email.contains(term)
-            | company.contains(term)
-        )
+    condition = filter_condition(search, PersonFields(model))
+    if condition is not None:
+        query = query.where(condition)
     return query, model

@@ -7,6 +7,7 @@ cancels. ctrl+t rather than ctrl+a because ctrl+a is the filter box's "go to sta
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from peewee import OperationalError
@@ -20,10 +21,12 @@ from textual.widgets import Input, Label, Static, TabbedContent, TabPane, Tabs
 
 from data.audience import NEW
 from data.engagement import StatusChangeRefused
-from data.enrollment import EnrollmentResult, enroll
-from data.members import PickerRow, pickable_ids, picker_count, picker_page
+from data.enrollment import EnrollmentResult, enroll, preview
+from data.members import PickerRow, pickable_ids, picker_count, picker_page, picker_tally
 from data.models import Campaign, ValidationError
 from screens.base import AppModal
+from screens.modals import ConfirmScreen
+from tui_app.widgets.filter_box import FILTER_HINT, FilterProblems
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import assemble
 from tui_app.widgets.paged_table import PagedTable, Plan
@@ -150,9 +153,17 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
             self.name = name
 
     class MarkedAll(Message):
-        def __init__(self, kind: str, ids: list[int]) -> None:
+        def __init__(self, found: dict[str, list[int]]) -> None:
             super().__init__()
-            self.kind, self.ids = kind, ids
+            self.found = found
+
+    class Previewed(Message):
+        """What enrolling the marked people would do, and who the filter matched but cannot be
+        added, to confirm."""
+
+        def __init__(self, body: Text) -> None:
+            super().__init__()
+            self.body = body
 
     class Enrolled(Message):
         def __init__(self, result: EnrollmentResult | None, refusal: str = "") -> None:
@@ -194,7 +205,8 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Label(id="picker-title")
-            yield Input(placeholder="Filter by name, email or company  ( / )", id="picker-filter")
+            yield Input(placeholder=FILTER_HINT, id="picker-filter")
+            yield FilterProblems(id="picker-problems")
             with TabbedContent(id="picker-tabs"):
                 for kind in KINDS:
                     with TabPane(f"{kind.title()}s", id=f"pick-{kind}-tab"):
@@ -258,7 +270,8 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         return active.removeprefix("pick-").removesuffix("-tab")
 
     @on(Input.Changed, "#picker-filter")
-    def _filter_changed(self) -> None:
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(FilterProblems).explain(event.value)
         self._filter()
 
     @on(Input.Submitted, "#picker-filter")
@@ -290,18 +303,21 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         table.action_move(1)
 
     def action_mark_all(self) -> None:
-        self._mark_all(self._kind(), self.search)
+        self._mark_all(self.search)
 
     @reads("picker-mark-all")
-    def _mark_all(self, kind: str, search: str) -> None:
+    def _mark_all(self, search: str) -> None:
         campaign = Campaign.get_by_id(self.campaign_id)
-        deliver(self, self.MarkedAll(kind, pickable_ids(campaign, kind, search)))
+        found = {kind: pickable_ids(campaign, kind, search) for kind in KINDS}
+        deliver(self, self.MarkedAll(found))
 
     @on(MarkedAll)
     def _marked_all(self, message: MarkedAll) -> None:
-        self.selection.add(message.kind, message.ids)
+        for kind, ids in message.found.items():
+            self.selection.add(kind, ids)
         self._refresh_marks()
-        self.notify(f"Marked {_plural(len(message.ids), message.kind)} matching the filter.")
+        marked = ", ".join(_plural(len(ids), kind) for kind, ids in message.found.items())
+        self.notify(f"Marked {marked} matching the filter.")
 
     def action_clear_marks(self) -> None:
         self.selection.clear()
@@ -330,7 +346,36 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
             self.notify("Mark people with space first (ctrl+t marks every match).")
             return
         self.enrolling = True
-        self._enroll(self.selection.people())
+        self._preview(self.selection.people(), self.search)
+
+    @reads("picker-preview")
+    def _preview(self, people: dict[str, list[int]], search: str) -> None:
+        campaign = Campaign.get_by_id(self.campaign_id)
+        body = assemble(preview(campaign, people).summary(preview=True).capitalize(), ".")
+        if search:
+            left_out: Counter = Counter()
+            for kind in KINDS:
+                left_out.update(picker_tally(campaign, kind, search))
+            left_out.pop(NEW, None)
+            if left_out:
+                why = ", ".join(
+                    f"{WHY_NOT.get(reason, reason)} {count:,}"
+                    for reason, count in left_out.most_common()
+                )
+                body.append(f"\n\nThe filter also matches people who cannot be added: {why}.")
+        deliver(self, self.Previewed(body))
+
+    @on(Previewed)
+    def _confirm(self, message: Previewed) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._enroll(self.selection.people())
+            else:
+                self.enrolling = False
+
+        self.app.push_screen(
+            ConfirmScreen("Enroll the marked people?", message.body, "Enroll"), answered
+        )
 
     @writes("picker-enroll")
     def _enroll(self, people: dict[str, list[int]]) -> None:

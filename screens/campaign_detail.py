@@ -35,6 +35,7 @@ from screens.campaign_list import CAMPAIGN_STATUS_STYLES
 from screens.campaign_status import CampaignStatusActions
 from screens.journal import JournalScreen, UndoActions
 from screens.modals import ChoiceScreen, ConfirmScreen
+from tui_app.widgets.filter_box import FILTER_HINT, FilterProblems
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import STATUS_STYLES, assemble
 from tui_app.widgets.funnel import LabelFunnel
@@ -155,10 +156,9 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             with TabPane("Members", id="members-tab"):
                 yield Tabs(*[Tab(title, id=f"v-{key}") for key, title in VIEWS.items()], id="views")
                 with Horizontal(id="member-bar"):
-                    yield Input(
-                        placeholder="Filter by name, email or company  ( / )", id="member-filter"
-                    )
+                    yield Input(placeholder=FILTER_HINT, id="member-filter")
                     yield Static(id="member-count")
+                yield FilterProblems(id="member-problems")
                 yield MemberTable(id="members")
             with TabPane("Statuses", id="statuses-tab"):
                 with Vertical(id="statuses-pane"):
@@ -284,7 +284,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             self._show_members()
 
     @on(Input.Changed, "#member-filter")
-    def _filter_changed(self) -> None:
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(FilterProblems).explain(event.value)
         self._show_members()
 
     @on(Input.Submitted, "#member-filter")

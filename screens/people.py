@@ -11,6 +11,7 @@ from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from data.people import people_count, people_page
 from screens.base import AppScreen
+from tui_app.widgets.filter_box import FILTER_HINT, FilterProblems
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.paged_table import PagedTable, Plan
 from tui_app.widgets.row_table import Cell, Column
@@ -98,7 +99,8 @@ class PeopleScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Search name, email or company  ( / )", id="people-filter")
+        yield Input(placeholder=FILTER_HINT, id="people-filter")
+        yield FilterProblems(id="people-problems")
         with TabbedContent(id="people-tabs"):
             for kind in KINDS:
                 with TabPane(f"{kind.title()}s", id=f"{kind}-tab"):
@@ -148,7 +150,8 @@ class PeopleScreen(AppScreen):
         )
 
     @on(Input.Changed, "#people-filter")
-    def _filter_changed(self) -> None:
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(FilterProblems).explain(event.value)
         self._search()
 
     @on(Input.Submitted, "#people-filter")

@@ -14,6 +14,7 @@ from data.enrollment import EnrollmentResult, enroll
 from data.members import PickerRow, pickable_ids
 from data.models import CampaignMember
 from screens.add_members import WHY_NOT, AddMembersScreen, PickerTable, Selection
+from screens.modals import ConfirmScreen
 from tests import factories
 from tests.pilot import SIZE, fresh, settle
 
@@ -59,6 +60,11 @@ def picked_line(app) -> str:
     return str(app.screen.query_one("#picked").render())
 
 
+def dialog_text(app) -> str:
+    assert isinstance(app.screen, ConfirmScreen)
+    return str(app.screen.query_one(".dialog-body").render())
+
+
 def test_picker_snapshot_with_marks(snap_compare, make_tui):
     async def run_before(pilot):
         await open_picker(pilot, PLANNED)
@@ -93,6 +99,10 @@ async def test_mark_three_by_keyboard_and_enroll(make_tui):
         assert [cell(app, i, 0) for i in range(4)] == ["✓", "✓", "✓", ""]
         await pilot.press("enter")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # the counts first
+        assert "Will enroll 3, already members 0, excluded 0" in dialog_text(app)
+        await pilot.press("y")
+        await settle(pilot)
         assert isinstance(results[0], EnrollmentResult) and results[0].enrolled == 3
         assert members_of(PLANNED) == {(r.id, None) for r in rows[:3]}
         assert app.screen is home
@@ -126,31 +136,39 @@ async def test_excluded_rows_show_why_and_cannot_be_marked(make_tui):
 
 
 async def test_mark_all_matching_the_filter_then_enroll_in_one_go(make_tui):
-    """ctrl+t marks every pickable person matching the filter, loaded or not."""
+    """ctrl+t marks every pickable person matching the filter, loaded or not, in both tabs;
+    enrolling says first how many it will enroll and who the filter matched but cannot add."""
     campaign = find_campaign(PLANNED)
-    gmbh_leads = set(pickable_ids(campaign, "lead", "GmbH"))
-    all_contacts = set(pickable_ids(campaign, "contact", ""))
-    assert len(all_contacts) > 100  # more than the first page the picker loads
+    leads = set(pickable_ids(campaign, "lead", "-flag:bounced"))
+    contacts = set(pickable_ids(campaign, "contact", "-flag:bounced"))
+    assert len(contacts) > 100  # more than the first page the picker loads
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
         results = await open_picker(pilot, PLANNED)
-        await pilot.press("slash", *"GmbH", "ctrl+t")
-        await settle(pilot)
-        assert app.screen.selection.ids["lead"] == gmbh_leads
-        await pilot.press("ctrl+u", "tab", "c", "ctrl+t")  # clear the filter, Contacts, mark all
+        await pilot.press("slash", *"-flag:bounced", "ctrl+t")
         await settle(pilot)
         assert len(table(app, "contact").rows) == 100  # the rest was never fetched
-        assert app.screen.selection.ids["contact"] == all_contacts
-        total = len(gmbh_leads) + len(all_contacts)
-        assert f"{total} selected: {len(gmbh_leads)} leads, {len(all_contacts)} contacts" in (
+        assert app.screen.selection.ids == {"lead": leads, "contact": contacts}
+        total = len(leads) + len(contacts)
+        assert f"{total} selected: {len(leads)} leads, {len(contacts)} contacts" in (
             picked_line(app)
         )
         await pilot.press("ctrl+s")
         await settle(pilot)
+        body = dialog_text(app)
+        assert f"Will enroll {total}, already members 0, excluded 0" in body
+        assert "The filter also matches people who cannot be added: do not email" in body
+        await pilot.press("n")  # not yet: nothing enrolled, marks kept
+        await settle(pilot)
+        assert app.screen.selection.ids == {"lead": leads, "contact": contacts}
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
         assert results[0].enrolled == total
         members = members_of(PLANNED)
-        assert {lead for lead, _ in members if lead} == gmbh_leads
-        assert {contact for _, contact in members if contact} == all_contacts
+        assert {lead for lead, _ in members if lead} == leads
+        assert {contact for _, contact in members if contact} == contacts
 
 
 async def test_clearing_marks(make_tui):
@@ -259,6 +277,8 @@ async def test_names_with_markup_show_literally(make_tui, demo_db):
         assert cell(app, 0, 1) == "[bold]Mal[/bold] Z"
         await pilot.press("tab", "space", "enter")
         await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
         assert len(members_of(PLANNED)) == 1
 
 
@@ -290,6 +310,8 @@ async def test_random_key_sequences_enroll_exactly_the_marked_pickable_rows(make
                 await pilot.press("ctrl+r")
         assert marked  # the seed leaves something to enroll
         await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("y")
         await settle(pilot)
         assert results[0].enrolled == len(marked)
         assert members_of(PLANNED) == {(lead, None) for lead in marked}

@@ -1,0 +1,179 @@
+"""The filter language as a query: the terms `filters.parse_filter` read, as one Peewee condition.
+
+One compiler for the three lists that take a filter: People and the Add Members picker (a lead
+or contact table) and a campaign's member list (members joined to their lead or contact). Each
+list says where its fields are (`PersonFields`, `MemberFields`); the meaning of every term is
+written here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from peewee import SQL, fn
+
+from data.engagement import LADDER
+from data.filters import DATE_FIELDS, LIST_FIELDS, ParsedFilter, Term, parse_filter
+from data.identity import suppressed_email
+from data.models import Account, CampaignMember, Contact, Lead, Person
+
+TRUE, FALSE = SQL("1 = 1"), SQL("1 = 0")
+
+MEMBER_DATES = frozenset(("first_opened_at", "first_clicked_at", "response_date"))
+
+
+class Fields:
+    """Where one list's query finds what a filter reads."""
+
+    name: Any
+    email: Any
+    company: Any
+    is_lead: Any
+    do_not_email: Any
+    email_bounced: Any
+
+    def column(self, name: str):
+        raise NotImplementedError
+
+    def membership(self, condition: Callable[[type[CampaignMember]], Any]):
+        """SQL: the row's membership (or, for a person, any of its memberships) matches."""
+        raise NotImplementedError
+
+
+class PersonFields(Fields):
+    """A lead or contact table (People, the picker)."""
+
+    def __init__(self, model: type[Person]) -> None:
+        self.model = model
+        self.name = model.first_name.concat(" ").concat(model.last_name)
+        self.email = model.email
+        self.company = Lead.company if model is Lead else fn.COALESCE(Account.name, "")
+        self.is_lead = TRUE if model is Lead else FALSE
+        self.do_not_email = model.do_not_email
+        self.email_bounced = model.email_bounced
+
+    def column(self, name: str):
+        return getattr(self.model, name, None)
+
+    def membership(self, condition):
+        M = CampaignMember
+        person = M.lead if self.model is Lead else M.contact
+        return fn.EXISTS(M.select(SQL("1")).where((person == self.model.id) & condition(M)))
+
+
+class MemberFields(Fields):
+    """Campaign members joined (outer) to their lead, contact and the contact's account."""
+
+    def __init__(self) -> None:
+        first = fn.COALESCE(Lead.first_name, Contact.first_name)
+        last = fn.COALESCE(Lead.last_name, Contact.last_name)
+        self.name = first.concat(" ").concat(last)
+        self.email = fn.COALESCE(Lead.email, Contact.email)
+        self.company = fn.COALESCE(Lead.company, Account.name, "")
+        self.is_lead = CampaignMember.lead.is_null(False)
+        self.do_not_email = fn.COALESCE(Lead.do_not_email, Contact.do_not_email)
+        self.email_bounced = fn.COALESCE(Lead.email_bounced, Contact.email_bounced)
+
+    def column(self, name: str):
+        if name in MEMBER_DATES:
+            return getattr(CampaignMember, name)
+        found = [getattr(m, name) for m in (Lead, Contact) if name in m._meta.fields]
+        return fn.COALESCE(*found) if len(found) > 1 else (found[0] if found else None)
+
+    def membership(self, condition):
+        return condition(CampaignMember)
+
+
+def _status(value: str):
+    """A status word as a condition on a member: a rung reached, or an exit."""
+    if value == "bounced":
+        return lambda M: M.bounced == True  # noqa: E712 (SQL)
+    if value == "unsubscribed":
+        return lambda M: M.unsubscribed == True  # noqa: E712
+    rung = [status.lower() for status in LADDER].index(value)
+    return lambda M: M.rung >= rung
+
+
+def _between(term: Term):
+    """The datetimes a date term takes, as (lowest or None, below or None)."""
+    assert term.day is not None
+    start = datetime.combine(term.day, time())
+    after = start + timedelta(days=1)
+    return {
+        ">=": (start, None),
+        ">": (after, None),
+        "<=": (None, after),
+        "<": (None, start),
+        "=": (start, after),
+    }[term.operator]
+
+
+def _dated(column, term: Term):
+    low, high = _between(term)
+    condition = column.is_null(False)
+    if low is not None:
+        condition &= column >= low
+    if high is not None:
+        condition &= column < high
+    return condition
+
+
+def _text(expression):
+    return fn.COALESCE(expression, "")
+
+
+def term_condition(term: Term, fields: Fields):
+    """One term as SQL over the list's fields (before its negation)."""
+    if not term.field:
+        word = term.values[0]
+        return (
+            fields.name.contains(word) | fields.email.contains(word) | fields.company.contains(word)
+        )
+    if term.field in LIST_FIELDS:
+        column = fields.column(LIST_FIELDS[term.field])
+        if column is None:  # contacts have no lead source or lead status
+            return FALSE
+        return fn.LOWER(_text(column)).in_([v.lower() for v in term.values])
+    if term.field in ("title", "company"):
+        column = fields.company if term.field == "company" else fields.column("title")
+        return _any(_text(column).contains(value) for value in term.values)
+    if term.field in DATE_FIELDS:
+        name = DATE_FIELDS[term.field]
+        if name in MEMBER_DATES:
+            return fields.membership(lambda M: _dated(getattr(M, name), term))
+        return _dated(fields.column(name), term)
+    if term.field == "type":
+        kinds = {"lead": fields.is_lead, "contact": ~fields.is_lead}
+        return _any(kinds[value] for value in term.values)
+    if term.field == "flag":
+        flags = {
+            "suppressed": (fields.do_not_email == True) | suppressed_email(fields.email),  # noqa: E712
+            "bounced": fields.email_bounced == True,  # noqa: E712
+        }
+        return _any(flags[value] for value in term.values)
+    assert term.field == "status", term.field
+    statuses = [_status(value) for value in term.values]
+    return fields.membership(lambda M: _any(status(M) for status in statuses))
+
+
+def _any(conditions):
+    """Conditions joined by OR."""
+    joined = None
+    for condition in conditions:
+        joined = condition if joined is None else (joined | condition)
+    return joined
+
+
+def filter_condition(parsed: ParsedFilter | str, fields: Fields):
+    """Every readable term of a filter, as one condition (None when there is none)."""
+    if isinstance(parsed, str):
+        parsed = parse_filter(parsed)
+    condition = None
+    for term in parsed.terms:
+        test = term_condition(term, fields)
+        if term.negated:
+            test = ~test
+        condition = test if condition is None else (condition & test)
+    return condition

@@ -1,0 +1,25 @@
+"""What a filter box could not read, shown under it as the user types (hidden when all is read)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from data.filters import parse_filter
+from data.text import visible
+
+FILTER_HINT = "Filter: acme country:DE,AT title:vp status:opened -status:clicked  ( / )"
+"""The placeholder of every filter box: a bare word and a few field terms (f1 lists them all)."""
+
+
+class FilterProblems(Static):
+    """One line per term the filter box beside it cannot read; nothing when every term reads."""
+
+    DEFAULT_CSS = """
+    FilterProblems { height: auto; color: $error; padding: 0 1; display: none; }
+    """
+
+    def explain(self, text: str) -> None:
+        problems = parse_filter(text).problems
+        self.display = bool(problems)
+        self.update(Text("\n".join(visible(p) for p in problems)))
