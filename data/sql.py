@@ -4,6 +4,8 @@ A leaf below the models: `data.db` opens a real database and points `database` a
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+
 import peewee
 from peewee import SQL, Database, DatabaseProxy, SqliteDatabase
 
@@ -14,6 +16,16 @@ database = DatabaseProxy()
 def is_sqlite(db: Database | None = None) -> bool:
     target = db if db is not None else database.obj
     return isinstance(target, SqliteDatabase)
+
+
+def transaction() -> AbstractContextManager:
+    """One transaction for the work inside: a new one, or the caller's when one is open.
+
+    Not a savepoint, as a nested `atomic()` would be: inside a savepoint SQLite keeps a
+    statement journal for every statement that could fail half-way, which made each member
+    update checked by a foreign key about 50 times slower (ingest at 750 events/s instead of
+    5,000). Whoever opened the transaction rolls it all back if the work fails."""
+    return nullcontext() if database.in_transaction() else database.atomic()
 
 
 def data_version() -> int:

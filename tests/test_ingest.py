@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from datetime import datetime
 
 from hypothesis import HealthCheck, given, settings
@@ -286,3 +287,26 @@ def test_stored_records_do_not_depend_on_arrival_order_or_batching(fresh_db, eve
             ]
         )
     assert stored[0] == stored[1]
+
+
+def test_a_batch_is_one_transaction_without_savepoints(fresh_db, caplog):
+    """A batch's events are applied in the batch's own transaction, not in a savepoint inside
+    it: inside one SQLite keeps a statement journal per statement, which made each member
+    update about 50 times slower."""
+    campaign, lead, _ = setup_campaign()
+    events = [
+        line(
+            id=f"s{n}",
+            type="open",
+            campaign=campaign.name,
+            email=lead.email,
+            at="2026-03-02T09:15:00Z",
+        )
+        for n in range(3)
+    ]
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        report = ingest_records(events)
+    assert report.applied == 1
+    statements = [str(record.msg) for record in caplog.records]
+    assert statements, "the statements were not logged"
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]

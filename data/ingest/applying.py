@@ -36,7 +36,7 @@ from data.ingest.record import Event, IngestReport, storable
 from data.labels import ladders as campaign_ladders
 from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
 from data.rollups import add_machine_opens, add_to_counters
-from data.sql import chunked
+from data.sql import chunked, transaction
 from data.suppression import SuppressionEntry, suppress_addresses
 from data.vocab import EventOutcome
 
@@ -190,7 +190,7 @@ def apply_resolved(
     caller read them in the same transaction (`members`, from `resolve_members`)."""
     report = IngestReport()
     now = now or utcnow()
-    with database.atomic():
+    with transaction():
         if members is None:
             members = lock_members(e.member_id for e in events if e.member_id and not e.reason)
         ids = [e.event_id for e in events if e.event_id and not e.reason]
