@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from peewee import SQL, fn
+from peewee import JOIN, SQL, fn
 
+from data.identity import linked_people
 from data.models import (
     Campaign,
     CampaignMember,
@@ -25,6 +26,7 @@ from data.models import (
     JournalEntry,
     JournalEvent,
     JournalMember,
+    Person,
     utcnow,
 )
 from data.sql import database
@@ -221,6 +223,8 @@ class PersonChange(NamedTuple):
     action: str
     campaign_id: int
     undone: bool
+    campaign: str
+    """The campaign's name ("" when it has been deleted since)."""
 
 
 def changes_of(lead_ids: list[int], contact_ids: list[int]) -> list[PersonChange]:
@@ -236,13 +240,20 @@ def changes_of(lead_ids: list[int], contact_ids: list[int]) -> list[PersonChange
         return []
     adding = [a for a in JournalAction if a.adds_members or a.removes_members]
     query = (
-        J.select(E.id, E.at, E.who, E.action, J.campaign_id, E.undone_at)
+        J.select(E.id, E.at, E.who, E.action, J.campaign_id, E.undone_at, Campaign.name)
         .join(E, on=(J.entry == E.id))
+        .join(Campaign, JOIN.LEFT_OUTER, on=(J.campaign_id == Campaign.id))
         .where(condition, E.action.in_(adding))
         .order_by(E.id.desc())
     )
     convert = E.at.python_value
     return [
-        PersonChange(i, convert(at), who, action, cid, undone is not None)
-        for i, at, who, action, cid, undone in query.tuples()
+        PersonChange(i, convert(at), who, action, cid, undone is not None, name or "")
+        for i, at, who, action, cid, undone, name in query.tuples()
     ]
+
+
+def history_of(person: Person) -> list[PersonChange]:
+    """When and how this person (and the lead or contact they are one person with) was added
+    to or removed from a campaign, newest first."""
+    return changes_of(*linked_people(person))

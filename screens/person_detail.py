@@ -16,9 +16,11 @@ from textual.widgets import Button, DataTable, Header, Input, Label, Select, Sta
 
 from data.conversion import ConversionResult, convert_lead, parse_amount
 from data.enrollment import enroll
+from data.journal import PersonChange, history_of
 from data.members import Membership, campaigns_open_to, memberships_of
 from data.models import Campaign, Contact, Lead, Person, ValidationError
 from data.people import company_of, person_model
+from data.vocab import JournalAction
 from screens.base import AppModal, AppScreen
 from screens.modals import ChoiceScreen
 from tui_app.widgets.footer import AppFooter
@@ -92,17 +94,57 @@ def membership_line(m: Membership, kind: str) -> Text:
     return text
 
 
+HOW = {
+    JournalAction.ENROLL: ("added to", "at its start"),
+    JournalAction.ADD: ("added to", "by hand"),
+    JournalAction.REMOVE: ("removed from", "by hand"),
+    JournalAction.CLEAN: ("removed from", "as bounced or unsubscribed"),
+}
+"""How each journal action reads on a person's record: what happened, and how."""
+
+HISTORY_LINES = 4
+"""Changes listed under the memberships; older ones are counted."""
+
+
+def history_lines(changes: list[PersonChange]) -> Text:
+    """When and how the person was added to or removed from campaigns, newest first."""
+    if not changes:
+        return Text("No additions or removals recorded.", style="dim")
+    text = Text()
+    for change in changes[:HISTORY_LINES]:
+        what, how = HOW[JournalAction(change.action)]
+        if text:
+            text.append("\n")
+        text.append(day(change.at), style="dim")
+        text.append_text(
+            assemble(f"  {what} ", (change.campaign or "a deleted campaign", "bold"), f" {how}")
+        )
+        text.append_text(assemble(" · ", (change.who, "dim")))
+        if change.undone:
+            text.append(" · undone", style="italic")
+    if len(changes) > HISTORY_LINES:
+        text.append(f"\n… {len(changes) - HISTORY_LINES:,} earlier", style="dim")
+    return text
+
+
 class PersonDetailScreen(AppScreen):
     """One lead or contact, and every campaign they are in, newest first."""
 
     class Loaded(Message):
         """The person, the contact a lead became (if any) and their memberships."""
 
-        def __init__(self, person: Person, converted_to: Contact | None, memberships) -> None:
+        def __init__(
+            self,
+            person: Person,
+            converted_to: Contact | None,
+            memberships: list[Membership],
+            history: list[PersonChange],
+        ) -> None:
             super().__init__()
             self.person = person
             self.converted_to = converted_to
-            self.memberships: list[Membership] = memberships
+            self.memberships = memberships
+            self.history = history
 
     class Offered(Message):
         """The campaigns this person could be added to."""
@@ -120,6 +162,8 @@ class PersonDetailScreen(AppScreen):
     PersonDetailScreen #memberships-title { padding: 0 1; height: 1; background: $boost; }
     PersonDetailScreen #membership-line { padding: 0 1; height: 1; }
     PersonDetailScreen #memberships { height: 1fr; }
+    PersonDetailScreen #history-title { padding: 0 1; height: 1; background: $boost; }
+    PersonDetailScreen #history { padding: 0 1; height: auto; max-height: 6; }
     """
 
     BINDINGS = [
@@ -150,6 +194,8 @@ class PersonDetailScreen(AppScreen):
                 for title in ("Added", "Opened", "Clicked", "Responded"):
                     table.add_column(title, width=10)
                 yield table
+                yield Static(Text("Added and removed", style="bold"), id="history-title")
+                yield Static(id="history")
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -178,7 +224,7 @@ class PersonDetailScreen(AppScreen):
         converted_to = None
         if self.kind == "lead" and person.converted_contact_id:
             converted_to = Contact.get_or_none(id=person.converted_contact_id)
-        deliver(self, self.Loaded(person, converted_to, memberships_of(person)))
+        deliver(self, self.Loaded(person, converted_to, memberships_of(person), history_of(person)))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
@@ -201,6 +247,7 @@ class PersonDetailScreen(AppScreen):
         self.query_one("#memberships-title", Static).update(
             Text.assemble(("Campaign Memberships", "bold"), summary)
         )
+        self.query_one("#history", Static).update(history_lines(message.history))
         table = self.query_one("#memberships", DataTable)
         keep = table.cursor_row
         table.clear()

@@ -11,10 +11,12 @@ from textual.widgets import DataTable, Input, Select, TabbedContent
 
 from data.campaigns import find_campaign
 from data.db import database
-from data.enrollment import enroll
+from data.enrollment import enroll, remove_members
 from data.ingest import set_member_status
+from data.journal import entries
 from data.members import memberships_of
 from data.models import CampaignMember, Contact, Lead, Opportunity
+from data.undo import undo
 from screens.people import PeopleScreen, PeopleTable
 from screens.person_detail import ConvertLeadScreen, PersonDetailScreen
 from tests import factories
@@ -416,3 +418,25 @@ def test_palette_shows_names_literally():
     text = highlighted("[bold]Mal[/bold] <mal@x.example>", "mal@x")
     assert text.plain == "[bold]Mal[/bold] <mal@x.example>"
     assert text.spans and text.plain[text.spans[0].start : text.spans[0].end] == "mal@x"
+
+
+async def test_a_person_shows_when_and_how_they_were_added_and_removed(make_tui):
+    """Under the memberships: each addition and removal with its campaign, how and by whom,
+    newest first, and whether it was undone; a lead's history includes its contact's."""
+    lead = lead_with_memberships()
+    member = CampaignMember.get(CampaignMember.lead == lead.id)
+    campaign = member.campaign
+    remove_members(campaign, [member.id])
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_person(pilot, "lead", lead.id)
+        history = str(app.screen.query_one("#history").render())
+        first = history.splitlines()[0]
+        assert f"removed from {campaign.name} by hand · tester" in first
+        assert "undone" not in first
+        assert "added to" in history and "at its start" in history
+        undo(entries(limit=1)[0].id)
+        await settle(pilot)
+        assert await wait_for(
+            pilot, lambda: "undone" in str(app.screen.query_one("#history").render())
+        )
