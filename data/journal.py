@@ -244,7 +244,7 @@ def changes_of(lead_ids: list[int], contact_ids: list[int]) -> list[PersonChange
         .join(E, on=(J.entry == E.id))
         .join(Campaign, JOIN.LEFT_OUTER, on=(J.campaign_id == Campaign.id))
         .where(condition, E.action.in_(adding))
-        .order_by(E.id.desc())
+        .order_by(E.at.desc(), E.id.desc())
     )
     convert = E.at.python_value
     return [

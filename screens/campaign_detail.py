@@ -37,7 +37,7 @@ from screens.journal import JournalScreen, UndoActions
 from screens.modals import ChoiceScreen, ConfirmScreen
 from tui_app.widgets.filter_box import FILTER_HINT, FilterProblems
 from tui_app.widgets.footer import AppFooter
-from tui_app.widgets.formatting import STATUS_STYLES, assemble
+from tui_app.widgets.formatting import STATUS_STYLES, assemble, money
 from tui_app.widgets.funnel import LabelFunnel
 from tui_app.widgets.gauge import MetricGauges
 from tui_app.widgets.member_table import MemberTable
@@ -61,10 +61,6 @@ def machine_opens(count: int) -> tuple:
     if not count:
         return ()
     return (("   Machine opens ", "dim"), f"{count:,}", (" (not in Opened)", "dim"))
-
-
-def money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
 
 
 class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):

@@ -19,12 +19,13 @@ from data.enrollment import enroll
 from data.journal import PersonChange, history_of
 from data.members import Membership, campaigns_open_to, memberships_of
 from data.models import Campaign, Contact, Lead, Person, ValidationError
+from data.opportunities import OpportunityRow, opportunities_of, set_stage
 from data.people import company_of, person_model
-from data.vocab import JournalAction
+from data.vocab import JournalAction, OpportunityStage
 from screens.base import AppModal, AppScreen
 from screens.modals import ChoiceScreen
 from tui_app.widgets.footer import AppFooter
-from tui_app.widgets.formatting import STATUS_STYLES, assemble, day, literal
+from tui_app.widgets.formatting import STATUS_STYLES, assemble, day, literal, money
 from tui_app.widgets.messages import Notice
 from tui_app.widgets.work import deliver, reads, writes
 
@@ -49,7 +50,24 @@ def reachability(person: Person) -> Text:
     return text
 
 
-def person_facts(person: Person, kind: str, converted_to: Contact | None) -> Group:
+def opportunity_lines(deals: list[OpportunityRow]) -> list[Text]:
+    """Each deal: its name, then amount, stage and campaign source."""
+    lines = [Text(""), Text("Opportunities", style="bold")]
+    for deal in deals:
+        lines.append(literal(deal.name, overflow="fold"))
+        detail = assemble(
+            (f"  {money(deal.amount)} · ", "dim"),
+            (deal.stage, "bold green" if deal.stage == OpportunityStage.CLOSED_WON else ""),
+        )
+        if deal.campaign:
+            detail.append_text(assemble(("  from ", "dim"), (deal.campaign, "dim")))
+        lines.append(detail)
+    return lines
+
+
+def person_facts(
+    person: Person, kind: str, converted_to: Contact | None, deals: list[OpportunityRow]
+) -> Group:
     """The person's fields as label/value rows; user text stays literal."""
     rows: list[tuple[str, str]] = [
         ("Title", person.title or "—"),
@@ -81,6 +99,8 @@ def person_facts(person: Person, kind: str, converted_to: Contact | None) -> Gro
             literal(full_name(converted_to), overflow="fold"),
             literal(converted_to.email, overflow="fold"),
         ]
+    if deals:
+        parts += opportunity_lines(deals)
     return Group(*parts)
 
 
@@ -139,12 +159,14 @@ class PersonDetailScreen(AppScreen):
             converted_to: Contact | None,
             memberships: list[Membership],
             history: list[PersonChange],
+            deals: list[OpportunityRow],
         ) -> None:
             super().__init__()
             self.person = person
             self.converted_to = converted_to
             self.memberships = memberships
             self.history = history
+            self.deals = deals
 
     class Offered(Message):
         """The campaigns this person could be added to."""
@@ -170,6 +192,7 @@ class PersonDetailScreen(AppScreen):
         Binding("escape", "app.pop_screen", "Back"),
         Binding("a", "add_to_campaign", "Add to campaign"),
         Binding("v", "convert", "Convert lead"),
+        Binding("o", "stage", "Opportunity stage"),
     ]
 
     def __init__(self, kind: str, person_id: int) -> None:
@@ -177,6 +200,7 @@ class PersonDetailScreen(AppScreen):
         self.kind = kind
         self.person_id = person_id
         self.person: Person | None = None
+        self.deals: list[OpportunityRow] = []
         self.memberships: dict[str, Membership] = {}
 
     def compose(self) -> ComposeResult:
@@ -210,6 +234,8 @@ class PersonDetailScreen(AppScreen):
         self.load()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "stage":
+            return bool(self.deals)
         if action == "convert":
             return self.kind == "lead" and not getattr(self.person, "converted_contact_id", None)
         return True
@@ -224,7 +250,9 @@ class PersonDetailScreen(AppScreen):
         converted_to = None
         if self.kind == "lead" and person.converted_contact_id:
             converted_to = Contact.get_or_none(id=person.converted_contact_id)
-        deliver(self, self.Loaded(person, converted_to, memberships_of(person), history_of(person)))
+        memberships, history = memberships_of(person), history_of(person)
+        deals = opportunities_of(person)
+        deliver(self, self.Loaded(person, converted_to, memberships, history, deals))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
@@ -236,8 +264,9 @@ class PersonDetailScreen(AppScreen):
         self.person = person
         self.memberships = {str(m.member_id): m for m in memberships}
         self.refresh_bindings()
+        self.deals = message.deals
         self.query_one("#person-facts", Static).update(
-            person_facts(person, self.kind, converted_to)
+            person_facts(person, self.kind, converted_to, message.deals)
         )
         summary = (
             f"  {len(memberships)} · newest first · enter opens the campaign"
@@ -321,6 +350,33 @@ class PersonDetailScreen(AppScreen):
         self.post_message(
             Notice(f"{campaign.name}: {result.summary()}", severity=severity, changed=True)
         )
+
+    # Opportunity stage
+    def action_stage(self) -> None:
+        if len(self.deals) == 1:
+            self._choose_stage(str(self.deals[0].id))
+            return
+        choices = [
+            (str(d.id), assemble((d.name, ""), (f"   {money(d.amount)} · {d.stage}", "dim")))
+            for d in self.deals
+        ]
+        self.app.push_screen(ChoiceScreen("Which opportunity?", choices), self._choose_stage)
+
+    def _choose_stage(self, deal_id: str | None) -> None:
+        deal = next((d for d in self.deals if str(d.id) == deal_id), None)
+        if deal is None:
+            return
+        choices = [(str(stage), str(stage)) for stage in OpportunityStage if stage != deal.stage]
+        note = f"Now {deal.stage}. Closed Won counts in its campaign source's won amount."
+        self.app.push_screen(
+            ChoiceScreen(assemble("Stage of ", (deal.name, "bold")), choices, note=note),
+            lambda stage: self._set_stage(deal, stage) if stage else None,
+        )
+
+    @writes("person-stage")
+    def _set_stage(self, deal: OpportunityRow, stage: str) -> None:
+        set_stage(deal.id, stage)
+        self.post_message(Notice(f"{deal.name}: now {stage}.", changed=True))
 
     # Convert
     def action_convert(self) -> None:

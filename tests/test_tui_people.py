@@ -16,7 +16,9 @@ from data.ingest import set_member_status
 from data.journal import entries
 from data.members import memberships_of
 from data.models import CampaignMember, Contact, Lead, Opportunity
+from data.rollups import campaign_metrics
 from data.undo import undo
+from data.vocab import OpportunityStage
 from screens.people import PeopleScreen, PeopleTable
 from screens.person_detail import ConvertLeadScreen, PersonDetailScreen
 from tests import factories
@@ -440,3 +442,29 @@ async def test_a_person_shows_when_and_how_they_were_added_and_removed(make_tui)
         assert await wait_for(
             pilot, lambda: "undone" in str(app.screen.query_one("#history").render())
         )
+
+
+async def test_o_changes_an_opportunity_stage_and_the_won_amount_follows(make_tui):
+    """A contact shows its opportunities; `o` moves one to Closed Won, and its campaign source's
+    won amount grows by the deal's amount."""
+    O = Opportunity  # noqa: E741
+    deal = (
+        O.select()
+        .where(O.contact.is_null(False), O.campaign_source.is_null(False), O.stage != "Closed Won")
+        .order_by(O.id)
+        .first()
+    )
+    campaign = deal.campaign_source
+    won = campaign_metrics(campaign).won_amount
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_person(pilot, "contact", deal.contact_id)
+        assert "Opportunities" in screen_text(app) and deal.stage in screen_text(app)
+        await pilot.press("o")
+        await settle(pilot)
+        stages = [s for s in OpportunityStage if s != deal.stage]
+        await pilot.press(*["down"] * stages.index(OpportunityStage.CLOSED_WON), "enter")
+        await settle(pilot)
+        assert fresh(lambda: O.get_by_id(deal.id).stage) == "Closed Won"
+        assert fresh(lambda: campaign_metrics(campaign).won_amount) == won + float(deal.amount)
+        assert await wait_for(pilot, lambda: "Closed Won" in screen_text(app))

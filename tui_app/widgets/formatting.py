@@ -6,6 +6,8 @@ nothing is ever read as markup."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rich.text import Text
 
 from data.text import visible
@@ -25,6 +27,11 @@ STATUS_STYLES = {
 def day(value) -> str:
     """A date or time as YYYY-MM-DD, or a dash when unset."""
     return value.strftime("%Y-%m-%d") if value else "—"
+
+
+def money(value: float | Decimal | None) -> str:
+    """An amount in dollars with cents, or a dash when there is none."""
+    return "—" if value is None else f"${value:,.2f}"
 
 
 def literal(value: object, style: str = "", **options) -> Text:
