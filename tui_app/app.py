@@ -35,6 +35,8 @@ class CampaignsApp(App):
 
     TITLE = "Campaign Members"
     CSS_PATH = "app.tcss"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    """Below 30 rows (80x24) dialogs drop their spacing, so their buttons stay on screen."""
     COMMANDS = App.COMMANDS | {find_provider}
     BINDINGS = [
         # f1 first in every footer, however narrow (a priority binding leads the footer)
