@@ -26,6 +26,7 @@ from data.emails import normalize_email
 from data.engagement import EXITS, SENT, MemberState, rollup_buckets
 from data.identity import members_reached, membership_category, people_by_email
 from data.labels import default_label_id
+from data.members import Marked
 from data.models import Campaign, CampaignMember, Contact, Lead, utcnow
 from data.rollups import add_to_counters, recount
 from data.sql import is_sqlite
@@ -199,13 +200,24 @@ def enroll_emails(campaign: Campaign, emails: list[str], now: datetime | None = 
 
 def remove_members(campaign: Campaign, member_ids: list[int], now: datetime | None = None) -> int:
     """Remove these members of the campaign; one journal entry keeps their records for undo."""
+    chunks = [CampaignMember.id.in_(chunk) for chunk in chunked(member_ids, ID_CHUNK)]
+    return _remove(campaign, chunks, now)
+
+
+def remove_marked(campaign: Campaign, marked: Marked, now: datetime | None = None) -> int:
+    """Remove the marked members (a few ids, or a filter and its exceptions); one journal
+    entry keeps their records for undo."""
+    return _remove(campaign, [marked.condition()], now)
+
+
+def _remove(campaign: Campaign, conditions: list, now: datetime | None) -> int:
+    """Keep the records of the members matching any of `conditions`, then remove exactly
+    those kept (a member that came to match meanwhile is not removed unkept)."""
     M = CampaignMember
     with journal.record(JournalAction.REMOVE, campaign, now) as change:
-        removed = 0
-        for chunk in chunked(member_ids, ID_CHUNK):
-            chosen = (M.campaign == campaign.id) & M.id.in_(chunk)
-            change.keep_records(chosen)
-            removed += M.delete().where(chosen).execute()
+        for condition in conditions:
+            change.keep_records((M.campaign == campaign.id) & condition)
+        removed = M.delete().where((M.campaign == campaign.id) & change.kept()).execute()
         recount([campaign.id])
         change.done(removed, f"removed {removed:,}")
     return removed

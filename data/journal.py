@@ -83,6 +83,11 @@ class Change:
             [JournalEvent.entry, JournalEvent.event_id, JournalEvent.member_id],
         ).execute()
 
+    def kept(self):
+        """The members this change has noted or kept so far, as a condition on CampaignMember."""
+        J = JournalMember
+        return CampaignMember.id.in_(J.select(J.member_id).where(J.entry == self.entry.id))
+
     def _copy(self, condition, fields: tuple[str, ...]) -> None:
         M, J = CampaignMember, JournalMember
         select = M.select(

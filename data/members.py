@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -113,6 +114,36 @@ def _member_query(campaign_id: int, view: str, search: str):
     return query
 
 
+@dataclass(frozen=True)
+class Marked:
+    """The marked members of one campaign: these `ids`, and, when `view` is set, every member
+    of that view matching `search` except `except_ids`. A filter stands for any number of
+    members, so marking 200,000 of them holds a filter and a few exceptions, not their ids."""
+
+    campaign_id: int
+    ids: frozenset[int] = frozenset()
+    view: str | None = None
+    search: str = ""
+    except_ids: frozenset[int] = frozenset()
+
+    def condition(self):
+        """The marked members, as a condition on CampaignMember."""
+        M = CampaignMember
+        condition = M.id.in_(sorted(self.ids)) if self.ids else None
+        if self.view is not None:
+            matching = _member_query(self.campaign_id, self.view, self.search).select(M.id)
+            every = M.id.in_(matching)
+            if self.except_ids:
+                every &= M.id.not_in(sorted(self.except_ids))
+            condition = every if condition is None else (condition | every)
+        if condition is None:
+            return (M.campaign == self.campaign_id) & SQL("1 = 0")
+        return (M.campaign == self.campaign_id) & condition
+
+    def count(self) -> int:
+        return CampaignMember.select().where(self.condition()).count()
+
+
 def _row(values: tuple) -> MemberRow:
     mid, lead_id, contact_id, first, last, email, company, status, *times = values
     *times, has_responded, label_name, label_rung = times
@@ -143,6 +174,7 @@ def member_page(
     last: bool = False,
     offset: int | None = None,
     limit: int = PAGE_SIZE,
+    marked: Marked | None = None,
 ) -> list[MemberRow]:
     """A page of a member list view in member-id order, found by key.
 
@@ -151,6 +183,8 @@ def member_page(
     from any loaded row, such as a dragged scrollbar."""
     M = CampaignMember
     query = _member_query(campaign_id, view, search)
+    if marked is not None:
+        query = query.where(marked.condition())
     if after is not None:
         query = query.where(M.id > after)
     if before is not None:
@@ -175,11 +209,14 @@ def member_count(campaign_id: int, view: str = "all", search: str = "") -> int:
     return _member_query(campaign_id, view, search).count()
 
 
-def member_rows_for_export(campaign_id: int, view: str = "all", search: str = ""):
-    """Every row of a view, streamed page by page (the export never holds them all)."""
+def member_rows_for_export(
+    campaign_id: int, view: str = "all", search: str = "", marked: Marked | None = None
+):
+    """Every row of a view (only the `marked` ones, if given), streamed page by page (the
+    export never holds them all)."""
     after = None
     while True:
-        page = member_page(campaign_id, view, search, after=after, limit=2_000)
+        page = member_page(campaign_id, view, search, after=after, limit=2_000, marked=marked)
         yield from page
         if len(page) < 2_000:
             return

@@ -12,7 +12,13 @@ from typing import TextIO
 from peewee import EXCLUDED, fn
 
 from data.emails import email_problem, normalize_email
-from data.members import MEMBER_TIMES, MemberRow, member_rows_for_export, view_condition
+from data.members import (
+    MEMBER_TIMES,
+    Marked,
+    MemberRow,
+    member_rows_for_export,
+    view_condition,
+)
 from data.models import (
     LEAD_STATUSES,
     Account,
@@ -255,9 +261,12 @@ def write_members(rows: Iterable[MemberRow], out: TextIO) -> int:
     return count
 
 
-def export_members(campaign, view: str, out: TextIO, search: str = "") -> int:
+def export_members(
+    campaign, view: str, out: TextIO, search: str = "", marked: Marked | None = None
+) -> int:
+    """Write a view's rows (only the `marked` ones, if given) as CSV; the number written."""
     view_condition(view)  # unknown views fail before anything is written
-    return write_members(member_rows_for_export(campaign.id, view, search), out)
+    return write_members(member_rows_for_export(campaign.id, view, search, marked), out)
 
 
 PRIVATE_MODE = 0o600
@@ -271,7 +280,10 @@ def open_private(path, newline: str | None = None) -> TextIO:
     return open(fd, "w", newline=newline, encoding="utf-8")
 
 
-def write_members_csv(campaign, view: str, search: str, path: str) -> int:
-    """Export a view to a file (the app's export, `export -o`); the number of rows written."""
+def write_members_csv(
+    campaign, view: str, search: str, path: str, marked: Marked | None = None
+) -> int:
+    """Export a view (or the marked members) to a file (the app's export, `export -o`); the
+    number of rows written."""
     with open_private(path, newline="") as out:
-        return export_members(campaign, view, out, search)
+        return export_members(campaign, view, out, search, marked)
