@@ -22,12 +22,19 @@ from textual.widgets import (
 
 from data.audience import describe_filters
 from data.engagement import status_choices
-from data.enrollment import EnrollmentResult, clean_exits, exits_count, remove_members
+from data.enrollment import (
+    EnrollmentResult,
+    clean_exits,
+    exits_count,
+    remove_marked,
+    remove_members,
+)
 from data.ingest import set_member_status
 from data.labels import campaign_ladder, label_counts, shown_status
-from data.members import VIEWS, MemberRow
+from data.members import VIEWS, Marked, MemberRow
 from data.models import Campaign, CampaignMember, ValidationError
 from data.rollups import Metrics, campaign_metrics
+from data.status_change import raise_marked
 from data.status_import import StatusImportReport
 from data.transfer import write_members_csv
 from screens.base import AppScreen
@@ -40,7 +47,7 @@ from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import STATUS_STYLES, assemble, money
 from tui_app.widgets.funnel import LabelFunnel
 from tui_app.widgets.gauge import MetricGauges
-from tui_app.widgets.member_table import MemberTable
+from tui_app.widgets.member_table import MemberMarks, MemberTable
 from tui_app.widgets.messages import Notice
 from tui_app.widgets.work import deliver, reads, writes
 
@@ -85,6 +92,24 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             super().__init__()
             self.row = row
             self.choices = choices
+
+    class MarksCounted(Message):
+        """How many members the marks stand for (once a filter stands for them)."""
+
+        def __init__(self, marked: Marked, count: int) -> None:
+            super().__init__()
+            self.marked = marked
+            self.count = count
+
+    class MarkedChoices(Message):
+        """The campaign's labels, to raise the marked members to one of them."""
+
+        def __init__(self, labels: list[str]) -> None:
+            super().__init__()
+            self.labels = labels
+
+    class MarkedRemoved(Message):
+        """The marked members are gone: so are the marks."""
 
     class CleanCounted(Message):
         """How many bounced and unsubscribed members cleaning would remove."""
@@ -133,7 +158,11 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         Binding("e", "edit", "Edit"),
         Binding("z", "undo", "Undo"),
         Binding("j", "journal", "Journal"),
+        Binding("space", "mark", "Mark"),
+        Binding("ctrl+t", "mark_all", "Mark all matching", priority=True),
+        Binding("ctrl+r", "clear_marks", "Clear marks", priority=True),
     ]
+    """With rows marked, s, d and x act on the marked rows."""
 
     def __init__(self, campaign_id: int) -> None:
         super().__init__()
@@ -141,6 +170,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         self.campaign: Campaign | None = None
         self.view = "all"
         self.gauge_figures: dict[str, int] = {}
+        self.members_total = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -268,8 +298,16 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
     # the member list
     @on(MemberTable.Loaded)
     def _counted(self, event: MemberTable.Loaded) -> None:
+        self.members_total = event.total
+        if self.marks.matching is not None:
+            self._count_marks(self.marks.marked(self.campaign_id))
+        self._show_count()
+
+    def _show_count(self) -> None:
         search = self.query_one("#member-filter", Input).value.strip()
-        label = f"{event.total:,} members" + (" match" if search else "")
+        label = Text(f"{self.members_total:,} members" + (" match" if search else ""))
+        if self.marks:
+            label.append(f" · {self.marks.count:,} marked", style="bold green")
         self.query_one("#member-count", Static).update(label)
 
     @on(Tabs.TabActivated, "#views")
@@ -290,7 +328,60 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
 
     def _show_members(self) -> None:
         search = self.query_one("#member-filter", Input).value
+        if self.marks.matching is not None:  # they stood for the list that was on screen
+            self.marks.clear()
+            self.query_one(MemberTable).rows_changed()
+            self.notify("Marks cleared: they were every match of the list before.")
         self.query_one(MemberTable).show_members(self.campaign_id, self.view, search)
+
+    # marking rows
+    @property
+    def marks(self) -> MemberMarks:
+        return self.query_one(MemberTable).marks
+
+    def action_mark(self) -> None:
+        table = self.query_one(MemberTable)
+        row = table.current_row
+        if row is None:
+            return
+        first = not self.marks
+        self.marks.toggle(row.id)
+        if first or not self.marks:
+            table.rows_changed()  # the mark column comes or goes
+        else:
+            table.row_changed(table.cursor)
+        if first:
+            self.notify(MARKS_HINT)
+        self._show_count()
+        table.action_move(1)
+
+    def action_mark_all(self) -> None:
+        table = self.query_one(MemberTable)
+        if not table.total:
+            self.notify("No members to mark.")
+            return
+        first = not self.marks
+        self.marks.mark_matching(table.view, table.search)
+        table.rows_changed()
+        self._count_marks(self.marks.marked(self.campaign_id))
+        if first:
+            self.notify(MARKS_HINT)
+
+    @reads("marks-count")
+    def _count_marks(self, marked: Marked) -> None:
+        deliver(self, self.MarksCounted(marked, marked.count()))
+
+    @on(MarksCounted)
+    def _marks_counted(self, message: MarksCounted) -> None:
+        if message.marked == self.marks.marked(self.campaign_id):  # not marked otherwise since
+            self.marks.count = message.count
+            self._show_count()
+
+    def action_clear_marks(self) -> None:
+        if self.marks:
+            self.marks.clear()
+            self.query_one(MemberTable).rows_changed()
+            self._show_count()
 
     @on(MemberTable.Selected)
     def _open_person(self, event: MemberTable.Selected) -> None:
@@ -343,9 +434,44 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
 
     # raising a member's status
     def action_member_status(self) -> None:
+        if self.marks:
+            self._marked_choices()
+            return
         row = self._member()
         if row is not None:
             self._status_choices(row)
+
+    @reads("member-status")
+    def _marked_choices(self) -> None:
+        deliver(
+            self, self.MarkedChoices([label.name for label in campaign_ladder(self.campaign_id)])
+        )
+
+    @on(MarkedChoices)
+    def _ask_marked_status(self, message: MarkedChoices) -> None:
+        count = self.marks.count
+        marked = self.marks.marked(self.campaign_id)
+        self.app.push_screen(
+            ChoiceScreen(
+                f"Status of {plural(count, 'marked member')}",
+                [(name, Text(name, style="bold")) for name in message.labels],
+                note="Each marked member is raised to the status chosen; a status is never "
+                "lowered, so a member already at or past it stays as it is. z undoes it.",
+            ),
+            lambda status: self._raise_marked(marked, status) if status else None,
+        )
+
+    @writes("member-write")
+    def _raise_marked(self, marked: Marked, status: str) -> None:
+        campaign = Campaign.get_by_id(self.campaign_id)
+        try:
+            result = raise_marked(campaign, marked, status, now=self.app.now())
+        except ValidationError as refused:
+            self.post_message(Notice(f"Cannot change the status: {refused}", severity="error"))
+            return
+        summary = result.summary()
+        text = summary[:1].upper() + summary[1:] + (" (z undoes)." if result.raised else ".")
+        self.post_message(Notice(text, changed=True))
 
     @reads("member-status")
     def _status_choices(self, row: MemberRow) -> None:
@@ -407,6 +533,18 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
 
     # removing
     def action_remove(self) -> None:
+        if self.marks:
+            count = self.marks.count
+            marked = self.marks.marked(self.campaign_id)
+            self.app.push_screen(
+                ConfirmScreen(
+                    "Remove the marked members?",
+                    f"Remove {plural(count, 'marked member')} from this campaign? z undoes it.",
+                    confirm="Remove",
+                ),
+                lambda yes: self._remove_marked(marked) if yes else None,
+            )
+            return
         row = self._member()
         if row is None:
             return
@@ -429,6 +567,16 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         campaign = Campaign.get_by_id(self.campaign_id)
         removed = remove_members(campaign, [member_id], now=self.app.now())
         self.post_message(Notice(f"Removed {removed} member (z undoes).", changed=True))
+
+    @writes("member-write")
+    def _remove_marked(self, marked: Marked) -> None:
+        removed = remove_marked(Campaign.get_by_id(self.campaign_id), marked, now=self.app.now())
+        self.post_message(self.MarkedRemoved())
+        self.post_message(Notice(f"Removed {plural(removed, 'member')} (z undoes).", changed=True))
+
+    @on(MarkedRemoved)
+    def _marked_removed(self) -> None:
+        self.action_clear_marks()
 
     # cleaning exits
     def action_clean(self) -> None:
@@ -461,21 +609,35 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
 
     # export
     def action_export(self) -> None:
-        self._export(self.view, self.query_one("#member-filter", Input).value)
+        if self.marks:
+            self._export("all", "", self.marks.marked(self.campaign_id))
+        else:
+            self._export(self.view, self.query_one("#member-filter", Input).value)
 
     @writes("export")
-    def _export(self, view: str, search: str) -> None:
+    def _export(self, view: str, search: str, marked: Marked | None = None) -> None:
         campaign = Campaign.get_by_id(self.campaign_id)
         slug = re.sub(r"[^A-Za-z0-9]+", "-", campaign.name).strip("-").lower() or "campaign"
         stamp = self.app.now().strftime("%Y%m%d-%H%M%S")
-        path = self.app.export_dir / f"{slug}-{view}-{stamp}.csv"
+        which = "marked" if marked is not None else view
+        path = self.app.export_dir / f"{slug}-{which}-{stamp}.csv"
         try:
-            count = write_members_csv(campaign, view, search, str(path))
+            count = write_members_csv(campaign, view, search, str(path), marked)
         except (OSError, ValidationError) as exc:
             reason = getattr(exc, "strerror", None) or exc
             self.post_message(Notice(f"Cannot write {path}: {reason}", severity="error"))
             return
         self.post_message(Notice(f"Exported {count:,} members to {path}"))
+
+
+MARKS_HINT = (
+    "With rows marked, s raises their status, d removes them, x exports them; "
+    "ctrl+r clears the marks."
+)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 def why_not(reason: str) -> str:

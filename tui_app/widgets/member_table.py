@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from data.members import MemberRow, member_count, member_page
+from data.members import Marked, MemberRow, member_count, member_page
 from tui_app.widgets.formatting import STATUS_STYLES, day
 from tui_app.widgets.paged_table import PagedTable, Plan
 from tui_app.widgets.row_table import Cell, Column
@@ -21,6 +21,64 @@ COLUMNS = (
     Column("Responded", 10, hide_below=110),
 )
 """At 80 columns: name, email and status; the rest give way as the table narrows."""
+
+MARKED_COLUMNS = (Column(" ", 1), *COLUMNS)
+"""Once a row is marked: a mark column first."""
+
+MARK: Cell = ("✓", "bold green")
+
+
+class MemberMarks:
+    """The rows marked in a member list: ids marked one by one, and, after "mark all matching",
+    a view and filter standing for every member matching it, minus the ones unmarked since.
+    Never the ids of every match: a filter stands for 200,000 members as well as for three."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        self.matching: tuple[str, str] | None = None
+        """(view, filter) when every member matching it is marked."""
+        self.except_ids: set[int] = set()
+        self.count = 0
+        """How many are marked (counted by the database once a filter stands for them)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.ids) or self.matching is not None
+
+    def is_marked(self, member_id: int) -> bool:
+        """Whether a row of the list on screen is marked (with every match marked, the list on
+        screen is that match: the marks are dropped when the view or the filter changes)."""
+        if member_id in self.ids:
+            return True
+        return self.matching is not None and member_id not in self.except_ids
+
+    def toggle(self, member_id: int) -> bool:
+        """Mark or unmark a row of the list on screen; whether it is marked now."""
+        marked = not self.is_marked(member_id)
+        if self.matching is None:
+            self.ids.symmetric_difference_update({member_id})
+        elif marked:
+            self.except_ids.discard(member_id)
+        else:
+            self.ids.discard(member_id)
+            self.except_ids.add(member_id)
+        self.count += 1 if marked else -1
+        return marked
+
+    def mark_matching(self, view: str, search: str) -> None:
+        """Mark every member of the view matching the filter (counted afterwards)."""
+        self.matching = (view, search)
+        self.except_ids.clear()
+
+    def clear(self) -> None:
+        self.ids.clear()
+        self.matching = None
+        self.except_ids.clear()
+        self.count = 0
+
+    def marked(self, campaign_id: int) -> Marked:
+        """The marks as the data layer takes them."""
+        view, search = self.matching if self.matching is not None else (None, "")
+        return Marked(campaign_id, frozenset(self.ids), view, search, frozenset(self.except_ids))
 
 
 @dataclass(frozen=True)
@@ -47,7 +105,13 @@ class Members:
 class MemberTable(PagedTable[MemberRow]):
     """Members of one campaign in one list view, with a row cursor."""
 
-    columns = COLUMNS
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.marks = MemberMarks()
+
+    @property
+    def columns(self) -> tuple[Column, ...]:  # type: ignore[override]
+        return MARKED_COLUMNS if self.marks else COLUMNS
 
     @property
     def campaign_id(self) -> int | None:
@@ -66,7 +130,8 @@ class MemberTable(PagedTable[MemberRow]):
         self.show(Members(campaign_id, view, search))
 
     def cells(self, row: MemberRow) -> list[Cell]:
-        return [
+        mark = [MARK if self.marks.is_marked(row.id) else ("", "")] if self.marks else []
+        return mark + [
             (row.name, ""),
             (row.person_type, "dim"),
             (row.email, ""),
