@@ -1,11 +1,12 @@
 """Raising the status of many members at once (the member list's marked rows).
 
 One transaction, one journal entry of action "status", and a fixed number of statements
-whatever the number of members: the members are locked and their records kept for undo, then
-grouped by what the status rule reads of them (rung, exits, label, which milestones are set).
-The rule itself, `engagement.manual_change`, the same as for one member, decides once per group;
-one INSERT … SELECT logs a manual status event for each member the group raises and one UPDATE
-raises them. A member the rule would lower (or that is there already) is left as it is.
+whatever the number of members: the members are locked, then grouped by what the status rule
+reads of them (rung, exits, label, which milestones are set). The rule itself,
+`engagement.manual_change`, the same as for one member, decides once per group; for a group it
+raises, the records are kept for undo, one INSERT … SELECT logs a manual status event for each
+member and one UPDATE raises them. A member the rule would lower (or that is there already) is
+left as it is, and not kept.
 """
 
 from __future__ import annotations
@@ -137,18 +138,17 @@ def raise_marked(
                 f"{status} is not a status of this campaign; its statuses are {ladder.names}"
             )
         chosen = (M.campaign == campaign.id) & marked.condition()
-        _lock(chosen)
-        change.keep_records(chosen)
-        kept = (M.campaign == campaign.id) & change.kept()
+        _lock(chosen)  # from here on no member leaves its group
         delta = [0] * len(rollup_buckets(MemberState()))
         extra = json.dumps({"status": status}, ensure_ascii=False)
-        for before, count in _groups(kept):
+        for before, count in _groups(chosen):
             try:
                 after = manual_change(before, status, now, ladder)
             except StatusChangeRefused:
                 result.unchanged += count
                 continue
-            group = kept & _in_group(before)
+            group = chosen & _in_group(before)
+            change.keep_records(group)
             _log(group, campaign, now, extra)
             raised = M.update(_changes(before, after)).where(group).execute()
             result.raised += raised

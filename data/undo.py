@@ -324,12 +324,16 @@ def _restore_changed(entry: JournalEntry, result: UndoResult) -> None:
         f'AND j.member_id = "{table}".id)'
         for column in columns
     )
+    # The kept ids as a plain (uncorrelated) list, read once; the check that each is still the
+    # same membership then finds its one copy by the (entry, member) index. Correlated in the
+    # IN list itself, the copies were scanned once per member row: quadratic.
     sql = (
         f'UPDATE "{table}" SET {sets} WHERE id IN (SELECT j.member_id FROM "{copy}" j '
-        f'WHERE j.entry_id = {q} AND j.campaign_id = "{table}".campaign_id AND '
+        f'WHERE j.entry_id = {q}) AND EXISTS (SELECT 1 FROM "{copy}" j WHERE j.entry_id = {q} '
+        f'AND j.member_id = "{table}".id AND j.campaign_id = "{table}".campaign_id AND '
         f'(j.lead_id = "{table}".lead_id OR j.contact_id = "{table}".contact_id))'
     )
-    params = [entry.id] * (len(RECORD_FIELDS) + 1)
+    params = [entry.id] * (len(RECORD_FIELDS) + 2)
     result.restored = database.execute_sql(sql, params).rowcount
     kept = J.select(J.member_id).where(J.entry == entry.id)
     later = (

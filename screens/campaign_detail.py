@@ -362,6 +362,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             return
         first = not self.marks
         self.marks.mark_matching(table.view, table.search)
+        self.marks.count = table.total  # the list on screen is the match (the database confirms)
         table.rows_changed()
         self._count_marks(self.marks.marked(self.campaign_id))
         if first:
@@ -433,7 +434,16 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             self.app.notify_changed()
 
     # raising a member's status
+    def _none_marked(self) -> bool:
+        """Marks that stand for no member (all unmarked again, or nothing matches any more)."""
+        if self.marks and not self.marks.count:
+            self.notify("No rows are marked (ctrl+r clears the marks).", severity="warning")
+            return True
+        return False
+
     def action_member_status(self) -> None:
+        if self._none_marked():
+            return
         if self.marks:
             self._marked_choices()
             return
@@ -533,6 +543,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
 
     # removing
     def action_remove(self) -> None:
+        if self._none_marked():
+            return
         if self.marks:
             count = self.marks.count
             marked = self.marks.marked(self.campaign_id)
@@ -609,6 +621,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
 
     # export
     def action_export(self) -> None:
+        if self._none_marked():
+            return
         if self.marks:
             self._export("all", "", self.marks.marked(self.campaign_id))
         else:

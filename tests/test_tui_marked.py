@@ -138,3 +138,18 @@ def test_marked_rows_snapshot(snap_compare, make_tui):
 
 def test_marked_rows_snapshot_at_80x24(snap_compare, make_tui):
     assert snap_compare(make_tui(), terminal_size=SMALL, run_before=marked_rows)
+
+
+async def test_marks_that_stand_for_nobody_are_not_acted_on(make_tui):
+    """Every match marked, then the one match unmarked: d says so instead of asking."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_detail(pilot)
+        email = table.rows[0].email
+        await keys(pilot, "slash", *email, "enter", "ctrl+t")
+        assert table.marks.count == 1
+        await keys(pilot, "space")
+        assert table.marks and table.marks.count == 0
+        await keys(pilot, "d")
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("No rows are marked" in n.message for n in app._notifications)
