@@ -173,3 +173,65 @@ def test_exporting_marked_members_writes_only_them(fresh_db):
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     expected = [r for r in member_page(campaign.id, limit=10) if r.id in chosen]
     assert count == 2 and [r["email"] for r in rows] == [r.email for r in expected]
+
+
+def _raise_when_released(location: str, campaign_id: int, barrier, results) -> None:
+    """Another program raising every member of the campaign to Responded."""
+    from data.db import open_database
+    from data.models import Campaign
+
+    open_database(location)
+    barrier.wait(timeout=60)
+    campaign = Campaign.get_by_id(campaign_id)
+    results.put(raise_marked(campaign, Marked(campaign_id, view="all"), "Responded").raised)
+
+
+def _click_when_released(location: str, campaign_name: str, emails, barrier, results) -> None:
+    """Another program ingesting a click of every member at the same moment."""
+    from data.db import open_database
+
+    open_database(location)
+    barrier.wait(timeout=60)
+    clicks = [
+        {"type": "click", "campaign": campaign_name, "email": e, "at": "2026-03-02T09:00:00Z"}
+        for e in emails
+    ]
+    results.put(ingest_records(clicks).applied)
+
+
+def test_a_raise_and_an_ingest_at_once_lose_neither(fresh_db):
+    """Two programs: one raises every member, one ingests a click for each. Whichever goes
+    first, every member ends Responded with its click kept, and the counters add up."""
+    import multiprocessing
+
+    people = [f.lead(email=f"r{i}@example.com") for i in range(40)]
+    campaign = f.campaign(kind="leads")
+    enroll(campaign, now=FIXED_NOW)
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    emails = [p.email for p in people]
+    procs = [
+        ctx.Process(
+            target=_raise_when_released, args=(str(fresh_db), campaign.id, barrier, results)
+        ),
+        ctx.Process(
+            target=_click_when_released,
+            args=(str(fresh_db), campaign.name, emails, barrier, results),
+        ),
+    ]
+    for proc in procs:
+        proc.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+    assert outcomes == [40, 40]
+    from data.db import database
+
+    database.close()
+    database.connect()
+    rows = members(campaign).values()
+    assert {r["status"] for r in rows} == {"Responded"}
+    assert all(r["first_clicked_at"] is not None for r in rows), "no click lost"
+    assert {r["label"] for r in rows} == {"Responded"}
+    stats = counters(campaign)
+    assert (stats["clicked"], stats["responded"]) == (40, 40)
