@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from peewee import JOIN, SQL, chunked, fn
+from peewee import JOIN, SQL, fn
 
 from data.emails import normalize_email
 from data.engagement import DERIVED_FIELDS, STATE_FIELDS, STATUS_EVENT, MemberState, joined
@@ -207,23 +207,20 @@ def _restore_removed(entry: JournalEntry, result: UndoResult) -> None:
 
 
 def _link_events(entry: JournalEntry) -> None:
-    """Link the kept events again to the members put back under their own id."""
+    """Link the kept events again to the members put back under their own id: one UPDATE … FROM
+    (an UPDATE per member took most of a large undo)."""
     J, E, JE, M = JournalMember, EngagementEvent, JournalEvent, CampaignMember
-    back = (
-        JE.select(JE.event_id)
-        .join(J, on=(J.entry == JE.entry) & (J.member_id == JE.member_id))
-        .join(M, on=_same_person(J, M))
-        .where(JE.entry == entry.id)
+    q = database.param
+    events, kept_events = E._meta.table_name, JE._meta.table_name
+    kept, members = J._meta.table_name, M._meta.table_name
+    sql = (
+        f'UPDATE "{events}" SET member_id = je.member_id FROM "{kept_events}" je '
+        f'JOIN "{kept}" j ON j.entry_id = je.entry_id AND j.member_id = je.member_id '
+        f'JOIN "{members}" m ON m.id = j.member_id AND m.campaign_id = j.campaign_id '
+        f"AND (m.lead_id = j.lead_id OR m.contact_id = j.contact_id) "
+        f'WHERE je.entry_id = {q} AND "{events}".id = je.event_id'
     )
-    for chunk in chunked([row[0] for row in back.tuples()], CHUNK):
-        pairs = JE.select(JE.event_id, JE.member_id).where(
-            (JE.entry == entry.id) & JE.event_id.in_(chunk)
-        )
-        by_member: dict[int, list[int]] = {}
-        for event_id, member_id in pairs.tuples():
-            by_member.setdefault(member_id, []).append(event_id)
-        for member_id, event_ids in by_member.items():
-            E.update(member=member_id).where(E.id.in_(event_ids)).execute()
+    database.execute_sql(sql, [entry.id])
 
 
 def _join_record(entry: JournalEntry, old: JournalMember) -> int:
