@@ -18,6 +18,7 @@ from data.conversion import convert_lead, create_opportunity
 from data.enrollment import enroll
 from data.ingest import BATCH_SIZE, Event, apply_resolved
 from data.models import Account, Campaign, CampaignMember, Contact, Lead, utcnow
+from data.progress import OnProgress
 from data.sql import database, insert_rows
 from data.vocab import CampaignStatus, MemberStatus
 
@@ -150,9 +151,15 @@ def _engagement_for(rng: random.Random, start: datetime, now: datetime):
 
 
 def generate(
-    people: int = 2_000, campaigns: int = 12, seed: int = 7, now: datetime | None = None
+    people: int = 2_000,
+    campaigns: int = 12,
+    seed: int = 7,
+    now: datetime | None = None,
+    on_progress: OnProgress | None = None,
 ) -> dict:
-    """Fill the open database with demo data; returns counts of what was made."""
+    """Fill the open database with demo data; returns counts of what was made.
+
+    `on_progress` hears steps: the people are the first, then each campaign is one."""
     rng = random.Random(seed)
     now = (now or utcnow()).replace(microsecond=0)
     start_id = (Lead.select().count() + Contact.select().count()) + 1
@@ -196,6 +203,7 @@ def generate(
         "events": 0,
         "opportunities": 0,
     }
+    steps = campaigns + 1
     taken = {name for (name,) in Campaign.select(Campaign.name).tuples()}
     templates = campaign_templates()
     for n in range(campaigns):
@@ -203,6 +211,8 @@ def generate(
         name = template.name
         if n >= len(templates):
             name = f"{name} {n // len(templates) + 1}"
+        if on_progress:
+            on_progress(n + 1, steps)  # the people and the campaigns before this one are done
         if name in taken:
             continue
         planned = template.status == CampaignStatus.PLANNED
@@ -227,6 +237,8 @@ def generate(
         made["members"] += enroll(campaign, now=starts).enrolled
         made["events"] += _engage(rng, campaign, starts, now)
         made["opportunities"] += _convert_some(rng, campaign, now)
+    if on_progress:
+        on_progress(steps, steps)
     return made
 
 

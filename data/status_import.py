@@ -26,6 +26,7 @@ from data.errors import ValidationError
 from data.ingest.applying import apply_resolved, resolve_members
 from data.ingest.record import Event
 from data.models import Campaign, CampaignMember, utcnow
+from data.progress import OnProgress
 from data.sql import database
 from data.vocab import EventOutcome, JournalAction
 
@@ -117,13 +118,15 @@ def import_statuses(
     *,
     dry_run: bool = False,
     now: datetime | None = None,
+    on_progress: OnProgress | None = None,
 ) -> StatusImportReport:
     """Apply the rows as status events (source "import"), or with `dry_run` only count what
-    they would do."""
+    they would do. `on_progress` hears the rows done so far."""
     now = now or utcnow()
     report = StatusImportReport(dry_run=dry_run)
     with database.atomic() as transaction:
         with journal.record(JournalAction.IMPORT, campaign, now) as change:
+            done = 0
             for batch in chunked(rows, BATCH):
                 events = [_event(campaign, email, status, now) for _, email, status in batch]
                 members = resolve_members(events)
@@ -136,6 +139,9 @@ def import_statuses(
                         report.rejections.append((line, event.reason))
                     elif event.outcome == EventOutcome.APPLIED:
                         report.raised_to[event.status] += 1
+                done += len(batch)
+                if on_progress:
+                    on_progress(done, len(rows))
             change.done(report.applied, f"status import: {report.summary()}")
         if dry_run:
             transaction.rollback()

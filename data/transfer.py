@@ -16,6 +16,7 @@ from data.members import (
     MEMBER_TIMES,
     Marked,
     MemberRow,
+    member_count,
     member_rows_for_export,
     view_condition,
 )
@@ -28,6 +29,7 @@ from data.models import (
     length_problem,
     utcnow,
 )
+from data.progress import OnProgress
 from data.sql import database, in_list, insert_rows
 from data.suppression import follow_flags
 
@@ -140,10 +142,20 @@ def read_people(kind: str, stream: TextIO) -> tuple[list[dict], list[tuple[int, 
     return good, bad
 
 
+IMPORT_CHUNK = 10_000
+"""Rows written per statement by an import (and per report to `on_progress`)."""
+
+
 def import_people(
-    kind: str, stream: TextIO, *, skip_invalid: bool = False, now: datetime | None = None
+    kind: str,
+    stream: TextIO,
+    *,
+    skip_invalid: bool = False,
+    now: datetime | None = None,
+    on_progress: OnProgress | None = None,
 ) -> ImportReport:
-    """Upsert people by email. All or nothing unless skip_invalid; never clears a flag."""
+    """Upsert people by email. All or nothing unless skip_invalid; never clears a flag.
+    `on_progress` hears the rows written so far of the valid rows."""
     now = now or utcnow()
     model = Lead if kind == "lead" else Contact
     good, bad = read_people(kind, stream)
@@ -185,12 +197,15 @@ def import_people(
             update[Contact.account] = fn.COALESCE(EXCLUDED.account_id, Contact.account)
         for flag in FLAG_COLUMNS:  # set, never clear: re-importing must not re-subscribe anyone
             update[getattr(model, flag)] = getattr(EXCLUDED, flag) | getattr(model, flag)
-        insert_rows(
-            model,
-            fields,
-            rows,
-            conflict=lambda q: q.on_conflict(conflict_target=[model.email], update=update),
-        )
+        for start in range(0, len(rows), IMPORT_CHUNK):
+            insert_rows(
+                model,
+                fields,
+                rows[start : start + IMPORT_CHUNK],
+                conflict=lambda q: q.on_conflict(conflict_target=[model.email], update=update),
+            )
+            if on_progress:
+                on_progress(min(start + IMPORT_CHUNK, len(rows)), len(rows))
         follow_flags(emails, now)  # suppression follows the address, also into this import
     report.created = len(good) - len(existing)
     report.updated = len(existing)
@@ -251,22 +266,44 @@ def member_csv_row(row: MemberRow) -> list[str]:
     ]
 
 
-def write_members(rows: Iterable[MemberRow], out: TextIO) -> int:
+EXPORT_REPORT_EVERY = 5_000
+"""Rows an export writes between two reports to `on_progress`."""
+
+
+def write_members(
+    rows: Iterable[MemberRow],
+    out: TextIO,
+    total: int = 0,
+    on_progress: OnProgress | None = None,
+) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for row in rows:
         writer.writerow(member_csv_row(row))
         count += 1
+        if on_progress and count % EXPORT_REPORT_EVERY == 0:
+            on_progress(count, max(total, count))
+    if on_progress:
+        on_progress(count, count)
     return count
 
 
 def export_members(
-    campaign, view: str, out: TextIO, search: str = "", marked: Marked | None = None
+    campaign,
+    view: str,
+    out: TextIO,
+    search: str = "",
+    marked: Marked | None = None,
+    on_progress: OnProgress | None = None,
 ) -> int:
-    """Write a view's rows (only the `marked` ones, if given) as CSV; the number written."""
+    """Write a view's rows (only the `marked` ones, if given) as CSV; the number written.
+    `on_progress` hears the rows written so far of the view's count (counted first, only when
+    someone listens)."""
     view_condition(view)  # unknown views fail before anything is written
-    return write_members(member_rows_for_export(campaign.id, view, search, marked), out)
+    total = member_count(campaign.id, view, search) if on_progress and marked is None else 0
+    rows = member_rows_for_export(campaign.id, view, search, marked)
+    return write_members(rows, out, total, on_progress)
 
 
 PRIVATE_MODE = 0o600
@@ -281,9 +318,14 @@ def open_private(path, newline: str | None = None) -> TextIO:
 
 
 def write_members_csv(
-    campaign, view: str, search: str, path: str, marked: Marked | None = None
+    campaign,
+    view: str,
+    search: str,
+    path: str,
+    marked: Marked | None = None,
+    on_progress: OnProgress | None = None,
 ) -> int:
     """Export a view (or the marked members) to a file (the app's export, `export -o`); the
     number of rows written."""
     with open_private(path, newline="") as out:
-        return export_members(campaign, view, out, search, marked)
+        return export_members(campaign, view, out, search, marked, on_progress)

@@ -202,6 +202,36 @@ def test_demo_fills_the_database(db):
     assert any(m["sent"] > 0 and 0 < m["open_rate"] < 1 for m in metrics)
 
 
+def test_demo_option_selects_the_demo_database_for_every_command(fresh_db, tmp_path, monkeypatch):
+    """`campaigns --demo ingest FILE` (or `ingest FILE --demo`) works on the demo database,
+    never on the usual one ($CAMPAIGNS_DB here)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    made = json.loads(
+        run(fresh_db, "--demo", "demo", "--people", "80", "--campaigns", "2", "--json").stdout
+    )
+    assert made["campaigns"] == 2  # filled as told, not first with the usual demo size
+    demo_file = tmp_path / "data" / "campaign-members" / "demo.db"
+    assert demo_file.exists()
+    assert run(fresh_db, "campaign", "list", "--json").stdout.strip() == "[]"
+    listed = json.loads(run(fresh_db, "campaign", "list", "--json", "--demo").stdout)
+    name = listed[0]["name"]
+    export = run(fresh_db, "--demo", "export", "members", name).stdout
+    email = next(csv.DictReader(io.StringIO(export)))["email"]
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        json.dumps(
+            {"type": "respond", "campaign": name, "email": email, "at": "2026-11-20T10:00:00Z"}
+        )
+        + "\n"
+    )
+    applied = json.loads(run(fresh_db, "--demo", "ingest", str(events), "--json").stdout)
+    assert applied["rejected"] == 0 and applied["applied"] + applied["unchanged"] == 1
+    usual = json.loads(run(fresh_db, "ingest", str(events), "--json").stdout)
+    assert (usual["applied"], usual["rejected"]) == (0, 1)  # the usual database has no campaign
+    again = json.loads(run(fresh_db, "ingest", str(events), "--demo", "--json").stdout)
+    assert again["rejected"] == 0
+
+
 def test_rejected_events_can_be_listed_fixed_and_sent_again(db):
     run(db, "campaign", "create", "Spring", "--kind", "leads")
     leads = "last_name,email\nSilva,ana@example.com\n"

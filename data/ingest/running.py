@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -25,6 +27,7 @@ from data.ingest.parsing import Received, parse_event, read_records, split_lines
 from data.ingest.record import IngestReport
 from data.ingest.resuming import RunTracker
 from data.models import utcnow
+from data.progress import OnProgress
 
 BATCH_SIZE = 20_000
 """Events per transaction: large enough to amortise a commit, small enough to lose little."""
@@ -169,13 +172,42 @@ def ingest_stream(
     stream: IO[bytes] | IO[str],
     fmt: str | None = None,
     name: str | None = None,
+    on_progress: OnProgress | None = None,
     **kwargs,
 ) -> IngestReport:
-    """Apply the events of a byte (or text) stream: JSON Lines or CSV, `fmt` or guessed."""
+    """Apply the events of a byte (or text) stream: JSON Lines or CSV, `fmt` or guessed.
+
+    `on_progress` hears the bytes read so far of a file's size after each batch (a stream
+    whose size is not known, standard input say, reports nothing)."""
     if isinstance(stream, io.TextIOBase):
         lines: Iterable[bytes] = (
             line.rstrip("\r\n").encode("utf-8", "surrogateescape") for line in stream
         )
     else:
         lines = split_lines(stream)  # type: ignore[arg-type]
-    return _ingest(read_records(lines, fmt, name), **kwargs)
+    size = _file_size(stream) if on_progress else None
+    if on_progress and size is not None:
+        report_to = on_progress
+        also = kwargs.get("on_batch")
+
+        def on_batch(report: IngestReport) -> None:
+            if also:
+                also(report)
+            report_to(min(stream.tell(), size), size)
+
+        kwargs["on_batch"] = on_batch
+    report = _ingest(read_records(lines, fmt, name), **kwargs)
+    if on_progress and size is not None:
+        on_progress(size, size)
+    return report
+
+
+def _file_size(stream: IO) -> int | None:
+    """The size of a regular file being read as bytes; None for anything else."""
+    if isinstance(stream, io.TextIOBase):
+        return None
+    try:
+        status = os.fstat(stream.fileno())
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None

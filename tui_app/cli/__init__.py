@@ -28,7 +28,7 @@ from tui_app.cli import (
     statuses,
     suppression,
 )
-from tui_app.cli.common import UserError, common_options, db_option
+from tui_app.cli.common import UserError, common_options, db_option, demo_option
 
 SUBCOMMANDS = (
     demo,
@@ -56,11 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, opens the terminal app.",
     )
     db_option(parser)
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="open the app on a demo database, creating it on first use",
-    )
+    demo_option(parser)
     common = common_options()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in SUBCOMMANDS:
@@ -71,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_app(args) -> int:
     from tui_app.app import make_app
 
-    location = demo.demo_location(args.db) if args.demo else args.db
+    location = demo.demo_location(args) if args.demo else args.db
     return make_app(location).run_to_exit_status()
 
 

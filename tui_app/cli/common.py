@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from data.progress import OnProgress
 from data.text import visible
 
 
@@ -33,7 +34,18 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON"
     )
+    demo_option(common, default=argparse.SUPPRESS)
     return common
+
+
+def demo_option(parser: argparse.ArgumentParser, default=False) -> None:
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=default,
+        help="use the demo database (demo.db beside the usual one, or --db), "
+        "creating it on first use",
+    )
 
 
 def say(message: str) -> None:
@@ -41,10 +53,45 @@ def say(message: str) -> None:
     print(f"campaigns: {visible(message)}", file=sys.stderr, flush=True)
 
 
-def open_db(args):
+def open_db(args, fill_demo: bool = True) -> None:
+    """Open the database the command names: --db, else $CAMPAIGNS_DB, else the usual file; with
+    --demo the demo database (filled with demo data on first use unless `fill_demo` is off)."""
     from data.db import open_database
 
-    return open_database(args.db, on_wait=say)
+    if getattr(args, "demo", False):
+        from tui_app.cli.demo import demo_location
+
+        demo_location(args, fill=fill_demo)
+    else:
+        open_database(args.db, on_wait=say)
+
+
+@contextmanager
+def progress_bar(args, description: str) -> Iterator[OnProgress | None]:
+    """A progress bar on stderr for long work, as an `on_progress(done, total)` for the data
+    services; None (nothing drawn, nothing extra written) when stderr is not a terminal or the
+    result is --json. The bar is gone once the work is done."""
+    stderr = sys.stderr
+    if getattr(args, "json", False) or stderr is None or not stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, TimeElapsedColumn
+
+    progress = Progress(
+        *Progress.get_default_columns(),
+        TimeElapsedColumn(),
+        console=Console(file=stderr),
+        transient=True,
+        redirect_stdout=False,  # results go to stdout as they are, never through the bar
+    )
+    with progress:
+        task = progress.add_task(visible(description), total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield on_progress
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import sys
 
 from data.text import visible
 from data.vocab import MemberView, values
-from tui_app.cli.common import UserError, open_db, writing_stdout
+from tui_app.cli.common import UserError, open_db, progress_bar, writing_stdout
 
 
 def register(sub, common) -> None:
@@ -27,10 +27,16 @@ def cmd_export_members(args) -> None:
     campaign = find_campaign(args.campaign)
     if args.output:
         try:
-            count = write_members_csv(campaign, args.view, "", args.output)
+            with progress_bar(args, "exporting") as on_progress:
+                count = write_members_csv(
+                    campaign, args.view, "", args.output, on_progress=on_progress
+                )
         except OSError as exc:
             raise UserError(f"cannot write {visible(args.output)}: {exc.strerror}") from None
         print(f"wrote {count:,} members to {visible(args.output)}", file=sys.stderr)
-    else:
-        with writing_stdout() as out:
+    elif sys.stdout is not None and sys.stdout.isatty():
+        with writing_stdout() as out:  # the rows on the screen are the progress
             export_members(campaign, args.view, out)
+    else:
+        with writing_stdout() as out, progress_bar(args, "exporting") as on_progress:
+            export_members(campaign, args.view, out, on_progress=on_progress)

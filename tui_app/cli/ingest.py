@@ -7,7 +7,7 @@ from pathlib import Path
 
 from data.ingest.parsing import FORMATS
 from data.text import visible
-from tui_app.cli.common import UserError, emit, open_db
+from tui_app.cli.common import UserError, emit, open_db, progress_bar
 
 
 def register(sub, common) -> None:
@@ -62,11 +62,12 @@ def cmd_ingest(args) -> None:
     batch_size = args.batch_size or BATCH_SIZE
     open_db(args)
     live = args.file == "-"
-    with open_bytes(args.file) as stream:
+    with open_bytes(args.file) as stream, progress_bar(args, "ingesting") as on_progress:
         report = ingest_stream(
             stream,
             args.format,
             name=None if live else args.file,
+            on_progress=None if live else on_progress,
             batch_size=batch_size,
             source=None if live else str(Path(args.file).resolve()),
             live=live,

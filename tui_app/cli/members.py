@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from data.text import visible
-from tui_app.cli.common import emit, open_db, open_input
+from tui_app.cli.common import emit, open_db, open_input, progress_bar
 
 
 def register(sub, common) -> None:
@@ -81,7 +81,8 @@ def cmd_set_status(args) -> None:
     finally:
         if stream is not sys.stdin:
             stream.close()
-    report = import_statuses(campaign, rows, dry_run=args.dry_run)
+    with progress_bar(args, "setting statuses") as on_progress:
+        report = import_statuses(campaign, rows, dry_run=args.dry_run, on_progress=on_progress)
     entry = latest_open(campaign.id) if report.applied and not args.dry_run else None
     lines = [f"{campaign.name}: {report.summary()}"]
     if entry is not None:

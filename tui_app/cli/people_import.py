@@ -7,7 +7,14 @@ import sys
 
 from data.text import visible
 from data.vocab import AudienceKind
-from tui_app.cli.common import UserError, emit, open_db, open_input, writing_stdout
+from tui_app.cli.common import (
+    UserError,
+    emit,
+    open_db,
+    open_input,
+    progress_bar,
+    writing_stdout,
+)
 
 KINDS = {
     kind.value: kind.value.removesuffix("s")
@@ -32,7 +39,10 @@ def cmd_import(args) -> None:
 
     open_db(args)
     with open_input(args.file) as stream:
-        report = import_people(KINDS[args.kind], stream, skip_invalid=args.skip_invalid)
+        with progress_bar(args, f"importing {args.kind}") as on_progress:
+            report = import_people(
+                KINDS[args.kind], stream, skip_invalid=args.skip_invalid, on_progress=on_progress
+            )
     lines = [f"line {line}: {visible(reason)}" for line, reason in report.invalid]
     if report.written:
         text = f"{args.kind}: created {report.created:,}, updated {report.updated:,}"
