@@ -31,6 +31,7 @@ from data.engagement import (
 from data.errors import ValidationError
 from data.models import Campaign, CampaignMember, MemberStatusLabel, length_problem
 from data.sql import database, is_sqlite, rows_where_in
+from data.text import counted
 from data.vocab import CampaignType
 
 EMAIL_TEMPLATE = ((SENT, 0), (OPENED, 1), (CLICKED, 2), (RESPONDED, 3), (CONVERTED, 4))
@@ -254,7 +255,7 @@ def remove_label(campaign: Campaign, name: str) -> None:
         holding = M.select().where((M.campaign == campaign.id) & (M.label == target.id)).count()
         if holding:
             raise LabelRefused(
-                f"{holding:,} member{'s hold' if holding != 1 else ' holds'} {target.name}: a "
+                f"{counted(holding, 'member holds', 'members hold')} {target.name}: a "
                 "status is removed only while no member holds it"
             )
         _checked([lb for lb in ladder if lb.id != target.id])

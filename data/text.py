@@ -39,3 +39,10 @@ def visible(value: object) -> str:
     except UnicodeEncodeError:  # lone surrogates cannot reach a terminal at all
         text = "".join(f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
     return text
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun, singular for one: "1 campaign", "2 campaigns", "1,200 people"
+    (`plural` for a noun, or a phrase with its verb, that does not just take an s:
+    `counted(n, "person is", "people are")`). The one place counts meet nouns."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"

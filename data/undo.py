@@ -42,6 +42,7 @@ from data.models import (
 )
 from data.rollups import recount
 from data.sql import database
+from data.text import counted
 from data.vocab import EventOutcome, EventType, JournalAction, is_one_of
 
 CHUNK = 5_000
@@ -65,15 +66,15 @@ class UndoResult:
 
     def summary(self) -> str:
         if JournalAction(self.action).adds_members:
-            text = f"removed {self.removed:,} members it added"
+            text = f"removed {counted(self.removed, 'member')} it added"
         else:
-            text = f"restored {self.restored:,} members"
+            text = f"restored {counted(self.restored, 'member')}"
             if self.joined:
                 text += f" ({self.joined:,} joined to their new membership)"
         if self.gone:
-            text += f", {self.gone:,} people no longer exist"
+            text += f", {counted(self.gone, 'person no longer exists', 'people no longer exist')}"
         if self.replayed:
-            text += f", applied {self.replayed:,} events received meanwhile"
+            text += f", applied {counted(self.replayed, 'event')} received meanwhile"
         return text
 
     def as_dict(self) -> dict:

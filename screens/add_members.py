@@ -24,6 +24,7 @@ from data.engagement import StatusChangeRefused
 from data.enrollment import EnrollmentResult, enroll, preview
 from data.members import PickerRow, pickable_ids, picker_count, picker_page, picker_tally
 from data.models import Campaign, ValidationError
+from data.text import counted
 from screens.base import AppModal
 from screens.modals import ConfirmScreen
 from tui_app.widgets.filter_box import FILTER_HINT, FilterProblems
@@ -46,10 +47,6 @@ WHY_NOT = {
 """Why a row cannot be picked, as the picker shows it."""
 
 MARK: Cell = ("✓", "bold green")
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 class Selection:
@@ -89,7 +86,7 @@ class Selection:
     def describe(self) -> str:
         leads, contacts = len(self.ids["lead"]), len(self.ids["contact"])
         return (
-            f"{self.total():,} selected: {_plural(leads, 'lead')}, {_plural(contacts, 'contact')}"
+            f"{self.total():,} selected: {counted(leads, 'lead')}, {counted(contacts, 'contact')}"
         )
 
 
@@ -260,7 +257,9 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         self._count()
 
     def _count(self) -> None:
-        matching = " · ".join(_plural(self.table(k).total, k) + " match" for k in KINDS)
+        matching = " · ".join(
+            counted(self.table(k).total, f"{k} matches", f"{k}s match") for k in KINDS
+        )
         self.query_one("#picked", Static).update(
             Text.assemble(" ", (self.selection.describe(), "bold"), f"   ({matching})")
         )
@@ -316,7 +315,7 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         for kind, ids in message.found.items():
             self.selection.add(kind, ids)
         self._refresh_marks()
-        marked = ", ".join(_plural(len(ids), kind) for kind, ids in message.found.items())
+        marked = ", ".join(counted(len(ids), kind) for kind, ids in message.found.items())
         self.notify(f"Marked {marked} matching the filter.")
 
     def action_clear_marks(self) -> None:

@@ -36,6 +36,7 @@ from data.models import Campaign, CampaignMember, ValidationError
 from data.rollups import Metrics, campaign_metrics
 from data.status_change import raise_marked
 from data.status_import import StatusImportReport
+from data.text import counted
 from data.transfer import write_members_csv
 from screens.base import AppScreen
 from screens.campaign_list import CAMPAIGN_STATUS_STYLES
@@ -161,6 +162,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         Binding("space", "mark", "Mark"),
         Binding("ctrl+t", "mark_all", "Mark all matching", priority=True),
         Binding("ctrl+r", "clear_marks", "Clear marks", priority=True),
+        Binding("o", "about", "About tab", show=False),
     ]
     """With rows marked, s, d and x act on the marked rows."""
 
@@ -305,7 +307,11 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
 
     def _show_count(self) -> None:
         search = self.query_one("#member-filter", Input).value.strip()
-        label = Text(f"{self.members_total:,} members" + (" match" if search else ""))
+        label = Text(
+            counted(self.members_total, "member matches", "members match")
+            if search
+            else counted(self.members_total, "member")
+        )
         if self.marks:
             label.append(f" · {self.marks.count:,} marked", style="bold green")
         self.query_one("#member-count", Static).update(label)
@@ -404,9 +410,16 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         self.query_one("#tabs", TabbedContent).active = "members-tab"
         self.query_one("#member-filter").focus()
 
+    def action_about(self) -> None:
+        self.query_one("#tabs", TabbedContent).active = "about-tab"
+        # the focus leaves the hidden member list for the tab strip (else it brings the
+        # Members tab back): ← → then move between the tabs
+        self.query_one("#tabs > Tabs").focus()
+
     def action_view(self, view: str) -> None:
         self.query_one("#tabs", TabbedContent).active = "members-tab"
         self.query_one("#views", Tabs).active = f"v-{view}"
+        self.query_one(MemberTable).focus()
 
     def action_history(self) -> None:
         row = self._member()
@@ -606,7 +619,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         self.app.push_screen(
             ConfirmScreen(
                 "Clean bounces and unsubscribes?",
-                f"Remove {message.count:,} bounced and unsubscribed members from this campaign? "
+                f"Remove {counted(message.count, 'bounced and unsubscribed member')} from this "
+                "campaign? "
                 "The people keep their do-not-email and bounced flags; z undoes it.",
                 confirm="Clean",
             ),
@@ -641,7 +655,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             reason = getattr(exc, "strerror", None) or exc
             self.post_message(Notice(f"Cannot write {path}: {reason}", severity="error"))
             return
-        self.post_message(Notice(f"Exported {count:,} members to {path}"))
+        self.post_message(Notice(f"Exported {counted(count, 'member')} to {path}"))
 
 
 MARKS_HINT = (

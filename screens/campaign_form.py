@@ -16,8 +16,9 @@ from textual.widgets import Button, Header, Input, Label, Select, Static
 from data.audience import FILTER_FIELDS, LEAD_ONLY_FILTERS, count_matching, validate_filters
 from data.campaigns import create_campaign, update_campaign
 from data.models import AUDIENCE_KINDS, CAMPAIGN_TYPES, Campaign, ValidationError
-from data.text import visible
+from data.text import counted, visible
 from screens.base import AppScreen
+from screens.modals import ConfirmScreen
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import assemble
 from tui_app.widgets.work import deliver, reads, writes
@@ -109,6 +110,9 @@ class CampaignFormScreen(AppScreen):
         self.campaign_id = campaign_id
         self.stored: dict[str, str] = {}
         """Each field's stored value, by the text it showed as."""
+        self.pristine: tuple | None = None
+        """The fields as the form first showed them (filled in, for an edit): escape leaves
+        without asking while they are so."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -159,6 +163,7 @@ class CampaignFormScreen(AppScreen):
         if self.campaign_id is not None:
             self.load()
         else:
+            self.pristine = self._shown()
             self.recount()
 
     def subject(self) -> type:
@@ -189,7 +194,12 @@ class CampaignFormScreen(AppScreen):
             self.query_one(f"#{key}", Input).value = visible(value)
         self.query_one("#type", Select).value = campaign.type
         self.query_one("#kind", Select).value = campaign.audience_kind
+        self.pristine = self._shown()
         self.recount()
+
+    def _shown(self) -> tuple:
+        """Every field as it shows now."""
+        return tuple(str(field.value) for field in self.query("Input, Select").results())
 
     def _audience(self) -> tuple[str, dict]:
         kind = str(self.query_one("#kind", Select).value)
@@ -258,10 +268,11 @@ class CampaignFormScreen(AppScreen):
         if problem:
             label.update(assemble((problem, "bold red")))
         else:
+            number, _, match = counted(total or 0, "person matches", "people match").partition(" ")
             label.update(
                 Text.assemble(
-                    (f"{total:,}", "bold"),
-                    " people match this audience (before do-not-email, bounced and "
+                    (number, "bold"),
+                    f" {match} this audience (before do-not-email, bounced and "
                     "existing members are left out)",
                 )
             )
@@ -275,7 +286,24 @@ class CampaignFormScreen(AppScreen):
         self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.app.pop_screen()
+        """Leave without saving; what was typed is given up only once the user says so."""
+        if self.pristine is None or self._shown() == self.pristine:
+            self.app.pop_screen()
+            return
+        what = "this new campaign" if self.campaign_id is None else "your changes"
+
+        def answered(discard: bool | None) -> None:
+            if discard and self.is_current:
+                self.app.pop_screen()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Discard {what}?",
+                "What you typed has not been saved.",
+                confirm="Discard",
+            ),
+            answered,
+        )
 
     def action_save(self) -> None:
         try:

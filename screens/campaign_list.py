@@ -13,6 +13,7 @@ from textual.widgets import Header, Input, Static
 from data.campaigns import list_campaigns
 from data.models import CAMPAIGN_STATUSES, Campaign
 from data.rollups import Metrics, all_metrics
+from data.text import counted
 from screens.base import AppScreen
 from screens.campaign_status import CampaignStatusActions
 from screens.journal import JournalScreen, UndoActions
@@ -209,7 +210,7 @@ class CampaignListScreen(UndoActions, CampaignStatusActions, AppScreen):
         """The line under the table: totals, and the highlighted campaign's type and dates."""
         table = self.query_one(CampaignTable)
         members = sum(m.sent for m in self.metrics)
-        line = Text(f"{len(self.metrics)} campaigns · {members:,} members")
+        line = Text(f"{counted(len(self.metrics), 'campaign')} · {counted(members, 'member')}")
         if self.metrics and table.cursor < len(self.metrics):
             m = self.metrics[table.cursor]
             facts = self.facts.get(m.campaign_id)

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Header, Static
 from data.events import LoggedEvent, member_timeline, rejected_count, rejected_events
 from data.labels import shown_status
 from data.models import Campaign, CampaignMember, Contact, Lead
+from data.text import counted
 from data.transfer import open_private
 from screens.base import AppScreen
 from tui_app.widgets.footer import AppFooter
@@ -120,7 +121,7 @@ class MemberEventsScreen(AppScreen):
             (campaign.name, "bold"),
             "   status now ",
             (message.shown, "bold reverse"),
-            f"   {len(events)} events",
+            f"   {counted(len(events), 'event')}",
         )
         self.query_one("#timeline-title", Static).update(title)
         rows = [
@@ -236,4 +237,4 @@ class RejectedEventsScreen(AppScreen):
         except OSError as exc:
             self.post_message(Notice(f"Cannot write {path}: {exc.strerror}", severity="error"))
             return
-        self.post_message(Notice(f"Saved {count:,} rejected events to {path}"))
+        self.post_message(Notice(f"Saved {counted(count, 'rejected event')} to {path}"))

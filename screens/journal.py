@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Header, Static
 
 from data.journal import JournalRow, entries, latest_open
 from data.models import Campaign
+from data.text import counted
 from data.undo import undo
 from screens.base import AppScreen
 from screens.modals import ConfirmScreen
@@ -32,7 +33,7 @@ def described(row: JournalRow) -> Text:
         (row.action, "bold"),
         " in ",
         (row.campaign, "bold"),
-        f": {row.summary or f'{row.count:,} members'}",
+        f": {row.summary or counted(row.count, 'member')}",
         ("  by ", "dim"),
         (row.who, ""),
         ("  at ", "dim"),
@@ -155,7 +156,7 @@ class JournalScreen(UndoActions, AppScreen):
     def _show(self, message: Loaded) -> None:
         self.rows = message.rows
         count = len(message.rows)
-        shown = f"{count:,} changes" if count < SHOWN else f"the newest {SHOWN:,} changes"
+        shown = counted(count, "change") if count < SHOWN else f"the newest {SHOWN:,} changes"
         self.query_one("#journal-title", Static).update(
             assemble((message.title, "bold"), f"  ·  {shown}  ·  z undoes the selected one")
         )

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from data.people import people_count, people_page
+from data.text import counted
 from screens.base import AppScreen
 from tui_app.widgets.filter_box import FILTER_HINT, FilterProblems
 from tui_app.widgets.footer import AppFooter
@@ -143,7 +144,7 @@ class PeopleScreen(AppScreen):
         counts = []
         for kind in KINDS:
             total = self.table(kind).total
-            counts.append(f"{total:,} {kind}" + ("" if total == 1 else "s"))
+            counts.append(counted(total, kind))
         found = " · ".join(counts) + (" match" if self.search else "")
         self.query_one("#people-hint", Static).update(
             found + "   / search · l leads · c contacts · enter opens"

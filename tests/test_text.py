@@ -5,7 +5,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from data.text import visible
+from data.text import counted, visible
 
 
 def test_escape_sequences_are_shown_not_run():
@@ -38,3 +38,21 @@ def test_no_control_character_survives(text):
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf"))))
 def test_printable_text_is_left_alone(text):
     assert visible(text) == text
+
+
+def test_counted_is_singular_for_one_only():
+
+    assert counted(1, "campaign") == "1 campaign"
+    assert counted(0, "campaign") == "0 campaigns"
+    assert counted(2, "event") == "2 events"
+    assert counted(1_200, "person", "people") == "1,200 people"
+    assert counted(1, "person matches", "people match") == "1 person matches"
+    assert counted(3, "member holds", "members hold") == "3 members hold"
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.sampled_from(["lead", "invalid row"]))
+def test_counted_reads_back_as_its_count_and_noun(count, noun):
+
+    number, _, word = counted(count, noun).partition(" ")
+    assert int(number.replace(",", "")) == count
+    assert word == (noun if count == 1 else noun + "s")

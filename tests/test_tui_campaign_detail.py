@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+from textual.widgets import TabbedContent
+
 from data.campaigns import find_campaign
 from data.members import member_count
 from data.models import CampaignMember, Lead
@@ -384,3 +386,21 @@ async def test_machine_opens_show_beside_the_gauges_and_leave_opened_alone(
         await settle(pilot)
         assert app.screen.gauge_figures["Opened"] == opened
     assert fresh(lambda: CampaignMember.get_by_id(member.id).status) == "Sent"
+
+
+async def test_o_shows_the_about_tab_and_a_view_key_goes_back(make_tui):
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot)
+        tabs = app.screen.query_one("#tabs", TabbedContent)
+        assert tabs.active == "members-tab"
+        await pilot.press("o")
+        await settle(pilot)
+        assert tabs.active == "about-tab"
+        about = app.screen.query_one("#about")
+        assert about.region.height > 0  # on screen, not only selected
+        assert "Budgeted cost" in str(about.render())
+        await pilot.press("1")
+        await settle(pilot)
+        assert tabs.active == "members-tab"
+        assert app.focused is app.screen.query_one(MemberTable)

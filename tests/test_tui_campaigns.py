@@ -64,6 +64,18 @@ async def test_filter_by_text_and_status(make_tui):
         )
 
 
+async def test_one_campaign_is_counted_in_the_singular(make_tui):
+    """The line under the list says "1 campaign", not "1 campaigns"."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "8 campaigns · " in str(app.screen.query_one("#campaign-summary").render())
+        await pilot.press("slash", *"road")
+        await settle(pilot)
+        summary = str(app.screen.query_one("#campaign-summary").render())
+        assert summary.startswith("1 campaign · "), summary
+
+
 async def test_create_and_start_a_campaign(make_tui):
     """n opens the form with a live audience count; ctrl+s saves; t → In Progress previews and
     enrolls, then shows the result."""
@@ -107,6 +119,46 @@ async def test_create_and_start_a_campaign(make_tui):
         assert f"Enrolled {enrolled:,}" in str(app.screen.query_one(".dialog-body").render())
         assert find_campaign("Winter Webinar").status == "In Progress"
         await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignListScreen)
+
+
+async def test_escape_asks_before_discarding_a_half_filled_form(make_tui):
+    """Esc on an untouched new campaign just closes; on a half-filled one it asks, n goes back
+    with everything typed kept, y discards."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignListScreen)
+
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Half Done")
+        app.screen.query_one("#f-country", Input).value = "DE"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Discard this new campaign?" in str(app.screen.query_one(".dialog-title").render())
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignFormScreen)
+        assert app.screen.query_one("#name", Input).value == "Half Done"
+        assert app.screen.query_one("#f-country", Input).value == "DE"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignListScreen)
+        assert Campaign.get_or_none(Campaign.name == "Half Done") is None
+
+        await pilot.press("e")  # an edit, filled in and left as it was, closes without asking
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignFormScreen)
+        await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, CampaignListScreen)
 

@@ -20,6 +20,7 @@ from typing import BinaryIO
 from data.emails import normalize_email
 from data.engagement import EVENT_TYPES, STATUS_EVENT
 from data.ingest.record import Event
+from data.text import counted
 
 FORMATS = ("jsonl", "csv")
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
@@ -180,7 +181,7 @@ def _read_csv(header_line: bytes, lines: Iterator[bytes]) -> Iterator[Received]:
                 raw,
                 problem=(
                     "malformed",
-                    f"malformed CSV: {len(cells)} cells, header has {len(header)}",
+                    f"malformed CSV: {counted(len(cells), 'cell')}, header has {len(header)}",
                 ),
             )
             continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from data.text import visible
+from data.text import counted, visible
 from data.vocab import AudienceKind, CampaignStatus, CampaignType, values
 from tui_app.cli.common import UserError, emit, open_db
 
@@ -125,7 +125,7 @@ def cmd_clean(args) -> None:
     campaign = find_campaign(args.name)
     removed = clean_exits(campaign)
     entry = latest_open(campaign.id) if removed else None
-    text = f"{visible(campaign.name)}: removed {removed:,} bounced or unsubscribed members"
+    text = f"{visible(campaign.name)}: removed {counted(removed, 'bounced or unsubscribed member')}"
     if entry is not None:
         text += f" (journal entry {entry.id}; campaigns undo {entry.id} brings them back)"
     emit(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from data.text import visible
+from data.text import counted, visible
 from data.vocab import MemberView, values
 from tui_app.cli.common import UserError, open_db, progress_bar, writing_stdout
 
@@ -33,7 +33,7 @@ def cmd_export_members(args) -> None:
                 )
         except OSError as exc:
             raise UserError(f"cannot write {visible(args.output)}: {exc.strerror}") from None
-        print(f"wrote {count:,} members to {visible(args.output)}", file=sys.stderr)
+        print(f"wrote {counted(count, 'member')} to {visible(args.output)}", file=sys.stderr)
     elif sys.stdout is not None and sys.stdout.isatty():
         with writing_stdout() as out:  # the rows on the screen are the progress
             export_members(campaign, args.view, out)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from data.ingest.parsing import FORMATS
-from data.text import visible
+from data.text import counted, visible
 from tui_app.cli.common import UserError, emit, open_db, progress_bar
 
 
@@ -75,8 +75,8 @@ def cmd_ingest(args) -> None:
     text = ""
     if report.resumed_from:
         text = (
-            f"resumed an interrupted ingest of this input after {report.resumed_from:,} "
-            "events it had already committed\n"
+            "resumed an interrupted ingest of this input after "
+            f"{counted(report.resumed_from, 'event')} it had already committed\n"
         )
     text += (
         f"applied {report.applied:,}, unchanged {report.unchanged:,}, "

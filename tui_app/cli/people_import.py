@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from data.text import visible
+from data.text import counted, visible
 from data.vocab import AudienceKind
 from tui_app.cli.common import (
     UserError,
@@ -47,7 +47,7 @@ def cmd_import(args) -> None:
     if report.written:
         text = f"{args.kind}: created {report.created:,}, updated {report.updated:,}"
         if report.invalid:
-            text += f", skipped {len(report.invalid):,} invalid rows"
+            text += f", skipped {counted(len(report.invalid), 'invalid row')}"
         emit(args, report.as_dict(), "\n".join([*lines, text]))
         return
     if getattr(args, "json", False):
@@ -56,6 +56,6 @@ def cmd_import(args) -> None:
     else:
         print("\n".join(lines), file=sys.stderr)
     raise UserError(
-        f"{len(report.invalid):,} invalid rows; nothing was imported "
+        f"{counted(len(report.invalid), 'invalid row')}; nothing was imported "
         "(fix them, or use --skip-invalid to import the valid rows)"
     )
