@@ -364,6 +364,7 @@ def main() -> None:
     database.close()
     floor_db = folder / "floor.db"
     shutil.copyfile(main_db, floor_db)
+    shutil.copyfile(main_db, folder / "before-ingest.db")  # to profile an ingest again
 
     text, keys = random_events(main_db, args.events)
     seconds, report = cli_ingest(main_db, text, folder / "random.jsonl")

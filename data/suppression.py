@@ -22,14 +22,12 @@ from peewee import EXCLUDED, chunked, fn
 from data.emails import email_problem, normalize_email
 from data.identity import addresses_of
 from data.models import Contact, Lead, Person, Suppression, ValidationError, utcnow
-from data.sql import database, in_list
+from data.sql import database, in_list, insert_rows
 from data.vocab import SuppressionKind
 
 FLAG_OF_KIND = {kind.value: kind.flag for kind in SuppressionKind}
 """The per-record flag a suppression of each kind sets."""
 
-INSERT_CHUNK = 500
-"""Suppressions written per statement (seven parameters each)."""
 ADDRESS_CHUNK = 5_000
 """Addresses per look-up (one parameter each)."""
 
@@ -75,21 +73,16 @@ def suppress_addresses(entries: Iterable[SuppressionEntry], now: datetime | None
             earliest[e.email] = e
     addresses = sorted(earliest)
     made = -_active_count(addresses)
-    for part in chunked(addresses, INSERT_CHUNK):
-        S.insert_many(
-            [
-                {
-                    S.email: e.email,
-                    S.kind: e.kind,
-                    S.reason: e.reason,
-                    S.event_id: e.event_id,
-                    S.campaign: e.campaign_id,
-                    S.at: e.at,
-                    S.created_at: now,
-                }
-                for e in (earliest[address] for address in part)
-            ]
-        ).on_conflict(
+    # One prepared statement over every row: building a multi-row statement costs more here
+    # than running it.
+    insert_rows(
+        S,
+        [S.email, S.kind, S.reason, S.event_id, S.campaign, S.at, S.created_at],
+        [
+            (e.email, e.kind, e.reason, e.event_id, e.campaign_id, e.at, now)
+            for e in (earliest[address] for address in addresses)
+        ],
+        conflict=lambda query: query.on_conflict(
             conflict_target=[S.email],
             conflict_where=S.lifted_at.is_null(),
             update={
@@ -100,7 +93,8 @@ def suppress_addresses(entries: Iterable[SuppressionEntry], now: datetime | None
                 S.at: EXCLUDED.at,
             },
             where=(EXCLUDED.at < S.at) & (S.kind != "manual"),
-        ).execute()
+        ),
+    )
     made += _active_count(addresses)
     for flag in set(FLAG_OF_KIND.values()):
         flagged = sorted({e.email for e in live if FLAG_OF_KIND[e.kind] == flag})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -338,9 +339,8 @@ def _write_members(members: dict[int, LockedMember], before: dict, state: dict) 
         if after is old:
             continue
         names, values = [], []
-        for name in WRITTEN_FIELDS:
-            value = getattr(after, name)
-            if value != getattr(old, name):
+        for name, value, was in zip(WRITTEN_FIELDS, _written(after), _written(old)):
+            if value != was:
                 names.append(name)
                 values.append(value.isoformat(" ") if sqlite and name in _TIMES else value)
         values.append(mid)
@@ -366,6 +366,7 @@ def _write_members(members: dict[int, LockedMember], before: dict, state: dict) 
 
 
 _TIMES = frozenset(MILESTONE_FIELDS)
+_written = operator.attrgetter(*WRITTEN_FIELDS)
 
 
 @functools.cache
