@@ -20,7 +20,7 @@ async def settle(pilot, seconds: float = 30.0) -> None:
     running, every message handled, no animation scheduled (instead of sleeping)."""
     import time
 
-    from textual.worker import WorkerState
+    from textual.worker import WorkerCancelled, WorkerState
 
     app = pilot.app
     deadline = time.monotonic() + seconds
@@ -29,14 +29,17 @@ async def settle(pilot, seconds: float = 30.0) -> None:
         return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
 
     while True:
+        assert time.monotonic() < deadline, "the app never came to rest"
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # superseded by a newer one of its group, which is waited for next
+            continue
         await pilot.wait_for_scheduled_animations()
         if not busy():
             await pilot.pause()  # results of the last workers are handled, maybe starting more
             if not busy():
                 return
-        assert time.monotonic() < deadline, "the app never came to rest"
 
 
 async def wait_until(pilot, condition, seconds: float = 10.0) -> None:
