@@ -118,15 +118,43 @@ def membership_category(
     return Case(None, checks, NEW)
 
 
+def lead_contacts(lead_ids) -> Select:
+    """SQL: (lead_id, contact_id) for each of these leads (ids, or a query giving them) and every
+    contact that is the same person: the contact it was converted into and the one with its
+    address."""
+    converted = Lead.select(
+        Lead.id.alias("lead_id"), Lead.converted_contact.alias("contact_id")
+    ).where(Lead.id.in_(lead_ids) & Lead.converted_contact.is_null(False))
+    same_address = (
+        Lead.select(Lead.id.alias("lead_id"), Contact.id.alias("contact_id"))
+        .join(Contact, on=(Contact.email == Lead.email))
+        .where(Lead.id.in_(lead_ids))
+    )
+    return converted | same_address
+
+
+def member_contacts(member_ids: list[int]) -> Select:
+    """SQL: (member_id, contact_id) for each of these memberships and every contact that is the
+    same person as its member: a contact member's own contact, a lead member's `lead_contacts`."""
+    M = CampaignMember
+    own = M.select(M.id.alias("member_id"), M.contact.alias("contact_id")).where(
+        M.id.in_(member_ids) & M.contact.is_null(False)
+    )
+    pairs = lead_contacts(
+        M.select(M.lead).where(M.id.in_(member_ids) & M.lead.is_null(False))
+    ).alias("lead_contacts")
+    via_lead = (
+        M.select(M.id.alias("member_id"), pairs.c.contact_id)
+        .join(pairs, on=(pairs.c.lead_id == M.lead))
+        .where(M.id.in_(member_ids))
+    )
+    return own | via_lead
+
+
 def linked_people(person: Person) -> tuple[list[int], list[int]]:
     """(lead ids, contact ids) of the one person this lead or contact is part of."""
     if isinstance(person, Lead):
-        contacts = {
-            cid
-            for (cid,) in Contact.select(Contact.id).where(Contact.email == person.email).tuples()
-        }
-        if person.converted_contact_id:
-            contacts.add(person.converted_contact_id)
+        contacts = {cid for _, cid in lead_contacts([person.id]).tuples()}
         leads = {person.id}
     else:
         contacts = {person.id}

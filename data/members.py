@@ -23,6 +23,7 @@ from data.models import (
     MemberStatusLabel,
     Person,
 )
+from data.opportunities import OpportunityRow, converted_opportunities
 from data.rollups import bucket_condition
 from data.vocab import CampaignStatus, MemberView, listed
 
@@ -54,6 +55,8 @@ class MemberRow(NamedTuple):
     shows as in its campaign (`engagement.displayed_label`)."""
     counts_as: str = ""
     """The rung the member's label counts as (empty for a member without one)."""
+    opportunity: OpportunityRow | None = None
+    """In the Converted view, the deal the member converted to (`converted_opportunities`)."""
 
 
 def shown_status(status: str, label_name, label_rung) -> tuple[str, str]:
@@ -180,7 +183,8 @@ def member_page(
 
     `after`: the page following that member id; `before`: the page preceding it; `last`: the
     final page. With none of them, the first page. `offset` (a scan) is only for a jump far
-    from any loaded row, such as a dragged scrollbar."""
+    from any loaded row, such as a dragged scrollbar. The Converted view's rows carry their
+    opportunity (one more query for the page)."""
     M = CampaignMember
     query = _member_query(campaign_id, view, search)
     if marked is not None:
@@ -194,6 +198,9 @@ def member_page(
     if offset:
         query = query.offset(offset)
     rows = [_row(values) for values in query.tuples()]
+    if view == MemberView.CONVERTED:
+        deals = converted_opportunities(campaign_id, [row.id for row in rows])
+        rows = [row._replace(opportunity=deals.get(row.id)) for row in rows]
     return rows[::-1] if backwards else rows
 
 

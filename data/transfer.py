@@ -32,6 +32,7 @@ from data.models import (
 from data.progress import OnProgress
 from data.sql import database, in_list, insert_rows
 from data.suppression import follow_flags
+from data.vocab import MemberView
 
 TEXT_COLUMNS = {
     "lead": (
@@ -241,7 +242,14 @@ EXPORT_COLUMNS = (
     "company",
     "counts_as",
 )
+DEAL_COLUMNS = ("opportunity", "amount", "stage")
+"""The Converted view's export adds each member's deal, as the view shows it (empty without)."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_columns(view: str) -> tuple[str, ...]:
+    """The header of a view's export."""
+    return (*EXPORT_COLUMNS, *DEAL_COLUMNS) if view == MemberView.CONVERTED else EXPORT_COLUMNS
 
 
 def safe_cell(value: str) -> str:
@@ -253,8 +261,9 @@ def iso_utc(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
 
 
-def member_csv_row(row: MemberRow) -> list[str]:
-    return [
+def member_csv_row(row: MemberRow, deals: bool = False) -> list[str]:
+    """A member's cells; with `deals`, its opportunity's (the DEAL_COLUMNS) too."""
+    cells = [
         safe_cell(row.email),
         row.person_type,
         safe_cell(row.status),
@@ -264,6 +273,14 @@ def member_csv_row(row: MemberRow) -> list[str]:
         safe_cell(row.company),
         row.counts_as,
     ]
+    if deals:
+        deal = row.opportunity
+        cells += (
+            ["", "", ""]
+            if deal is None
+            else [safe_cell(deal.name), f"{deal.amount:.2f}", deal.stage]
+        )
+    return cells
 
 
 EXPORT_REPORT_EVERY = 5_000
@@ -275,12 +292,16 @@ def write_members(
     out: TextIO,
     total: int = 0,
     on_progress: OnProgress | None = None,
+    view: str = MemberView.ALL,
 ) -> int:
+    """Write the rows of a view as CSV under its `export_columns`; the number written."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
+    columns = export_columns(view)
+    writer.writerow(columns)
+    deals = columns != EXPORT_COLUMNS
     count = 0
     for row in rows:
-        writer.writerow(member_csv_row(row))
+        writer.writerow(member_csv_row(row, deals))
         count += 1
         if on_progress and count % EXPORT_REPORT_EVERY == 0:
             on_progress(count, max(total, count))
@@ -303,7 +324,7 @@ def export_members(
     view_condition(view)  # unknown views fail before anything is written
     total = member_count(campaign.id, view, search) if on_progress and marked is None else 0
     rows = member_rows_for_export(campaign.id, view, search, marked)
-    return write_members(rows, out, total, on_progress)
+    return write_members(rows, out, total, on_progress, view)
 
 
 PRIVATE_MODE = 0o600

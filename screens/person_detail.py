@@ -25,7 +25,14 @@ from data.vocab import JournalAction, OpportunityStage
 from screens.base import AppModal, AppScreen
 from screens.modals import ChoiceScreen
 from tui_app.widgets.footer import AppFooter
-from tui_app.widgets.formatting import STATUS_STYLES, assemble, day, literal, money
+from tui_app.widgets.formatting import (
+    STAGE_STYLES,
+    STATUS_STYLES,
+    assemble,
+    day,
+    literal,
+    money,
+)
 from tui_app.widgets.messages import Notice
 from tui_app.widgets.work import deliver, reads, writes
 
@@ -57,7 +64,7 @@ def opportunity_lines(deals: list[OpportunityRow]) -> list[Text]:
         lines.append(literal(deal.name, overflow="fold"))
         detail = assemble(
             (f"  {money(deal.amount)} · ", "dim"),
-            (deal.stage, "bold green" if deal.stage == OpportunityStage.CLOSED_WON else ""),
+            (deal.stage, STAGE_STYLES.get(deal.stage, "")),
         )
         if deal.campaign:
             detail.append_text(assemble(("  from ", "dim"), (deal.campaign, "dim")))

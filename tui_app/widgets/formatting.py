@@ -11,6 +11,7 @@ from decimal import Decimal
 from rich.text import Text
 
 from data.text import visible
+from data.vocab import OpportunityStage
 
 STATUS_STYLES = {
     "Sent": "",
@@ -22,6 +23,9 @@ STATUS_STYLES = {
     "Unsubscribed": "yellow",
 }
 """A member status coloured by its meaning: engagement greens, exits red and yellow."""
+
+STAGE_STYLES = {OpportunityStage.CLOSED_WON: "bold green"}
+"""An opportunity stage coloured by its meaning: a won deal stands out."""
 
 
 def day(value) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from data.members import Marked, MemberRow, member_count, member_page
-from tui_app.widgets.formatting import STATUS_STYLES, day
+from data.opportunities import OpportunityRow
+from data.vocab import MemberView
+from tui_app.widgets.formatting import STAGE_STYLES, STATUS_STYLES, day, money
 from tui_app.widgets.paged_table import PagedTable, Plan
 from tui_app.widgets.row_table import Cell, Column
 
@@ -22,10 +24,43 @@ COLUMNS = (
 )
 """At 80 columns: name, email and status; the rest give way as the table narrows."""
 
-MARKED_COLUMNS = (Column(" ", 1), *COLUMNS)
+DEAL_COLUMNS = (
+    Column("Opportunity", 0, 4),
+    Column("Amount", 13, justify="right"),
+    Column("Stage", 13),
+)
+"""The Converted view's deal (`MemberRow.opportunity`), after the status."""
+
+CONVERTED_COLUMNS = (
+    Column("Name", 0, 3),
+    Column("Type", 7, hide_below=150),
+    Column("Email", 0, 4, hide_below=100),
+    Column("Company", 0, 2, hide_below=150),
+    Column("Status", 12),
+    *DEAL_COLUMNS,
+    Column("Added", 10, hide_below=170),
+    Column("Opened", 10, hide_below=180),
+    Column("Clicked", 10, hide_below=180),
+    Column("Responded", 10, hide_below=180),
+)
+"""The Converted view: the deal takes the room the dates had. At 80 columns name, status and
+the deal; at 120 the email too."""
+
+MARK_COLUMN = Column(" ", 1)
 """Once a row is marked: a mark column first."""
 
 MARK: Cell = ("✓", "bold green")
+
+
+def deal_cells(deal: OpportunityRow | None) -> list[Cell]:
+    """A converted member's opportunity, amount and stage (dashes when it has none)."""
+    if deal is None:
+        return [("—", "dim"), ("—", "dim"), ("—", "dim")]
+    return [
+        (deal.name, ""),
+        (money(deal.amount), ""),
+        (deal.stage, STAGE_STYLES.get(deal.stage, "")),
+    ]
 
 
 class MemberMarks:
@@ -111,7 +146,8 @@ class MemberTable(PagedTable[MemberRow]):
 
     @property
     def columns(self) -> tuple[Column, ...]:  # type: ignore[override]
-        return MARKED_COLUMNS if self.marks else COLUMNS
+        columns = CONVERTED_COLUMNS if self.view == MemberView.CONVERTED else COLUMNS
+        return (MARK_COLUMN, *columns) if self.marks else columns
 
     @property
     def campaign_id(self) -> int | None:
@@ -137,6 +173,7 @@ class MemberTable(PagedTable[MemberRow]):
             (row.email, ""),
             (row.company, ""),
             (row.status, STATUS_STYLES.get(row.standing, "")),
+            *(deal_cells(row.opportunity) if self.view == MemberView.CONVERTED else []),
             (day(row.added_at), ""),
             (day(row.first_opened_at), ""),
             (day(row.first_clicked_at), ""),
