@@ -11,14 +11,18 @@ import time
 from textual.widgets import TabbedContent
 
 from data.campaigns import find_campaign
-from data.members import member_count
+from data.members import member_count, member_page
 from data.models import CampaignMember, Lead
+from data.opportunities import opportunities_of
+from data.people import person_model
 from data.rollups import campaign_metrics
+from data.vocab import OpportunityStage
 from screens.campaign_detail import CampaignDetailScreen
 from screens.event_history import MemberEventsScreen
 from screens.modals import ConfirmScreen
 from tests import factories
 from tests.pilot import SIZE, fresh, palette_offers, settle, wait_until
+from tui_app.widgets.formatting import money
 from tui_app.widgets.member_table import MemberTable
 
 ROADSHOW = "EMEA Roadshow"
@@ -69,6 +73,17 @@ def test_responded_view_snapshot(snap_compare, make_tui):
     async def run_before(pilot):
         await open_detail(pilot)
         await pilot.press("2")
+        await settle(pilot)
+
+    assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_converted_view_snapshot(snap_compare, make_tui):
+    """The Converted view: each member's opportunity, amount and stage."""
+
+    async def run_before(pilot):
+        await open_detail(pilot)
+        await pilot.press("4")
         await settle(pilot)
 
     assert snap_compare(make_tui(), terminal_size=SIZE, run_before=run_before)
@@ -404,3 +419,47 @@ async def test_o_shows_the_about_tab_and_a_view_key_goes_back(make_tui):
         await settle(pilot)
         assert tabs.active == "members-tab"
         assert app.focused is app.screen.query_one(MemberTable)
+
+
+async def test_the_converted_view_shows_each_deal_and_a_changed_stage(make_tui):
+    """4 shows each converted member's opportunity, amount and stage; after `o` on the person
+    moves the deal to Closed Won, back on the campaign the row shows the new stage."""
+    campaign = find_campaign(ROADSHOW)
+    row = next(  # a member whose person has this one deal (`o` goes straight to its stage)
+        r
+        for r in member_page(campaign.id, "converted", limit=1_000)
+        if r.opportunity is not None
+        and r.opportunity.stage != OpportunityStage.CLOSED_WON
+        and len(opportunities_of(person_model(r.person_type).get_by_id(r.person_id))) == 1
+    )
+    deal = row.opportunity
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_detail(pilot)
+        assert "Opportunity" not in [c.title for c in table.columns]
+        await pilot.press("4")
+        await settle(pilot)
+        titles = [c.title for c in table.columns]
+        deal_at = titles.index("Opportunity")
+        assert titles[deal_at - 1 : deal_at + 3] == ["Status", "Opportunity", "Amount", "Stage"]
+        cells = {table.rows[i].email: [text for text, _ in table.cells_at(i)] for i in table.rows}
+        assert len(cells) == member_count(campaign.id, "converted")
+        assert cells[row.email][deal_at : deal_at + 3] == [
+            deal.name,
+            money(deal.amount),
+            deal.stage,
+        ]
+        await focus_member(pilot, row.email)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        stages = [s for s in OpportunityStage if s != deal.stage]
+        await pilot.press(*["down"] * stages.index(OpportunityStage.CLOSED_WON), "enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignDetailScreen)
+        assert table.current_row.email == row.email
+        stage = table.cells_at(table.cursor)[titles.index("Stage")]
+        assert stage == ("Closed Won", "bold green")

@@ -34,6 +34,11 @@ async def campaign_detail(pilot) -> None:
     await detail(pilot)
 
 
+async def converted_view(pilot) -> None:
+    await detail(pilot)
+    await keys(pilot, "4")
+
+
 async def add_members_picker(pilot) -> None:
     await detail(pilot)
     await keys(pilot, "a")
@@ -100,6 +105,7 @@ async def help_screen(pilot) -> None:
 
 SCREENS = (
     campaign_detail,
+    converted_view,
     add_members_picker,
     member_status_choice,
     start_confirmation,
