@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from functools import reduce
 from typing import Any
 
-from peewee import Case, Column, Select, Table, fn
+from peewee import Case, Column, ModelCompoundSelectQuery, Select, Table, fn
 
 from data.audience import ALREADY, BOUNCED, CONTACT_INSTEAD, CONVERTED_LEAD, DO_NOT_EMAIL, NEW
 from data.audience import SUPPRESSED as SUPPRESSED_ADDRESS
@@ -118,7 +118,7 @@ def membership_category(
     return Case(None, checks, NEW)
 
 
-def lead_contacts(lead_ids) -> Select:
+def lead_contacts(lead_ids) -> ModelCompoundSelectQuery:
     """SQL: (lead_id, contact_id) for each of these leads (ids, or a query giving them) and every
     contact that is the same person: the contact it was converted into and the one with its
     address."""
@@ -133,7 +133,7 @@ def lead_contacts(lead_ids) -> Select:
     return converted | same_address
 
 
-def member_contacts(member_ids: list[int]) -> Select:
+def member_contacts(member_ids: list[int]) -> ModelCompoundSelectQuery:
     """SQL: (member_id, contact_id) for each of these memberships and every contact that is the
     same person as its member: a contact member's own contact, a lead member's `lead_contacts`."""
     M = CampaignMember

@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.drivers.headless_driver import HeadlessDriver
 
 from data.campaigns import find_campaign
+from data.conversion import convert_lead
 from data.enrollment import enroll
 from data.models import Campaign, CampaignMember, Lead
 from screens.campaign_detail import CampaignDetailScreen
@@ -80,6 +81,25 @@ async def test_hostile_names_reach_the_terminal_as_visible_symbols(make_tui):
     assert "Eve␛]0;TITLE␇␛[5;41m" in sent
     assert "Evil␛[2JCorp" in sent
     assert "Gala␛]2;OWNED␇" in sent
+
+
+async def test_a_hostile_deal_name_in_the_converted_view_is_shown_as_symbols(make_tui):
+    """An opportunity named with escape sequences and markup reaches the Converted view's
+    row as visible symbols, typed as it was."""
+    lead, campaign = hostile_people()
+    convert_lead(lead, opportunity_name="Deal\x1b[2J[bold]x", amount=5, campaign_source=campaign)
+    TerminalRecorder.written = []
+    app = make_tui()
+    app.driver_class = TerminalRecorder
+    async with app.run_test(size=SIZE, headless=False) as pilot:
+        await settle(pilot)
+        app.open_campaign(campaign.id)
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+    sent = "".join(TerminalRecorder.written)
+    assert "Deal␛[2J[bold]x" in sent and "$5.00" in sent
+    assert "\x1b[2J" not in sent
 
 
 async def test_a_campaign_named_like_markup_survives_a_status_change(make_tui):
