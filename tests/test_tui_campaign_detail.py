@@ -463,3 +463,7 @@ async def test_the_converted_view_shows_each_deal_and_a_changed_stage(make_tui):
         assert table.current_row.email == row.email
         stage = table.cells_at(table.cursor)[titles.index("Stage")]
         assert stage == ("Closed Won", "bold green")
+        await pilot.press("space")  # a marked row: the mark column first, the deal still after
+        await settle(pilot)
+        assert [c.title for c in table.columns] == [" ", *titles]
+        assert table.cells_at(table.cursor)[titles.index("Stage") + 1][0] == "Closed Won"

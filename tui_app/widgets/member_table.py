@@ -46,8 +46,10 @@ CONVERTED_COLUMNS = (
 """The Converted view: the deal takes the room the dates had. At 80 columns name, status and
 the deal; at 120 the email too."""
 
-MARK_COLUMN = Column(" ", 1)
+MARKED_COLUMNS = (Column(" ", 1), *COLUMNS)
 """Once a row is marked: a mark column first."""
+
+MARKED_CONVERTED_COLUMNS = (MARKED_COLUMNS[0], *CONVERTED_COLUMNS)
 
 MARK: Cell = ("✓", "bold green")
 
@@ -146,8 +148,9 @@ class MemberTable(PagedTable[MemberRow]):
 
     @property
     def columns(self) -> tuple[Column, ...]:  # type: ignore[override]
-        columns = CONVERTED_COLUMNS if self.view == MemberView.CONVERTED else COLUMNS
-        return (MARK_COLUMN, *columns) if self.marks else columns
+        if self.view == MemberView.CONVERTED:
+            return MARKED_CONVERTED_COLUMNS if self.marks else CONVERTED_COLUMNS
+        return MARKED_COLUMNS if self.marks else COLUMNS
 
     @property
     def campaign_id(self) -> int | None:
