@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -42,7 +43,7 @@ from screens.base import AppScreen
 from screens.campaign_list import CAMPAIGN_STATUS_STYLES
 from screens.campaign_status import CampaignStatusActions
 from screens.journal import JournalScreen, UndoActions
-from screens.modals import ChoiceScreen, ConfirmScreen
+from screens.modals import ChoiceScreen, ConfirmScreen, SaveFileScreen
 from tui_app.widgets.filter_box import FILTER_HINT, FilterProblems
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import STATUS_STYLES, assemble, money
@@ -545,9 +546,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         from screens.status_import import StatusImportScreen
 
         name = self.campaign.name if self.campaign is not None else ""
-        self.app.push_screen(
-            StatusImportScreen(self.campaign_id, name, self.app.export_dir), self._imported
-        )
+        self.app.push_screen(StatusImportScreen(self.campaign_id, name), self._imported)
 
     def _imported(self, report: StatusImportReport | None) -> None:
         if report is not None:
@@ -638,24 +637,29 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         if self._none_marked():
             return
         if self.marks:
-            self._export("all", "", self.marks.marked(self.campaign_id))
+            view, search, marked = "all", "", self.marks.marked(self.campaign_id)
         else:
-            self._export(self.view, self.query_one("#member-filter", Input).value)
-
-    @writes("export")
-    def _export(self, view: str, search: str, marked: Marked | None = None) -> None:
-        campaign = Campaign.get_by_id(self.campaign_id)
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", campaign.name).strip("-").lower() or "campaign"
+            view, search = self.view, self.query_one("#member-filter", Input).value
+            marked = None
+        name = self.campaign.name if self.campaign is not None else ""
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "campaign"
         stamp = self.app.now().strftime("%Y%m%d-%H%M%S")
         which = "marked" if marked is not None else view
-        path = self.app.export_dir / f"{slug}-{which}-{stamp}.csv"
-        try:
+        campaign_id = self.campaign_id
+
+        def save(path: Path) -> str:
+            campaign = Campaign.get_by_id(campaign_id)
             count = write_members_csv(campaign, view, search, str(path), marked)
-        except (OSError, ValidationError) as exc:
-            reason = getattr(exc, "strerror", None) or exc
-            self.post_message(Notice(f"Cannot write {path}: {reason}", severity="error"))
-            return
-        self.post_message(Notice(f"Exported {counted(count, 'member')} to {path}"))
+            return f"Exported {counted(count, 'member')} to {path}"
+
+        if marked is not None:
+            note = f"The {counted(self.marks.count, 'marked member')}."
+        else:
+            note = f"The {VIEWS.get(view, view)} view" + (
+                f", filtered by {search.strip()}." if search.strip() else "."
+            )
+        title = "Export members to CSV"
+        self.app.push_screen(SaveFileScreen(title, f"{slug}-{which}-{stamp}.csv", save, note))
 
 
 MARKS_HINT = (

@@ -18,12 +18,12 @@ from data.models import Campaign, CampaignMember, Contact, Lead
 from data.text import counted
 from data.transfer import open_private
 from screens.base import AppScreen
+from screens.modals import SaveFileScreen
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import assemble, literal
-from tui_app.widgets.messages import Notice
 from tui_app.widgets.paged_table import PagedTable, Plan
 from tui_app.widgets.row_table import Cell, Column
-from tui_app.widgets.work import deliver, reads, writes
+from tui_app.widgets.work import deliver, reads
 
 OUTCOME_STYLES = {
     "applied": "bold green",
@@ -186,10 +186,6 @@ class RejectedEventsScreen(AppScreen):
         Binding("r", "reload", "Reload"),
     ]
 
-    def __init__(self, export_dir: Path | None = None) -> None:
-        super().__init__()
-        self.export_dir = export_dir or Path.cwd()
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="rejected-title")
@@ -217,24 +213,28 @@ class RejectedEventsScreen(AppScreen):
         )
 
     def action_export(self) -> None:
-        self.export()
+        stamp = self.app.now().strftime("%Y%m%d-%H%M%S")
+        self.app.push_screen(
+            SaveFileScreen(
+                "Save rejected events",
+                f"rejected-events-{stamp}.jsonl",
+                save_rejected_events,
+                "JSON Lines, one event as it was sent per line: fix them and send them again "
+                "with `campaigns ingest FILE`.",
+            )
+        )
 
-    @writes("rejected-export")
-    def export(self) -> None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = self.export_dir / f"rejected-events-{stamp}.jsonl"
-        count, after = 0, None
-        try:
-            with open_private(path) as out:  # personal data: readable by the user only
-                while True:
-                    page = rejected_events(after=after, limit=1_000)
-                    for event in page:
-                        out.write(event.as_sent() + "\n")
-                        count += 1
-                    if len(page) < 1_000:
-                        break
-                    after = page[-1].id
-        except OSError as exc:
-            self.post_message(Notice(f"Cannot write {path}: {exc.strerror}", severity="error"))
-            return
-        self.post_message(Notice(f"Saved {counted(count, 'rejected event')} to {path}"))
+
+def save_rejected_events(path: Path) -> str:
+    """Write every rejected event as it was sent, one per line; what to tell the user."""
+    count, after = 0, None
+    with open_private(path) as out:  # personal data: readable by the user only
+        while True:
+            page = rejected_events(after=after, limit=1_000)
+            for event in page:
+                out.write(event.as_sent() + "\n")
+                count += 1
+            if len(page) < 1_000:
+                break
+            after = page[-1].id
+    return f"Saved {counted(count, 'rejected event')} to {path}"

@@ -1,17 +1,24 @@
-"""Small dialogs shared by the screens: confirm, choose one of a list, show a message."""
+"""Small dialogs shared by the screens: confirm, choose one of a list, show a message, ask
+where to save a file."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Label, OptionList, Static
+from textual.message import Message
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from data.settings import remember_folder
 from screens.base import AppModal
 from tui_app.widgets.formatting import literal
+from tui_app.widgets.work import writes
 
 
 def heading(title: str | Text) -> Text:
@@ -126,3 +133,133 @@ class MessageScreen(AppModal[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class SaveFileScreen(AppModal[Path | None]):
+    """Ask where to write a file before writing it: the box holds the proposed path (the folder
+    the user last saved in, else their documents folder, and `name`), enter writes it there with
+    `save` (on a worker; it returns what to tell the user), escape cancels. A path that cannot be
+    written is one line under the box, and the dialog stays open to fix it. Dismisses with the
+    path written, or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    DEFAULT_CSS = """
+    SaveFileScreen #save-problem { height: auto; margin-bottom: 1; }
+    SaveFileScreen.-short #save-problem { margin-bottom: 0; }
+    """
+
+    class Saved(Message):
+        def __init__(self, path: Path, text: str) -> None:
+            super().__init__()
+            self.path = path
+            self.text = text
+
+    class Refused(Message):
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    def __init__(
+        self, title: str | Text, name: str, save: Callable[[Path], str], note: str | Text = ""
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.file_name = name
+        self.save = save
+        self.note = note
+        self.replacing: Path | None = None
+        """An existing file the user was told about: enter again replaces it."""
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        proposed = self.app.files_folder() / self.file_name
+        with Vertical(classes="dialog"):
+            yield Label(heading(self.title_text), classes="dialog-title")
+            if self.note:
+                yield Static(literal(self.note), classes="dialog-body")
+            yield Input(value=str(proposed), id="save-path")
+            yield Static(id="save-problem", classes="error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save (enter)", variant="primary", id="save")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#save-path", Input).focus()
+
+    def _problem(self, text: str | Text) -> None:
+        self.query_one("#save-problem", Static).update(literal(text))
+
+    def chosen(self) -> Path | None:
+        """The path typed, if a file can be written there; else None, with the reason shown. A
+        name without a folder goes in the proposed folder; `~` is the user's home."""
+        typed = self.query_one("#save-path", Input).value.strip()
+        if not typed:
+            self._problem("Type the path of the file to write.")
+            return None
+        path = Path(typed).expanduser()
+        if not path.is_absolute():
+            path = self.app.files_folder() / path
+        try:
+            if path.is_dir():
+                self._problem(f"{path} is a folder: add a file name to it.")
+                return None
+            if not path.parent.is_dir():
+                self._problem(f"There is no folder {path.parent}.")
+                return None
+            if path.exists() and path != self.replacing:
+                self.replacing = path
+                self._problem(f"{path.name} already exists: enter again to replace it.")
+                return None
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long
+            self._problem(f"Cannot write {typed}: {getattr(exc, 'strerror', None) or exc}")
+            return None
+        return path
+
+    @on(Input.Changed, "#save-path")
+    def _typed(self) -> None:
+        if not self.saving:
+            self._problem("")
+
+    @on(Input.Submitted, "#save-path")
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        if self.saving:
+            return
+        path = self.chosen()
+        if path is None:
+            return
+        self.saving = True
+        self._problem(Text("Saving…", style="dim"))
+        self._write(path)
+
+    @writes("save-file")
+    def _write(self, path: Path) -> None:
+        try:
+            text = self.save(path)
+        except OSError as exc:
+            self.post_message(self.Refused(f"Cannot write {path}: {exc.strerror or exc}"))
+            return
+        remember_folder(path.parent)
+        self.post_message(self.Saved(path, text))
+
+    @on(Refused)
+    def _refused(self, message: Refused) -> None:
+        self.saving = False
+        self.replacing = None
+        self._problem(message.reason)
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        self.notify(message.text)
+        self.dismiss(message.path)
+
+    def work_failed(self, error: BaseException) -> None:
+        self.saving = False
+        self._problem("")
+        super().work_failed(error)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        if not self.saving:  # a write under way finishes and is reported
+            self.dismiss(None)

@@ -79,11 +79,10 @@ class StatusImportScreen(AppModal[StatusImportReport | None]):
     StatusImportScreen #import-preview { height: auto; margin: 1 0; }
     """
 
-    def __init__(self, campaign_id: int, campaign_name: str, folder: Path | None = None) -> None:
+    def __init__(self, campaign_id: int, campaign_name: str) -> None:
         super().__init__()
         self.campaign_id = campaign_id
         self.campaign_name = campaign_name
-        self.folder = folder or Path.cwd()
         self.previewed: tuple[str, list] | None = None
         self.applying = False
 
@@ -110,7 +109,7 @@ class StatusImportScreen(AppModal[StatusImportReport | None]):
     def _path(self) -> str:
         typed = self.query_one("#import-path", Input).value.strip()
         path = Path(typed).expanduser()
-        return str(path if path.is_absolute() else self.folder / path)
+        return str(path if path.is_absolute() else self.app.files_folder() / path)
 
     @on(Input.Changed, "#import-path")
     def _typed(self) -> None:

@@ -181,6 +181,15 @@ def steady_cursor(monkeypatch):
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
 
 
+@pytest.fixture(autouse=True)
+def settings_home(monkeypatch, tmp_path):
+    """Each test remembers its settings (the last folder saved in) under its own tmp_path, never
+    in the user's state folder; the folder, for the tests that read the file."""
+    home = tmp_path / "state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    return home / "campaign-members"
+
+
 @pytest.fixture
 def make_tui(demo_db, tmp_path):
     """Build the app on the small demo database at the fixed clock; exports go to tmp_path."""

@@ -260,13 +260,16 @@ async def test_clean_bounces_and_unsubscribes(make_tui):
 
 
 async def test_export_the_current_view(make_tui, tmp_path):
-    """x writes the view on screen (here Responded, filtered) to a CSV in the export folder."""
+    """x, then enter, writes the view on screen (here Responded) to a CSV in the proposed
+    folder."""
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
         await open_detail(pilot)
         await pilot.press("2")
         await settle(pilot)
         await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("enter")
         await settle(pilot)
     files = list(tmp_path.glob("emea-roadshow-responded-*.csv"))
     assert len(files) == 1

@@ -112,6 +112,8 @@ async def test_rejected_events_are_listed_and_saved_for_resending(make_tui, tmp_
         assert any("[bold]x@y.z" in line for line in sent)  # shown as sent, not as markup
         await pilot.press("x")
         await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
     saved = list(tmp_path.glob("rejected-events-*.jsonl"))
     assert len(saved) == 1
     assert oct(saved[0].stat().st_mode & 0o777) == "0o600"  # personal data: the owner's only

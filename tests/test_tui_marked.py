@@ -118,7 +118,7 @@ async def test_export_only_the_marked_rows(make_tui, tmp_path):
         table = await open_detail(pilot)
         await keys(pilot, "down", "space", "down", "space")
         chosen = [table.rows[1].email, table.rows[3].email]
-        await keys(pilot, "x")
+        await keys(pilot, "x", "enter")
     [path] = list(tmp_path.glob("emea-roadshow-marked-*.csv"))
     with open(path, newline="") as handle:
         assert [row["email"] for row in csv.DictReader(handle)] == chosen

@@ -14,6 +14,7 @@ from textual.screen import Screen
 
 from data.db import open_database
 from data.models import utcnow
+from data.settings import save_folder
 from data.text import visible
 from tui_app.live import POLL_SECONDS, ChangeWatcher
 from tui_app.widgets.messages import DataChanged
@@ -56,12 +57,18 @@ class CampaignsApp(App):
     ) -> None:
         super().__init__()
         self.fixed_now = now
-        self.export_dir = export_dir or Path.cwd()
+        self.export_dir = export_dir
+        """The folder proposed for a saved file when the user has not saved one yet (fixed in
+        tests); None: the user's documents folder."""
         self.watcher = ChangeWatcher(self._changed, interval=watch_interval)
 
     def now(self) -> datetime:
         """The app's clock: fixed in tests and snapshots, the real UTC time otherwise."""
         return self.fixed_now or utcnow()
+
+    def files_folder(self) -> Path:
+        """Where a file the user saves or opens is proposed to be, one rule for every screen."""
+        return save_folder(self.export_dir)
 
     def get_default_screen(self) -> Screen:
         """The campaign list is the home screen: the bottom of the stack, never popped."""
@@ -135,7 +142,7 @@ class CampaignsApp(App):
     def action_rejected(self) -> None:
         from screens.event_history import RejectedEventsScreen
 
-        self.push_screen(RejectedEventsScreen(self.export_dir))
+        self.push_screen(RejectedEventsScreen())
 
     def action_connectors(self) -> None:
         from screens.connectors import ConnectorsScreen
