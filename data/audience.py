@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time
+from typing import Any, Protocol, runtime_checkable
 
 from peewee import SQL, fn
 
@@ -79,15 +80,30 @@ def _matching(model, kind_filters: dict):
     return conditions
 
 
+@runtime_checkable
+class ChosenPeople(Protocol):
+    """People of one kind chosen by a condition rather than listed by id."""
+
+    def condition(self, model) -> Any:
+        """The chosen people, as a condition on `model` (the kind's table or an alias of it)."""
+        ...
+
+
 def source_conditions(campaign, key: str, model, people: dict | None = None):
     """Conditions on one person table (`model` may be an alias of it) for the people an
     enrollment draws from it, or None when it draws nobody from it.
 
     Without `people`, the campaign's audience criteria; with `people` ({"lead": ids, "contact":
-    ids}), exactly those people. Both routes then pass through the same exclusion rule."""
+    ids}), exactly those people; in place of ids, anything that gives them as a condition on the
+    table (`ChosenPeople`, such as the picker's marks). Both routes then pass through the same
+    exclusion rule."""
     if people is not None:
-        ids = people.get(key) or []
-        return [model.id.in_(id_set(ids))] if ids else None
+        chosen = people.get(key)
+        if not chosen:
+            return None
+        if isinstance(chosen, ChosenPeople):
+            return [chosen.condition(model)]
+        return [model.id.in_(id_set(chosen))]
     if campaign.audience_kind not in (key + "s", AudienceKind.BOTH):
         return None
     return _matching(model, campaign.filters)

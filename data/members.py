@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
 from typing import NamedTuple
 
-from peewee import JOIN, SQL, fn
+from peewee import JOIN, SQL, Case, fn
 
-from data.audience import NEW
+from data.audience import NEW, id_set
 from data.engagement import LADDER, MILESTONE_FIELDS, VIEW_BUCKETS, StatusLabel, displayed_label
 from data.identity import linked_people, membership_category
-from data.matching import MemberFields, PersonFields, filter_condition
+from data.matching import FALSE, TRUE, MemberFields, PersonFields, filter_condition
 from data.models import (
     Account,
     Campaign,
@@ -301,6 +303,8 @@ class PickerRow(NamedTuple):
     company: str
     category: str
     """audience.NEW when the person can be picked; otherwise why not."""
+    matched: bool = False
+    """Whether a filter the picker marked every match of matches the row (see `Picked`)."""
 
 
 def _picker_query(campaign: Campaign, kind: str, search: str):
@@ -318,6 +322,14 @@ def _picker_query(campaign: Campaign, kind: str, search: str):
     return query, model, category
 
 
+def _matching_any(filters: tuple[str, ...], model):
+    """SQL: any of these filters matches the person (None: no filter, so nobody)."""
+    conditions = [filter_condition(search, PersonFields(model)) for search in filters]
+    if any(condition is None for condition in conditions):  # an empty filter matches everyone
+        return TRUE
+    return reduce(operator.or_, conditions) if conditions else None
+
+
 def picker_page(
     campaign: Campaign,
     kind: str,
@@ -325,25 +337,91 @@ def picker_page(
     after: int | None = None,
     limit: int = PAGE_SIZE,
     offset: int = 0,
+    marked_filters: tuple[str, ...] = (),
 ) -> list[PickerRow]:
-    """People for the Add Members picker, by id, each with whether they can be picked.
-    `offset` (a scan) is only for a jump far from any row at hand."""
+    """People for the Add Members picker, by id, each with whether they can be picked and
+    whether any of `marked_filters` matches them. `offset` (a scan) is only for a jump far from
+    any row at hand."""
     query, model, _ = _picker_query(campaign, kind, search)
+    matched = _matching_any(marked_filters, model)
+    query = query.select_extend(Case(None, [(FALSE if matched is None else matched, 1)], 0))
     if after is not None:
         query = query.where(model.id > after)
     query = query.order_by(model.id).limit(limit)
     return [
-        PickerRow(pid, f"{first} {last}".strip(), email, company or "", cat)
-        for pid, first, last, email, company, cat in (
+        PickerRow(pid, f"{first} {last}".strip(), email, company or "", cat, bool(hit))
+        for pid, first, last, email, company, cat, hit in (
             query.offset(offset) if offset else query
         ).tuples()
     ]
 
 
+def pickable(campaign_id: int, kind: str, search: str = ""):
+    """The ids of the people of one kind matching the filter who can be enrolled now, as a query
+    (the campaign's members read once, as for an audience: it may stand for 170,000 people)."""
+    model = Lead if kind == "lead" else Contact
+    category = membership_category(model, campaign_id, in_bulk=True)
+    query = model.select(model.id)
+    if model is Contact:
+        query = query.join(Account, JOIN.LEFT_OUTER)
+    condition = filter_condition(search, PersonFields(model))
+    query = query.where(category == NEW)
+    return query.where(condition) if condition is not None else query
+
+
 def pickable_ids(campaign: Campaign, kind: str, search: str = "") -> list[int]:
-    """Ids of every person matching the filter who can be enrolled (for mark-all)."""
-    query, model, category = _picker_query(campaign, kind, search)
-    return [row[0] for row in query.where(category == NEW).order_by(model.id).tuples()]
+    """Ids of every person matching the filter who can be enrolled."""
+    model = Lead if kind == "lead" else Contact
+    return [pid for (pid,) in pickable(campaign.id, kind, search).order_by(model.id).tuples()]
+
+
+def pickable_count(campaign_id: int, kind: str, search: str = "") -> int:
+    return pickable(campaign_id, kind, search).count()
+
+
+def pickable_among(campaign_id: int, kind: str, search: str, ids) -> list[int]:
+    """Which of these ids are of people matching the filter who can be enrolled."""
+    if not ids:
+        return []
+    model = Lead if kind == "lead" else Contact
+    query = pickable(campaign_id, kind, search).where(model.id.in_(id_set(sorted(ids))))
+    return [pid for (pid,) in query.tuples()]
+
+
+@dataclass(frozen=True)
+class Picked:
+    """The people of one kind marked in the picker: these `ids`, and every person who can be
+    enrolled and matches any of `filters` (mark all) except `except_ids`. A filter stands for
+    170,000 people as well as for three: neither the picker nor the enrollment holds their ids.
+    `enroll` takes it in place of a list of ids."""
+
+    campaign_id: int
+    kind: str
+    ids: frozenset[int] = frozenset()
+    filters: tuple[str, ...] = ()
+    except_ids: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.ids) or bool(self.filters)
+
+    def condition(self, model):
+        """The marked people as a condition on `model` (the kind's table or an alias of it)."""
+        conditions = []
+        if self.ids:
+            conditions.append(model.id.in_(id_set(sorted(self.ids))))
+        if self.filters:
+            every = reduce(
+                operator.or_,
+                (model.id.in_(pickable(self.campaign_id, self.kind, f)) for f in self.filters),
+            )
+            if self.except_ids:
+                every &= model.id.not_in(id_set(sorted(self.except_ids)))
+            conditions.append(every)
+        return reduce(operator.or_, conditions) if conditions else FALSE
+
+    def count(self) -> int:
+        model = Lead if self.kind == "lead" else Contact
+        return model.select().where(self.condition(model)).count()
 
 
 def picker_count(campaign: Campaign, kind: str, search: str = "") -> int:

@@ -22,7 +22,15 @@ from textual.widgets import Input, Label, Static, TabbedContent, TabPane, Tabs
 from data.audience import NEW
 from data.engagement import StatusChangeRefused
 from data.enrollment import EnrollmentResult, enroll, preview
-from data.members import PickerRow, pickable_ids, picker_count, picker_page, picker_tally
+from data.members import (
+    Picked,
+    PickerRow,
+    pickable_among,
+    pickable_count,
+    picker_count,
+    picker_page,
+    picker_tally,
+)
 from data.models import Campaign, ValidationError
 from data.text import counted
 from screens.base import AppModal
@@ -50,44 +58,105 @@ MARK: Cell = ("✓", "bold green")
 
 
 class Selection:
-    """The people marked so far, by kind; only pickable people can be marked."""
+    """The people marked so far, by kind: ids marked one by one, and, after "mark all", the
+    filters whose every pickable match is marked, minus the people unmarked since. Never the ids
+    of every match: a filter stands for 170,000 people as well as for three. Only pickable people
+    can be marked."""
 
-    def __init__(self) -> None:
+    def __init__(self, campaign_id: int = 0) -> None:
+        self.campaign_id = campaign_id
         self.ids: dict[str, set[int]] = {kind: set() for kind in KINDS}
+        self.filters: tuple[str, ...] = ()
+        self.except_ids: dict[str, set[int]] = {kind: set() for kind in KINDS}
+        self.counts: dict[str, int | None] = dict.fromkeys(KINDS, 0)
+        """How many are marked, by kind (None while the database counts a filter's matches)."""
+
+    def is_marked(self, kind: str, row: PickerRow) -> bool:
+        if row.id in self.ids[kind]:
+            return True
+        return (
+            bool(self.filters)
+            and row.matched
+            and row.category == NEW
+            and row.id not in self.except_ids[kind]
+        )
 
     def toggle(self, kind: str, row: PickerRow) -> bool:
         """Mark or unmark one row; returns whether it is marked now (never for excluded)."""
-        marked = self.ids[kind]
         if row.category != NEW:
             return False
-        if row.id in marked:
-            marked.discard(row.id)
-            return False
-        marked.add(row.id)
-        return True
+        marked = not self.is_marked(kind, row)
+        if marked:
+            self.ids[kind].add(row.id)
+            self.except_ids[kind].discard(row.id)
+        else:
+            self.ids[kind].discard(row.id)
+            if self.filters:
+                self.except_ids[kind].add(row.id)
+        count = self.counts[kind]
+        if count is not None:
+            self.counts[kind] = count + (1 if marked else -1)
+        return marked
 
-    def add(self, kind: str, ids: list[int]) -> None:
-        self.ids[kind].update(ids)
+    def mark_matching(self, search: str, covered: dict[str, list[int]]) -> None:
+        """Mark every pickable match of the filter (the exceptions it `covered` are marked
+        again); the counts are then the database's to give (`counted`)."""
+        if search not in self.filters:
+            self.filters = (*self.filters, search)
+        for kind, ids in covered.items():
+            self.except_ids[kind].difference_update(ids)
+        self.counts = dict.fromkeys(KINDS, None)
+
+    def counted(self, picked: dict[str, Picked], counts: dict[str, int]) -> bool:
+        """Take the database's counts if the marks are still those it counted."""
+        if picked != self.picked():
+            return False
+        self.counts = dict(counts)
+        return True
 
     def forget(self, kind: str, rows) -> None:
         """Drop marks on rows that can no longer be picked (someone enrolled them meanwhile)."""
-        self.ids[kind].difference_update(r.id for r in rows if r.category != NEW)
+        gone = {r.id for r in rows if r.category != NEW} & self.ids[kind]
+        self.ids[kind].difference_update(gone)
+        count = self.counts[kind]
+        if gone and count is not None:
+            self.counts[kind] = count - len(gone)
 
     def clear(self) -> None:
-        for marked in self.ids.values():
-            marked.clear()
+        for kind in KINDS:
+            self.ids[kind].clear()
+            self.except_ids[kind].clear()
+        self.filters = ()
+        self.counts = dict.fromkeys(KINDS, 0)
 
-    def total(self) -> int:
-        return sum(len(v) for v in self.ids.values())
+    def total(self) -> int | None:
+        if any(count is None for count in self.counts.values()):
+            return None
+        return sum(count or 0 for count in self.counts.values())
 
-    def people(self) -> dict[str, list[int]]:
-        return {kind: sorted(ids) for kind, ids in self.ids.items() if ids}
+    def picked(self) -> dict[str, Picked]:
+        """The marks of each kind, as the data layer takes them."""
+        return {
+            kind: Picked(
+                self.campaign_id,
+                kind,
+                frozenset(self.ids[kind]),
+                self.filters,
+                frozenset(self.except_ids[kind]),
+            )
+            for kind in KINDS
+        }
+
+    def people(self) -> dict[str, Picked]:
+        """The kinds with marks, for `enroll`."""
+        return {kind: picked for kind, picked in self.picked().items() if picked}
 
     def describe(self) -> str:
-        leads, contacts = len(self.ids["lead"]), len(self.ids["contact"])
-        return (
-            f"{self.total():,} selected: {counted(leads, 'lead')}, {counted(contacts, 'contact')}"
-        )
+        total = self.total()
+        if total is None:
+            return "counting the marked people…"
+        leads, contacts = self.counts["lead"] or 0, self.counts["contact"] or 0
+        return f"{total:,} selected: {counted(leads, 'lead')}, {counted(contacts, 'contact')}"
 
 
 @dataclass(frozen=True)
@@ -97,15 +166,23 @@ class Pickable:
     campaign_id: int
     kind: str
     search: str = ""
+    marked_filters: tuple[str, ...] = ()
+    """The filters the picker marked every match of (each row says whether one matches it)."""
 
     def count(self) -> int:
         return picker_count(Campaign.get_by_id(self.campaign_id), self.kind, self.search)
 
     def page(self, plan: Plan) -> list[PickerRow]:
         campaign = Campaign.get_by_id(self.campaign_id)
-        if plan.after is not None:
-            return picker_page(campaign, self.kind, self.search, after=plan.after, limit=plan.limit)
-        return picker_page(campaign, self.kind, self.search, limit=plan.limit, offset=plan.base)
+        where = {"after": plan.after} if plan.after is not None else {"offset": plan.base}
+        return picker_page(
+            campaign,
+            self.kind,
+            self.search,
+            limit=plan.limit,
+            marked_filters=self.marked_filters,
+            **where,
+        )
 
     def key(self, row: PickerRow) -> int:
         return row.id
@@ -122,15 +199,15 @@ class PickerTable(PagedTable[PickerRow]):
         Column("Can be added?", 22),
     )
 
-    def __init__(self, marked: set[int], *, id: str | None = None) -> None:
+    def __init__(self, selection: Selection, kind: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.marked = marked
+        self.selection, self.kind = selection, kind
 
     def cells(self, row: PickerRow) -> list[Cell]:
         pickable = row.category == NEW
         style = "" if pickable else "dim"
         return [
-            MARK if row.id in self.marked else ("", ""),
+            MARK if self.selection.is_marked(self.kind, row) else ("", ""),
             (row.name, style),
             (row.email, style),
             (row.company, style),
@@ -150,9 +227,19 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
             self.name = name
 
     class MarkedAll(Message):
-        def __init__(self, found: dict[str, list[int]]) -> None:
+        """Every pickable match of `search` marked: how many match, by kind, and the unmarked
+        exceptions the filter covers (marked again)."""
+
+        def __init__(
+            self, search: str, matching: dict[str, int], covered: dict[str, list[int]]
+        ) -> None:
             super().__init__()
-            self.found = found
+            self.search, self.matching, self.covered = search, matching, covered
+
+    class MarksCounted(Message):
+        def __init__(self, picked: dict[str, Picked], counts: dict[str, int]) -> None:
+            super().__init__()
+            self.picked, self.counts = picked, counts
 
     class Previewed(Message):
         """What enrolling the marked people would do, and who the filter matched but cannot be
@@ -196,7 +283,7 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
     def __init__(self, campaign_id: int) -> None:
         super().__init__()
         self.campaign_id = campaign_id
-        self.selection = Selection()
+        self.selection = Selection(campaign_id)
         self.enrolling = False
 
     def compose(self) -> ComposeResult:
@@ -207,7 +294,7 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
             with TabbedContent(id="picker-tabs"):
                 for kind in KINDS:
                     with TabPane(f"{kind.title()}s", id=f"pick-{kind}-tab"):
-                        yield PickerTable(self.selection.ids[kind], id=f"pick-{kind}")
+                        yield PickerTable(self.selection, kind, id=f"pick-{kind}")
             yield Static(id="picked")
         yield AppFooter()
 
@@ -223,6 +310,8 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         """Someone enrolled or changed people: count and fetch again, cursor kept."""
         for kind in KINDS:
             self.table(kind).reload()
+        if self.selection.filters:  # a filter's matches may have changed
+            self._count_marks(self.selection.picked())
 
     def subject(self) -> type:
         return Campaign
@@ -243,9 +332,12 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
     def table(self, kind: str) -> PickerTable:
         return self.query_one(f"#pick-{kind}", PickerTable)
 
+    def _source(self, kind: str) -> Pickable:
+        return Pickable(self.campaign_id, kind, self.search, self.selection.filters)
+
     def _filter(self) -> None:
         for kind in KINDS:
-            self.table(kind).show(Pickable(self.campaign_id, kind, self.search))
+            self.table(kind).show(self._source(kind))
 
     @on(PagedTable.Loaded)
     def _loaded(self, event: PagedTable.Loaded) -> None:
@@ -302,21 +394,36 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         table.action_move(1)
 
     def action_mark_all(self) -> None:
-        self._mark_all(self.search)
+        self._mark_all(self.search, self.selection.picked())
 
     @reads("picker-mark-all")
-    def _mark_all(self, search: str) -> None:
-        campaign = Campaign.get_by_id(self.campaign_id)
-        found = {kind: pickable_ids(campaign, kind, search) for kind in KINDS}
-        deliver(self, self.MarkedAll(found))
+    def _mark_all(self, search: str, picked: dict[str, Picked]) -> None:
+        matching = {kind: pickable_count(self.campaign_id, kind, search) for kind in KINDS}
+        covered = {
+            kind: pickable_among(self.campaign_id, kind, search, picked[kind].except_ids)
+            for kind in KINDS
+        }
+        deliver(self, self.MarkedAll(search, matching, covered))
 
     @on(MarkedAll)
     def _marked_all(self, message: MarkedAll) -> None:
-        for kind, ids in message.found.items():
-            self.selection.add(kind, ids)
+        self.selection.mark_matching(message.search, message.covered)
         self._refresh_marks()
-        marked = ", ".join(counted(len(ids), kind) for kind, ids in message.found.items())
+        self._count_marks(self.selection.picked())
+        marked = ", ".join(counted(n, kind) for kind, n in message.matching.items())
         self.notify(f"Marked {marked} matching the filter.")
+
+    @reads("picker-marks-count")
+    def _count_marks(self, picked: dict[str, Picked]) -> None:
+        counts = {kind: marks.count() for kind, marks in picked.items()}
+        deliver(self, self.MarksCounted(picked, counts))
+
+    @on(MarksCounted)
+    def _marks_counted(self, message: MarksCounted) -> None:
+        if self.selection.counted(message.picked, message.counts):
+            self._count()
+        else:  # marked otherwise meanwhile: count those
+            self._count_marks(self.selection.picked())
 
     def action_clear_marks(self) -> None:
         self.selection.clear()
@@ -324,7 +431,11 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
 
     def _refresh_marks(self) -> None:
         for kind in KINDS:
-            self.table(kind).rows_changed()
+            table = self.table(kind)
+            if table.source != self._source(kind):  # rows say whether a marked filter matches
+                table.source = self._source(kind)
+                table.reload()
+            table.rows_changed()
         self._count()
 
     def action_filter(self) -> None:
@@ -341,14 +452,14 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
     def action_enroll(self) -> None:
         if self.enrolling:
             return
-        if not self.selection.total():
+        if not self.selection.people():
             self.notify("Mark people with space first (ctrl+t marks every match).")
             return
         self.enrolling = True
         self._preview(self.selection.people(), self.search)
 
     @reads("picker-preview")
-    def _preview(self, people: dict[str, list[int]], search: str) -> None:
+    def _preview(self, people: dict[str, Picked], search: str) -> None:
         campaign = Campaign.get_by_id(self.campaign_id)
         body = assemble(preview(campaign, people).summary(preview=True).capitalize(), ".")
         if search:
@@ -377,7 +488,7 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         )
 
     @writes("picker-enroll")
-    def _enroll(self, people: dict[str, list[int]]) -> None:
+    def _enroll(self, people: dict[str, Picked]) -> None:
         campaign = Campaign.get_by_id(self.campaign_id)
         try:
             result = enroll(campaign, people, now=self.app.now())

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from data.campaigns import change_status, update_campaign
 from data.conversion import convert_lead
 from data.enrollment import enroll, enroll_emails, preview, remove_members
+from data.members import Picked
 from data.models import Campaign, CampaignMember
 from data.rollups import campaign_metrics
 from tests import factories as f
@@ -106,6 +107,36 @@ def test_picked_people_use_the_same_exclusions(fresh_db):
     campaign = f.campaign()
     result = enroll(campaign, {"lead": [good.id, bounced.id], "contact": [contact.id]})
     assert (result.enrolled, result.excluded_total) == (2, 1)
+
+
+def test_marks_standing_for_a_filter_enroll_what_their_ids_would(fresh_db):
+    """The picker's marks as a filter (`Picked`: ids, every pickable match of the filters, minus
+    exceptions) enroll exactly the people listing their ids enrolls, with the same counts."""
+    de = [f.lead(country="DE", title="VP Sales") for _ in range(4)]
+    f.lead(country="DE", title="VP Ops", do_not_email=True)  # matches, cannot be picked
+    other = f.lead(country="FR")
+    contacts = [f.contact(country="DE"), f.contact(country="AT")]
+    member = f.lead(country="DE")
+    by_filter, by_ids = f.campaign(), f.campaign()
+    for campaign in (by_filter, by_ids):
+        enroll(campaign, {"lead": [member.id]})
+    picked = {
+        "lead": Picked(
+            by_filter.id, "lead", frozenset([other.id]), ("country:de",), frozenset([de[0].id])
+        ),
+        "contact": Picked(by_filter.id, "contact", filters=("country:DE", "country:AT")),
+    }
+    assert [picked[k].count() for k in ("lead", "contact")] == [4, 2]
+    ids = {"lead": [other.id, *(d.id for d in de[1:])], "contact": [c.id for c in contacts]}
+    assert preview(by_filter, picked).as_dict() == preview(by_ids, ids).as_dict()
+    assert enroll(by_filter, picked).as_dict() == enroll(by_ids, ids).as_dict()
+    M = CampaignMember
+    people = {
+        c.id: {(m.lead_id, m.contact_id) for m in M.select().where(M.campaign == c.id)}
+        for c in (by_filter, by_ids)
+    }
+    assert people[by_filter.id] == people[by_ids.id]
+    assert len(people[by_ids.id]) == 1 + 4 + 2
 
 
 def test_removing_members_updates_the_rollups(fresh_db):

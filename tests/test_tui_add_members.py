@@ -148,7 +148,12 @@ async def test_mark_all_matching_the_filter_then_enroll_in_one_go(make_tui):
         await pilot.press("slash", *"-flag:bounced", "ctrl+t")
         await settle(pilot)
         assert len(table(app, "contact").rows) == 100  # the rest was never fetched
-        assert app.screen.selection.ids == {"lead": leads, "contact": contacts}
+        selection = app.screen.selection
+        assert selection.counts == {"lead": len(leads), "contact": len(contacts)}
+        assert selection.ids == {"lead": set(), "contact": set()}  # a filter stands for them
+        for kind, ids in (("lead", leads), ("contact", contacts)):
+            ticks = {r.id for i, r in enumerate(loaded(app, kind)) if cell(app, i, 0, kind) == "✓"}
+            assert ticks == {r.id for r in loaded(app, kind)} & ids
         total = len(leads) + len(contacts)
         assert f"{total} selected: {len(leads)} leads, {len(contacts)} contacts" in (
             picked_line(app)
@@ -160,7 +165,7 @@ async def test_mark_all_matching_the_filter_then_enroll_in_one_go(make_tui):
         assert "The filter also matches people who cannot be added: do not email" in body
         await pilot.press("n")  # not yet: nothing enrolled, marks kept
         await settle(pilot)
-        assert app.screen.selection.ids == {"lead": leads, "contact": contacts}
+        assert app.screen.selection.counts == {"lead": len(leads), "contact": len(contacts)}
         await pilot.press("ctrl+s")
         await settle(pilot)
         await pilot.press("y")
@@ -168,6 +173,39 @@ async def test_mark_all_matching_the_filter_then_enroll_in_one_go(make_tui):
         assert results[0].enrolled == total
         members = members_of(PLANNED)
         assert {lead for lead, _ in members if lead} == leads
+        assert {contact for _, contact in members if contact} == contacts
+
+
+async def test_unmarking_after_mark_all_and_a_second_filter_enroll_exactly_those_marked(make_tui):
+    """Marks standing for a filter: a row unmarked by hand stays out, a second filter's matches
+    join the first's, and the count is the database's."""
+    campaign = find_campaign(PLANNED)
+    bounced_free = set(pickable_ids(campaign, "lead", "-flag:bounced"))
+    all_leads = set(pickable_ids(campaign, "lead"))
+    contacts = set(pickable_ids(campaign, "contact"))
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        results = await open_picker(pilot, PLANNED)
+        await pilot.press("slash", *"-flag:bounced", "ctrl+t")
+        await settle(pilot)
+        await pilot.press("tab", "space")  # unmark the first lead
+        await settle(pilot)
+        first = loaded(app)[0].id
+        assert cell(app, 0, 0) == "" and cell(app, 1, 0) == "✓"
+        assert app.screen.selection.counts["lead"] == len(bounced_free) - 1
+        await pilot.press("slash", "ctrl+u", "ctrl+t")  # every lead, the unmarked one too
+        await settle(pilot)
+        assert app.screen.selection.counts["lead"] == len(all_leads)
+        await pilot.press("tab", "space")  # and out again
+        await settle(pilot)
+        assert app.screen.selection.counts["lead"] == len(all_leads) - 1
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert results[0].enrolled == len(all_leads) - 1 + len(contacts)
+        members = members_of(PLANNED)
+        assert {lead for lead, _ in members if lead} == all_leads - {first}
         assert {contact for _, contact in members if contact} == contacts
 
 
@@ -342,4 +380,6 @@ def test_selection_holds_exactly_the_pickable_rows_toggled_an_odd_number_of_time
             expected ^= {row.id}
     assert selection.ids[kind] == expected
     assert selection.total() == len(expected)
-    assert selection.people() == ({kind: sorted(expected)} if expected else {})
+    people = selection.people()
+    assert set(people) == ({kind} if expected else set())
+    assert not expected or people[kind].ids == expected
