@@ -46,7 +46,7 @@ on waiting for as long as the other writer needs: being second is never an error
 SQLITE_PRAGMAS = {
     "synchronous": "normal",
     "foreign_keys": 1,
-    "cache_size": -64_000,
+    "cache_size": -64_000,  # KiB: bulk writes from the command line keep their pages at hand
     "temp_store": "memory",
 }
 """Set on every connection. WAL mode is not among them: it changes the file, so `open_database`
@@ -210,14 +210,18 @@ class CampaignsSqlite(SqliteDatabase):
             super().rollback()
 
 
-def make_database(location: str, on_wait: Waiting | None = None) -> Database:
-    """A Peewee database for a path or URL, tuned for several processes writing at once."""
+def make_database(
+    location: str, on_wait: Waiting | None = None, cache_kib: int | None = None
+) -> Database:
+    """A Peewee database for a path or URL, tuned for several processes writing at once.
+    `cache_kib`: each SQLite connection's page cache, instead of `SQLITE_PRAGMAS`' own."""
     path = _sqlite_path(location)
     if path is not None:
         _check_sqlite_file(path)
-        return CampaignsSqlite(
-            path, pragmas=SQLITE_PRAGMAS, wait=wait_notice_seconds(), on_wait=on_wait
-        )
+        pragmas = dict(SQLITE_PRAGMAS)
+        if cache_kib is not None:
+            pragmas["cache_size"] = -cache_kib
+        return CampaignsSqlite(path, pragmas=pragmas, wait=wait_notice_seconds(), on_wait=on_wait)
     scheme = location.split("://", 1)[0].lower()
     try:
         from playhouse.db_url import connect as connect_url  # only for URLs: keeps start-up light
@@ -246,7 +250,11 @@ def _switch_to_wal(db: CampaignsSqlite) -> None:
 
 
 def open_database(
-    location: str | None = None, *, migrate: bool = True, on_wait: Waiting | None = None
+    location: str | None = None,
+    *,
+    migrate: bool = True,
+    on_wait: Waiting | None = None,
+    cache_kib: int | None = None,
 ) -> Database:
     """Point the models at the database, check it is ours and bring its schema up to date.
 
@@ -255,7 +263,7 @@ def open_database(
     another writer (the command line prints it on stderr)."""
     resolved = resolve_location(location)
     shown = safe_location(resolved)
-    db = make_database(resolved, on_wait)
+    db = make_database(resolved, on_wait, cache_kib)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
