@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from peewee import JOIN, SQL, Case, fn
 
@@ -26,7 +26,9 @@ from data.models import (
     Person,
 )
 from data.opportunities import OpportunityRow, converted_opportunities
+from data.people import person_keys
 from data.rollups import bucket_condition
+from data.sorting import NATURAL, Order, Part, keyset_page
 from data.vocab import CampaignStatus, MemberView, listed
 
 VIEWS = {view.value: view.label for view in MemberView}
@@ -59,6 +61,8 @@ class MemberRow(NamedTuple):
     """The rung the member's label counts as (empty for a member without one)."""
     opportunity: OpportunityRow | None = None
     """In the Converted view, the deal the member converted to (`converted_opportunities`)."""
+    key: tuple = ()
+    """The row's place in a sorted list (its sort columns, then its id); empty in id order."""
 
 
 def shown_status(status: str, label_name, label_rung) -> tuple[str, str]:
@@ -83,30 +87,51 @@ def view_condition(view: str):
     return condition
 
 
-def _member_query(campaign_id: int, view: str, search: str):
+def _member_query(campaign_id: int, view: str, search: str, walk: type[Person] | None = None):
+    """The members of a view matching a filter. `walk`: read only the members who are leads
+    (or contacts), starting from that table (CROSS JOIN keeps SQLite from turning the join
+    around), so the database can walk them along that table's index."""
     M = CampaignMember
     first = fn.COALESCE(Lead.first_name, Contact.first_name)
     last = fn.COALESCE(Lead.last_name, Contact.last_name)
     email = fn.COALESCE(Lead.email, Contact.email)
     company = fn.COALESCE(Lead.company, Account.name, "")
-    query = (
-        M.select(
-            M.id,
-            M.lead,
-            M.contact,
-            first.alias("first_name"),
-            last.alias("last_name"),
-            email.alias("email"),
-            company.alias("company"),
-            M.status,
-            *[getattr(M, name) for name in MEMBER_TIMES],
-            M.has_responded,
-            MemberStatusLabel.name,
-            MemberStatusLabel.counts_as,
+    columns = (
+        M.id,
+        M.lead,
+        M.contact,
+        first.alias("first_name"),
+        last.alias("last_name"),
+        email.alias("email"),
+        company.alias("company"),
+        M.status,
+        *[getattr(M, name) for name in MEMBER_TIMES],
+        M.has_responded,
+        MemberStatusLabel.name,
+        MemberStatusLabel.counts_as,
+    )
+    if walk is None:
+        query = (
+            M.select(*columns)
+            .join_from(M, Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
+            .join_from(M, Contact, JOIN.LEFT_OUTER, on=(M.contact == Contact.id))
         )
-        .join_from(M, Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
-        .join_from(M, Contact, JOIN.LEFT_OUTER, on=(M.contact == Contact.id))
-        .join_from(Contact, Account, JOIN.LEFT_OUTER, on=(Contact.account == Account.id))
+    elif walk is Lead:
+        query = (
+            Lead.select(*columns)
+            .join(M, JOIN.CROSS)
+            .join_from(M, Contact, JOIN.LEFT_OUTER, on=(M.contact == Contact.id))
+            .where(M.lead == Lead.id)
+        )
+    else:
+        query = (
+            Contact.select(*columns)
+            .join(M, JOIN.CROSS)
+            .join_from(M, Lead, JOIN.LEFT_OUTER, on=(M.lead == Lead.id))
+            .where(M.contact == Contact.id)
+        )
+    query = (
+        query.join_from(Contact, Account, JOIN.LEFT_OUTER, on=(Contact.account == Account.id))
         .join_from(M, MemberStatusLabel, JOIN.LEFT_OUTER, on=(M.label == MemberStatusLabel.id))
         .where(M.campaign == campaign_id)
     )
@@ -174,19 +199,27 @@ def member_page(
     view: str = "all",
     search: str = "",
     *,
-    after: int | None = None,
-    before: int | None = None,
+    after: Any = None,
+    before: Any = None,
     last: bool = False,
     offset: int | None = None,
     limit: int = PAGE_SIZE,
     marked: Marked | None = None,
+    order: Order = NATURAL,
 ) -> list[MemberRow]:
-    """A page of a member list view in member-id order, found by key.
+    """A page of a member list view in member-id order, or in `order` (a column of
+    `MEMBER_ORDERS`), found by key.
 
-    `after`: the page following that member id; `before`: the page preceding it; `last`: the
-    final page. With none of them, the first page. `offset` (a scan) is only for a jump far
-    from any loaded row, such as a dragged scrollbar. The Converted view's rows carry their
-    opportunity (one more query for the page)."""
+    `after`: the page following that row's key; `before`: the page preceding it; `last`: the
+    final page. With none of them, the first page. A row's key is its id in member-id order and
+    its `key` otherwise. `offset` (a scan) is only for a jump far from any loaded row, such as a
+    dragged scrollbar. The Converted view's rows carry their opportunity (one more query for the
+    page)."""
+    if order.column:
+        rows = _sorted_member_page(
+            campaign_id, view, search, marked, order, after, before, last, offset, limit
+        )
+        return _with_deals(campaign_id, view, rows)
     M = CampaignMember
     query = _member_query(campaign_id, view, search)
     if marked is not None:
@@ -200,10 +233,100 @@ def member_page(
     if offset:
         query = query.offset(offset)
     rows = [_row(values) for values in query.tuples()]
-    if view == MemberView.CONVERTED:
-        deals = converted_opportunities(campaign_id, [row.id for row in rows])
-        rows = [row._replace(opportunity=deals.get(row.id)) for row in rows]
-    return rows[::-1] if backwards else rows
+    return _with_deals(campaign_id, view, rows[::-1] if backwards else rows)
+
+
+def _with_deals(campaign_id: int, view: str, rows: list[MemberRow]) -> list[MemberRow]:
+    """In the Converted view, each row with the deal its member converted to (one query)."""
+    if view != MemberView.CONVERTED:
+        return rows
+    deals = converted_opportunities(campaign_id, [row.id for row in rows])
+    return [row._replace(opportunity=deals.get(row.id)) for row in rows]
+
+
+MEMBER_ORDERS = ("name", "email", "status", "added", "opened")
+"""The columns a member list sorts by, in the order the sort key visits them."""
+
+_PERSON_KEYS = {
+    "name": ("last_name", "first_name"),
+    "email": ("email",),
+}
+"""Sorts by the person: their columns, in the lead and contact tables alike."""
+
+_MEMBER_KEYS = {"status": "rung", "added": "added_at", "opened": "first_opened_at"}
+"""Sorts by the membership: its column (each with a (campaign, column, id) index)."""
+
+WALK_SHARE = 20
+"""Members who are leads (or contacts) are walked along that table's index when at least one
+person in this many of the table is one of them; otherwise their few rows are sorted."""
+
+
+def _walkable(campaign_id: int, model: type[Person]) -> bool:
+    """Whether enough of the table are members of the campaign to walk it (counting no further
+    than the share needed, against the table's highest id: both read from indexes at once)."""
+    M = CampaignMember
+    person = M.lead if model is Lead else M.contact
+    needed = (model.select(fn.MAX(model.id)).scalar() or 0) // WALK_SHARE + 1
+    members = M.select(SQL("1")).where((M.campaign == campaign_id) & person.is_null(False))
+    return members.limit(needed).count() >= needed
+
+
+def _member_parts(
+    campaign_id: int, view: str, search: str, marked: Marked | None, column: str
+) -> list[Part]:
+    """The member list in `column` order as parts the database walks along an index: by the
+    membership's own column, or (with no filter) the lead members and the contact members
+    along their tables' name or email index, or else the members as one part to sort."""
+    M = CampaignMember
+
+    def narrowed(query):
+        return query if marked is None else query.where(marked.condition())
+
+    if column in _MEMBER_KEYS:
+        key = getattr(M, _MEMBER_KEYS[column])
+        query = narrowed(_member_query(campaign_id, view, search))
+        return [Part(query, (key,), M.id, nullable=key.null)]
+    names = _PERSON_KEYS[column]
+    if view == "all" and not search.strip() and marked is None:
+        walks = [model for model in (Lead, Contact) if _walkable(campaign_id, model)]
+        if len(walks) == 2 or (walks and _only_kind(campaign_id, walks[0])):
+            return [
+                Part(
+                    _member_query(campaign_id, view, search, walk=model),
+                    tuple(getattr(model, name) for name in names),
+                    M.id,
+                )
+                for model in walks
+            ]
+    keys = tuple(fn.COALESCE(getattr(Lead, name), getattr(Contact, name)) for name in names)
+    query = narrowed(_member_query(campaign_id, view, search))
+    return [Part(query, keys, M.id)]
+
+
+def _only_kind(campaign_id: int, model: type[Person]) -> bool:
+    """Whether every member of the campaign is a lead (or every one a contact)."""
+    M = CampaignMember
+    other = M.contact if model is Lead else M.lead
+    return not M.select().where((M.campaign == campaign_id) & other.is_null(False)).exists()
+
+
+def _sorted_member_page(
+    campaign_id, view, search, marked, order, after, before, last, offset, limit
+) -> list[MemberRow]:
+    if order.column not in MEMBER_ORDERS:
+        raise ValueError(f"unknown sort {order.column!r}; use one of {', '.join(MEMBER_ORDERS)}")
+    parts = _member_parts(campaign_id, view, search, marked, order.column)
+    rows = keyset_page(
+        parts,
+        order.descending,
+        after=after,
+        before=before,
+        last=last,
+        limit=limit,
+        offset=offset or 0,
+    )
+    width = len(parts[0].query.selected_columns)
+    return [_row(values[:width])._replace(key=tuple(values[width:])) for values in rows]
 
 
 def member_count(campaign_id: int, view: str = "all", search: str = "") -> int:
@@ -305,6 +428,8 @@ class PickerRow(NamedTuple):
     """audience.NEW when the person can be picked; otherwise why not."""
     matched: bool = False
     """Whether a filter the picker marked every match of matches the row (see `Picked`)."""
+    key: tuple = ()
+    """The row's place in a sorted list (its sort columns, then its id); empty in id order."""
 
 
 def _picker_query(campaign: Campaign, kind: str, search: str):
@@ -334,26 +459,47 @@ def picker_page(
     campaign: Campaign,
     kind: str,
     search: str = "",
-    after: int | None = None,
+    after: Any = None,
     limit: int = PAGE_SIZE,
     offset: int = 0,
     marked_filters: tuple[str, ...] = (),
+    *,
+    before: Any = None,
+    last: bool = False,
+    order: Order = NATURAL,
 ) -> list[PickerRow]:
-    """People for the Add Members picker, by id, each with whether they can be picked and
-    whether any of `marked_filters` matches them. `offset` (a scan) is only for a jump far from
-    any row at hand."""
+    """People for the Add Members picker, by id (or in `order`, a column of
+    `people.PEOPLE_ORDERS`), each with whether they can be picked and whether any of
+    `marked_filters` matches them; found from a row's key (its id, or its `key` when sorted).
+    `offset` (a scan) is only for a jump far from any row at hand."""
     query, model, _ = _picker_query(campaign, kind, search)
     matched = _matching_any(marked_filters, model)
     query = query.select_extend(Case(None, [(FALSE if matched is None else matched, 1)], 0))
+    if order.column:
+        keys = person_keys(model, order.column)
+        rows = keyset_page(
+            [Part(query, keys, model.id)],
+            order.descending,
+            after=after,
+            before=before,
+            last=last,
+            limit=limit,
+            offset=offset,
+        )
+        return [_picker_row(row[:7])._replace(key=tuple(row[7:])) for row in rows]
     if after is not None:
         query = query.where(model.id > after)
-    query = query.order_by(model.id).limit(limit)
-    return [
-        PickerRow(pid, f"{first} {last}".strip(), email, company or "", cat, bool(hit))
-        for pid, first, last, email, company, cat, hit in (
-            query.offset(offset) if offset else query
-        ).tuples()
-    ]
+    if before is not None:
+        query = query.where(model.id < before)
+    backwards = last or before is not None
+    query = query.order_by(model.id.desc() if backwards else model.id).limit(limit)
+    found = [_picker_row(row) for row in (query.offset(offset) if offset else query).tuples()]
+    return found[::-1] if backwards else found
+
+
+def _picker_row(values: tuple) -> PickerRow:
+    pid, first, last, email, company, cat, hit = values
+    return PickerRow(pid, f"{first} {last}".strip(), email, company or "", cat, bool(hit))
 
 
 def pickable(campaign_id: int, kind: str, search: str = ""):

@@ -305,6 +305,10 @@ class CampaignMember(BaseModel):
             (("campaign", "status", "id"), False),
             (("campaign", "has_responded", "id"), False),
             (("campaign", "label"), False),
+            # the member list's sorts by status, added date and first open (migration 8)
+            (("campaign", "rung", "id"), False),
+            (("campaign", "added_at", "id"), False),
+            (("campaign", "first_opened_at", "id"), False),
         )
 
     def validate(self) -> None:

@@ -32,6 +32,7 @@ from data.members import (
     picker_tally,
 )
 from data.models import Campaign, ValidationError
+from data.sorting import Order
 from data.text import counted
 from screens.base import AppModal
 from screens.modals import ConfirmScreen
@@ -161,35 +162,43 @@ class Selection:
 
 @dataclass(frozen=True)
 class Pickable:
-    """The leads or contacts the picker lists for a campaign and a filter, by id."""
+    """The leads or contacts the picker lists for a campaign and a filter, by id or in `order`;
+    keyed by id (or, sorted, by the row's sort key)."""
 
     campaign_id: int
     kind: str
     search: str = ""
     marked_filters: tuple[str, ...] = ()
     """The filters the picker marked every match of (each row says whether one matches it)."""
+    order: Order = Order()
 
     def count(self) -> int:
         return picker_count(Campaign.get_by_id(self.campaign_id), self.kind, self.search)
 
     def page(self, plan: Plan) -> list[PickerRow]:
         campaign = Campaign.get_by_id(self.campaign_id)
-        where = {"after": plan.after} if plan.after is not None else {"offset": plan.base}
+        offset = 0 if plan.after is not None or plan.before is not None or plan.last else plan.base
         return picker_page(
             campaign,
             self.kind,
             self.search,
+            after=plan.after,
+            before=plan.before,
+            last=plan.last,
             limit=plan.limit,
+            offset=offset,
+            order=self.order,
             marked_filters=self.marked_filters,
-            **where,
         )
 
-    def key(self, row: PickerRow) -> int:
-        return row.id
+    def key(self, row: PickerRow):
+        return row.key if self.order.column else row.id
 
 
 class PickerTable(PagedTable[PickerRow]):
     """People with a mark column and whether each can be added (a row says why not)."""
+
+    ORDERS = (("name", "Name"), ("email", "Email"))
 
     columns = (
         Column(" ", 1),
@@ -278,6 +287,7 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         Binding("l", "kind('lead')", "Leads"),
         Binding("c", "kind('contact')", "Contacts"),
         Binding("ctrl+s", "enroll", "Enroll (enter)", priority=True),
+        Binding("ctrl+o", "sort", "Sort", priority=True),
     ]
 
     def __init__(self, campaign_id: int) -> None:
@@ -333,7 +343,8 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         return self.query_one(f"#pick-{kind}", PickerTable)
 
     def _source(self, kind: str) -> Pickable:
-        return Pickable(self.campaign_id, kind, self.search, self.selection.filters)
+        order = self.table(kind).order
+        return Pickable(self.campaign_id, kind, self.search, self.selection.filters, order)
 
     def _filter(self) -> None:
         for kind in KINDS:
@@ -440,6 +451,10 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
 
     def action_filter(self) -> None:
         self.query_one("#picker-filter").focus()
+
+    def action_sort(self) -> None:
+        """Sort the list on show by its next column (or the other way)."""
+        self.table(self._kind()).cycle_order()
 
     def action_kind(self, kind: str) -> None:
         self.query_one("#picker-tabs", TabbedContent).active = f"pick-{kind}-tab"

@@ -164,6 +164,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         Binding("ctrl+t", "mark_all", "Mark all matching", priority=True),
         Binding("ctrl+r", "clear_marks", "Clear marks", priority=True),
         Binding("o", "about", "About tab", show=False),
+        Binding("ctrl+o", "sort", "Sort", priority=True),
     ]
     """With rows marked, s, d and x act on the marked rows."""
 
@@ -416,6 +417,10 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         # the focus leaves the hidden member list for the tab strip (else it brings the
         # Members tab back): ← → then move between the tabs
         self.query_one("#tabs > Tabs").focus()
+
+    def action_sort(self) -> None:
+        """Sort the member list by its next column (or the other way), keeping view and filter."""
+        self.query_one(MemberTable).cycle_order()
 
     def action_view(self, view: str) -> None:
         self.query_one("#tabs", TabbedContent).active = "members-tab"

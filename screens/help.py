@@ -95,7 +95,8 @@ class HelpScreen(AppScreen):
                     yield Static(section_table(title, target))
             yield Static(
                 Text(
-                    "In lists: ↑ ↓ PgUp PgDn Home End move, enter opens. In a campaign's member "
+                    "In lists: ↑ ↓ PgUp PgDn Home End move, enter opens, ctrl+o sorts by the "
+                    "next column (the header's arrow says which way). In a campaign's member "
                     "list: space marks a row, ctrl+t every row matching the view and filter; s, "
                     "d and x then act on the marked rows. In dialogs: tab moves between fields "
                     "and buttons. Everything is reachable by keyboard.",

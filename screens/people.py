@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from data.people import people_count, people_page
+from data.sorting import Order
 from data.text import counted
 from screens.base import AppScreen
 from tui_app.widgets.filter_box import FILTER_HINT, FilterProblems
@@ -20,7 +21,8 @@ from tui_app.widgets.row_table import Cell, Column
 KINDS = ("lead", "contact")
 
 PersonRow = tuple
-"""(id, first, last, email, company, country, do_not_email, bounced), as `people_page` gives."""
+"""(id, first, last, email, company, country, do_not_email, bounced, *sort key), as
+`people_page` gives."""
 
 
 def flags(do_not_email: bool, bounced: bool) -> Cell:
@@ -32,26 +34,39 @@ def flags(do_not_email: bool, bounced: bool) -> Cell:
 
 @dataclass(frozen=True)
 class People:
-    """Leads or contacts matching a search, by name; keyed by (last, first, id)."""
+    """Leads or contacts matching a search, in `order` (by name unless told); keyed by the
+    sort columns and the id."""
 
     kind: str
     search: str = ""
+    order: Order = Order("name")
 
     def count(self) -> int:
         return people_count(self.kind, self.search)
 
     def page(self, plan: Plan) -> list[PersonRow]:
-        if plan.after is not None:
-            return people_page(self.kind, self.search, after=plan.after, limit=plan.limit)
-        return people_page(self.kind, self.search, limit=plan.limit, offset=plan.base)
+        offset = 0 if plan.after or plan.before or plan.last else plan.base
+        return people_page(
+            self.kind,
+            self.search,
+            after=plan.after,
+            before=plan.before,
+            last=plan.last,
+            limit=plan.limit,
+            offset=offset,
+            order=self.order,
+        )
 
     def key(self, row: PersonRow) -> tuple:
-        pid, first, last, *_ = row
-        return (last, first, pid)
+        return tuple(row[8:])
 
 
 class PeopleTable(PagedTable[PersonRow]):
     """Leads or contacts, one line each."""
+
+    ORDERS = (("name", "Name"), ("email", "Email"))
+    DEFAULT_ORDER = Order("name")
+    NATURAL_ORDER = False
 
     columns = (
         Column("Name", 0, 3),
@@ -62,7 +77,7 @@ class PeopleTable(PagedTable[PersonRow]):
     )
 
     def cells(self, row: PersonRow) -> list[Cell]:
-        _, first, last, email, company, country, dne, bounced = row
+        _, first, last, email, company, country, dne, bounced = row[:8]
         return [
             (f"{first} {last}".strip(), ""),
             (email, ""),
@@ -91,6 +106,7 @@ class PeopleScreen(AppScreen):
         Binding("slash", "filter", "Search"),
         Binding("l", "kind('lead')", "Leads"),
         Binding("c", "kind('contact')", "Contacts"),
+        Binding("ctrl+o", "sort", "Sort", priority=True),
         Binding("enter", "open", "Open", show=False),
     ]
 
@@ -137,7 +153,8 @@ class PeopleScreen(AppScreen):
 
     def _search(self) -> None:
         for kind in KINDS:
-            self.table(kind).show(People(kind, self.search))
+            table = self.table(kind)
+            table.show(People(kind, self.search, table.order))
 
     @on(PagedTable.Loaded)
     def _hint(self) -> None:
@@ -188,6 +205,10 @@ class PeopleScreen(AppScreen):
 
     def action_filter(self) -> None:
         self.query_one("#people-filter").focus()
+
+    def action_sort(self) -> None:
+        """Sort the list on show by its next column (or the other way)."""
+        self._active_table().cycle_order()
 
     def action_back(self) -> None:
         if self.focused is self.query_one("#people-filter"):

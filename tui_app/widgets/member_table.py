@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from data.members import Marked, MemberRow, member_count, member_page
 from data.opportunities import OpportunityRow
+from data.sorting import Order
 from data.vocab import MemberView
 from tui_app.widgets.formatting import STAGE_STYLES, STATUS_STYLES, day, money
 from tui_app.widgets.paged_table import PagedTable, Plan
@@ -120,11 +121,13 @@ class MemberMarks:
 
 @dataclass(frozen=True)
 class Members:
-    """One campaign's members in one view, filtered by `search`; keyed by member id."""
+    """One campaign's members in one view, filtered by `search`, in `order`; keyed by member
+    id (or, sorted, by the row's sort key)."""
 
     campaign_id: int
     view: str = "all"
     search: str = ""
+    order: Order = Order()
 
     def count(self) -> int:
         return member_count(self.campaign_id, self.view, self.search)
@@ -133,14 +136,24 @@ class Members:
         where = {"after": plan.after, "before": plan.before, "last": plan.last}
         if plan.after is None and plan.before is None and not plan.last:
             where["offset"] = plan.base
-        return member_page(self.campaign_id, self.view, self.search, limit=plan.limit, **where)
+        return member_page(
+            self.campaign_id, self.view, self.search, limit=plan.limit, order=self.order, **where
+        )
 
-    def key(self, row: MemberRow) -> int:
-        return row.id
+    def key(self, row: MemberRow):
+        return row.key if self.order.column else row.id
 
 
 class MemberTable(PagedTable[MemberRow]):
     """Members of one campaign in one list view, with a row cursor."""
+
+    ORDERS = (
+        ("name", "Name"),
+        ("email", "Email"),
+        ("status", "Status"),
+        ("added", "Added"),
+        ("opened", "Opened"),
+    )
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -165,8 +178,8 @@ class MemberTable(PagedTable[MemberRow]):
         return self.source.search if isinstance(self.source, Members) else ""
 
     def show_members(self, campaign_id: int, view: str = "all", search: str = "") -> None:
-        """Switch to a campaign's view and filter: start again from the first row."""
-        self.show(Members(campaign_id, view, search))
+        """Switch to a campaign's view and filter (keeping the order): from the first row."""
+        self.show(Members(campaign_id, view, search, self.order))
 
     def cells(self, row: MemberRow) -> list[Cell]:
         mark = [MARK if self.marks.is_marked(row.id) else ("", "")] if self.marks else []

@@ -8,13 +8,14 @@ jumps far from anything loaded, by position. The members, people and picker list
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, Protocol, TypeVar
 
 from textual import on
 from textual.message import Message
 
-from tui_app.widgets.row_table import Cell, RowTable
+from data.sorting import Order, next_order
+from tui_app.widgets.row_table import Cell, Column, RowTable
 from tui_app.widgets.work import deliver, reads
 
 PAGE = 100
@@ -43,7 +44,10 @@ class Plan:
 
 
 class RowSource(Protocol[Row]):
-    """A list the table shows: counted and paged on a worker thread (inside a connection)."""
+    """A list the table shows: counted and paged on a worker thread (inside a connection), in
+    its `order` (a frozen dataclass: the table sorts it with `dataclasses.replace`)."""
+
+    order: Order
 
     def count(self) -> int: ...
 
@@ -101,9 +105,39 @@ class PagedTable(RowTable, Generic[Row]):
         self._pending: tuple[int, int] | None = None
         self._generation = 0
 
+    ORDERS: tuple[tuple[str, str], ...] = ()
+    """The columns the list sorts by, as (the data layer's order column, the header's title),
+    in the order the sort key visits them."""
+
+    DEFAULT_ORDER = Order()
+    """The order the list first shows in."""
+
+    NATURAL_ORDER = True
+    """Whether the list has an order of its own before any column's (after the last column's,
+    the sort key comes back to it)."""
+
     # what subclasses provide
     def cells(self, row: Row) -> list[Cell]:
         raise NotImplementedError
+
+    # sorting
+    @property
+    def order(self) -> Order:
+        return self.source.order if self.source is not None else self.DEFAULT_ORDER
+
+    def cycle_order(self) -> None:
+        """Sort by the next column (or direction), from the first row."""
+        if self.source is None or not self.ORDERS:
+            return
+        columns = tuple(column for column, _ in self.ORDERS)
+        self.show(replace(self.source, order=next_order(self.order, columns, self.NATURAL_ORDER)))  # type: ignore[type-var]
+
+    def header_title(self, column: Column) -> str:
+        """A sorted column's title carries an arrow that says which way."""
+        order = self.order
+        if order.column and (order.column, column.title) in self.ORDERS:
+            return f"{column.title} {order.arrow()}"
+        return column.title
 
     # what to show
     def show(self, source: RowSource) -> None:
@@ -115,6 +149,7 @@ class PagedTable(RowTable, Generic[Row]):
         self._pending = None
         self.cursor = 0
         self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()  # the header may mark another order
         self._load(self._generation, source, None, 0)
 
     def reload(self) -> None:

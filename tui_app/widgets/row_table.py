@@ -130,6 +130,10 @@ class RowTable(ScrollView, can_focus=True):
     def empty_note(self) -> str:
         return ""
 
+    def header_title(self, column: Column) -> str:
+        """What the header shows above a column."""
+        return column.title
+
     def action_select(self) -> None:
         """Enter on the cursor row."""
 
@@ -203,7 +207,8 @@ class RowTable(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         if y == 0:
             header = base + self.get_component_rich_style("row-table--header", partial=True)
-            return self._strip([(c.title, "") for c in self.columns], header, width, header=True)
+            titles = [(self.header_title(c), "") for c in self.columns]
+            return self._strip(titles, header, width, header=True)
         index = int(self.scroll_y) + y - 1
         if index >= self.total:
             note = self.empty_note() if self.total == 0 and y == 2 else ""
