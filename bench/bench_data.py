@@ -5,8 +5,8 @@
 
 Builds 200,000 people and 20 campaigns with over 1,000,000 members, then measures bulk
 enrollment, event ingest through the command (events clustered on a sample of members, and
-events in random order over every member), all-campaign rollups and the deepest page of a
-200,000-member list.
+events in random order over every member), all-campaign rollups, the deepest page of a
+200,000-member list and its first and last pages sorted by name.
 
 With `--db postgresql://…` (a role that may create databases) the same measures run again on a
 database `campaigns_bench` made afresh on that server, with the same people, campaigns and
@@ -37,6 +37,7 @@ from data.enrollment import enroll
 from data.members import member_page
 from data.models import Campaign, CampaignMember, Contact, Lead
 from data.rollups import all_metrics
+from data.sorting import Order
 
 NOW = datetime(2026, 11, 20, 12)
 
@@ -445,6 +446,18 @@ def main() -> None:
             f"{raw * 1000:.2f} (OFFSET: {offset * 1000:.1f})",
             "< 20",
             seconds < 0.02,
+        )
+    )
+    by_name = Order("name")
+    seconds, _ = timed(lambda: member_page(biggest, order=by_name), repeat=20)
+    deepest, _ = timed(lambda: member_page(biggest, order=by_name, last=True), repeat=20)
+    results.append(
+        (
+            "sorted by name, first / last page (ms)",
+            f"{seconds * 1000:.1f} / {deepest * 1000:.1f}",
+            "",
+            "< 100",
+            max(seconds, deepest) < 0.1,
         )
     )
     total_members = M.select().count()
