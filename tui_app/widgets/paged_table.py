@@ -44,10 +44,9 @@ class Plan:
 
 
 class RowSource(Protocol[Row]):
-    """A list the table shows: counted and paged on a worker thread (inside a connection), in
-    its `order` (a frozen dataclass: the table sorts it with `dataclasses.replace`)."""
-
-    order: Order
+    """A list the table shows: counted and paged on a worker thread (inside a connection). A
+    list that sorts is a frozen dataclass with an `order` field (the table sorts it with
+    `dataclasses.replace`); one without shows in its own order."""
 
     def count(self) -> int: ...
 
@@ -123,14 +122,15 @@ class PagedTable(RowTable, Generic[Row]):
     # sorting
     @property
     def order(self) -> Order:
-        return self.source.order if self.source is not None else self.DEFAULT_ORDER
+        return getattr(self.source, "order", self.DEFAULT_ORDER)
 
     def cycle_order(self) -> None:
         """Sort by the next column (or direction), from the first row."""
         if self.source is None or not self.ORDERS:
             return
         columns = tuple(column for column, _ in self.ORDERS)
-        self.show(replace(self.source, order=next_order(self.order, columns, self.NATURAL_ORDER)))  # type: ignore[type-var]
+        order = next_order(self.order, columns, self.NATURAL_ORDER)
+        self.show(replace(self.source, order=order))  # type: ignore[type-var]
 
     def header_title(self, column: Column) -> str:
         """A sorted column's title carries an arrow that says which way."""
