@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_data import timed  # noqa: E402  (after the path is set)
+
 NOW = datetime(2026, 11, 20, 12)
 
 PEOPLE_FILTER = "country:DE industry:software title:vp"
@@ -48,16 +50,6 @@ def proc_mb(field: str) -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def timed(fn, repeat: int = 1) -> tuple[float, object]:
-    """Median seconds over `repeat` runs, and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def copy_database(source: Path, folder: Path) -> Path:

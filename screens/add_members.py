@@ -176,19 +176,13 @@ class Pickable:
         return picker_count(Campaign.get_by_id(self.campaign_id), self.kind, self.search)
 
     def page(self, plan: Plan) -> list[PickerRow]:
-        campaign = Campaign.get_by_id(self.campaign_id)
-        offset = 0 if plan.after is not None or plan.before is not None or plan.last else plan.base
         return picker_page(
-            campaign,
+            Campaign.get_by_id(self.campaign_id),
             self.kind,
             self.search,
-            after=plan.after,
-            before=plan.before,
-            last=plan.last,
-            limit=plan.limit,
-            offset=offset,
             order=self.order,
             marked_filters=self.marked_filters,
+            **plan.arguments(),
         )
 
     def key(self, row: PickerRow):

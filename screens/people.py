@@ -45,17 +45,7 @@ class People:
         return people_count(self.kind, self.search)
 
     def page(self, plan: Plan) -> list[PersonRow]:
-        offset = 0 if plan.after or plan.before or plan.last else plan.base
-        return people_page(
-            self.kind,
-            self.search,
-            after=plan.after,
-            before=plan.before,
-            last=plan.last,
-            limit=plan.limit,
-            offset=offset,
-            order=self.order,
-        )
+        return people_page(self.kind, self.search, order=self.order, **plan.arguments())
 
     def key(self, row: PersonRow) -> tuple:
         return tuple(row[8:])

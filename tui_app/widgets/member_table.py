@@ -133,11 +133,8 @@ class Members:
         return member_count(self.campaign_id, self.view, self.search)
 
     def page(self, plan: Plan) -> list[MemberRow]:
-        where = {"after": plan.after, "before": plan.before, "last": plan.last}
-        if plan.after is None and plan.before is None and not plan.last:
-            where["offset"] = plan.base
         return member_page(
-            self.campaign_id, self.view, self.search, limit=plan.limit, order=self.order, **where
+            self.campaign_id, self.view, self.search, order=self.order, **plan.arguments()
         )
 
     def key(self, row: MemberRow):

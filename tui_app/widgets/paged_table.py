@@ -42,6 +42,18 @@ class Plan:
     before: Any = None
     last: bool = False
 
+    def arguments(self) -> dict[str, Any]:
+        """The page as the keyword arguments of a keyed page function in `data` (`member_page`,
+        `people_page`, `picker_page`): by key when one is given, else by position."""
+        by_key = self.after is not None or self.before is not None or self.last
+        return {
+            "after": self.after,
+            "before": self.before,
+            "last": self.last,
+            "limit": self.limit,
+            "offset": 0 if by_key else self.base,
+        }
+
 
 class RowSource(Protocol[Row]):
     """A list the table shows: counted and paged on a worker thread (inside a connection). A
