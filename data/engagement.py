@@ -32,12 +32,16 @@ STATUSES = values(MemberStatus)
 
 EXITS = (BOUNCED, UNSUBSCRIBED)
 
+SETTLED = (CONVERTED, *EXITS)
+"""The statuses engagement does not move a member out of: the only ones a list finds members by
+(the Converted and Bounced/Unsubscribed views, the exits an enrollment skips)."""
+
 EVENT_TYPES = values(EventType)
 
 ENGAGEMENT_EVENT_TYPES = tuple(t for t in EVENT_TYPES if t != EventType.STATUS)
 """The events that need no label: engagement (open, click, respond, convert) and the exits."""
 
-RUNG_OF_EVENT = {
+RUNG_OF_EVENT: dict[str, int] = {
     EventType.OPEN: 1,
     EventType.CLICK: 2,
     EventType.RESPOND: 3,
@@ -45,7 +49,7 @@ RUNG_OF_EVENT = {
 }
 """The rung an engagement event raises a member to."""
 
-MILESTONE_OF_EVENT = {
+MILESTONE_OF_EVENT: dict[str, str] = {
     EventType.CLICK: "first_clicked_at",
     EventType.RESPOND: "response_date",
     EventType.CONVERT: "converted_at",
@@ -163,10 +167,6 @@ def ladder_problem(labels: Sequence[StatusLabel]) -> str | None:
 STATUS_EVENT = EventType.STATUS
 
 
-def _earliest(current: datetime | None, at: datetime) -> datetime:
-    return at if current is None or at < current else current
-
-
 @dataclass(frozen=True, slots=True)
 class MemberState:
     """The engagement part of a campaign member record."""
@@ -211,26 +211,25 @@ class MemberState:
             return self if self.bounced else replace(self, bounced=True)
         if event_type == EventType.UNSUBSCRIBE:
             return self if self.unsubscribed else replace(self, unsubscribed=True)
-        changes: dict[str, Any] = {}
-        rung = RUNG_OF_EVENT[EventType(event_type)]
-        if rung > self.rung:
-            changes["rung"] = rung
-        if event_type in (EventType.OPEN, EventType.CLICK):
-            earliest = _earliest(self.first_opened_at, at)
-            if earliest != self.first_opened_at:
-                changes["first_opened_at"] = earliest
-        milestone = MILESTONE_OF_EVENT.get(EventType(event_type))
-        if milestone:
-            current = getattr(self, milestone)
-            earliest = _earliest(current, at)
-            if earliest != current:
-                changes[milestone] = earliest
-        after = replace(self, **changes) if changes else self
+        rung = RUNG_OF_EVENT[event_type]
+        before = [getattr(self, name) for name in MILESTONE_FIELDS]
+        times = before.copy()
+        for at_index in _TIMES_SET_BY[event_type]:
+            current = times[at_index]
+            if current is None or at < current:
+                times[at_index] = at
+        label_id = self.label_id
         if ladder is not None:
             first = ladder.first_of_rung(rung)
-            if first is not None:
-                after = after._lifted(first, ladder)
-        return after
+            if first is not None and ladder.rank(first.id) > ladder.rank(label_id):
+                label_id = first.id
+        raised = rung if rung > self.rung else self.rung
+        if raised == self.rung and label_id == self.label_id and times == before:
+            return self
+        opened, clicked, responded, converted = times
+        return MemberState(
+            raised, self.bounced, self.unsubscribed, opened, clicked, responded, converted, label_id
+        )
 
     def _lifted(self, label: StatusLabel, ladder: StatusLadder) -> MemberState:
         """The label raised to `label` if that is further along the list (a maximum)."""
@@ -356,6 +355,18 @@ MILESTONE_FIELDS = tuple(
 )
 """The milestone timestamps, in the order they are shown and exported."""
 
+_TIMES_SET_BY: dict[str, tuple[int, ...]] = {
+    event: tuple(
+        i
+        for i, name in enumerate(MILESTONE_FIELDS)
+        if name == MILESTONE_OF_EVENT.get(event)
+        or (name == "first_opened_at" and event in (EventType.OPEN, EventType.CLICK))
+    )
+    for event in RUNG_OF_EVENT
+}
+"""The milestones (by place in `MILESTONE_FIELDS`) each engagement event sets: its own, and for
+opens and clicks the first open."""
+
 DERIVED_FIELDS = ("status", "has_responded")
 """Stored alongside the state so lists can filter by them on an index; computed from it."""
 
@@ -370,6 +381,9 @@ class RollupBucket:
 
     name: str
     test: Callable[[Any], Any] | None
+    settled: bool = False
+    """Whether it counts members of one of the settled statuses alone (`SETTLED`): in
+    SQL, its test is then joined to theirs, which their partial index answers."""
 
     def counts(self, state: MemberState) -> bool:
         return True if self.test is None else bool(self.test(state))
@@ -380,9 +394,9 @@ ROLLUP_BUCKETS = (
     RollupBucket("opened", lambda m: m.rung >= LADDER.index(OPENED)),
     RollupBucket("clicked", lambda m: m.rung >= LADDER.index(CLICKED)),
     RollupBucket("responded", lambda m: m.has_responded == True),
-    RollupBucket("converted", lambda m: m.status == CONVERTED),
-    RollupBucket("bounced", lambda m: m.status == BOUNCED),
-    RollupBucket("unsubscribed", lambda m: m.status == UNSUBSCRIBED),
+    RollupBucket("converted", lambda m: m.status == CONVERTED, settled=True),
+    RollupBucket("bounced", lambda m: m.status == BOUNCED, settled=True),
+    RollupBucket("unsubscribed", lambda m: m.status == UNSUBSCRIBED, settled=True),
 )
 """The rollup counters, in the order `rollup_buckets` returns them. Responded and converted are
 tested on the stored `has_responded` and `status` so the member lists find them by index."""

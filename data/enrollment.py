@@ -27,7 +27,7 @@ from data.engagement import EXITS, SENT, MemberState, rollup_buckets
 from data.identity import members_reached, membership_category, people_by_email
 from data.labels import default_label_id
 from data.members import Marked
-from data.models import Campaign, CampaignMember, Contact, Lead, utcnow
+from data.models import Campaign, CampaignMember, Contact, Lead, settled, utcnow
 from data.rollups import add_to_counters, recount
 from data.sql import is_sqlite
 from data.vocab import JournalAction
@@ -234,7 +234,9 @@ def remove_emails(campaign: Campaign, emails: list[str], now: datetime | None = 
 def exits_count(campaign: Campaign) -> int:
     return (
         CampaignMember.select()
-        .where((CampaignMember.campaign == campaign.id) & CampaignMember.status.in_(EXITS))
+        .where(
+            (CampaignMember.campaign == campaign.id) & CampaignMember.status.in_(EXITS) & settled()
+        )
         .count()
     )
 
@@ -244,7 +246,7 @@ def clean_exits(campaign: Campaign, now: datetime | None = None) -> int:
     journal entry keeps their records for undo."""
     M = CampaignMember
     with journal.record(JournalAction.CLEAN, campaign, now) as change:
-        exits = (M.campaign == campaign.id) & M.status.in_(EXITS)
+        exits = (M.campaign == campaign.id) & M.status.in_(EXITS) & settled()
         change.keep_records(exits)
         removed = M.delete().where(exits).execute()
         recount([campaign.id])

@@ -29,7 +29,7 @@ from data.errors import DatabaseError
 from data.models import MODELS, SchemaVersion, utcnow
 from data.postgres import lock_schema, prepare_schema
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """The version the current models describe."""
 
 
@@ -362,6 +362,17 @@ def _add_sort_indexes(db: Database, migrator: SchemaMigrator) -> None:
         )
 
 
+def _settle_status_index(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 9: members are found by status only for the settled statuses (converted, bounced,
+    unsubscribed), so the (campaign, status) index keeps only those: the opens and clicks an
+    ingest applies no longer rewrite it."""
+    db.execute_sql('DROP INDEX IF EXISTS "campaign_member_campaign_id_status_id"')
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS campaign_member_settled ON campaign_member "
+        "(campaign_id, status, id) WHERE status IN ('Converted', 'Bounced', 'Unsubscribed')"
+    )
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -370,6 +381,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     6: _add_connectors,
     7: _add_status_labels,
     8: _add_sort_indexes,
+    9: _settle_status_index,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

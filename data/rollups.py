@@ -16,13 +16,16 @@ from decimal import Decimal
 from peewee import Case, fn
 
 from data.engagement import ROLLUP_BUCKETS, ROLLUP_FIELDS, RollupBucket
-from data.models import Campaign, CampaignMember, CampaignStats, Opportunity
+from data.models import Campaign, CampaignMember, CampaignStats, Opportunity, settled
 from data.vocab import OpportunityStage
 
 
 def bucket_condition(bucket: RollupBucket):
     """The members a bucket counts, as a condition on `CampaignMember` (None: every member)."""
-    return None if bucket.test is None else bucket.test(CampaignMember)
+    if bucket.test is None:
+        return None
+    test = bucket.test(CampaignMember)
+    return (test & settled()) if bucket.settled else test  # the equality first: it orders by id
 
 
 def bucket_count(bucket: RollupBucket):

@@ -4,7 +4,9 @@ A leaf below the models: `data.db` opens a real database and points `database` a
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import peewee
 from peewee import SQL, Database, DatabaseProxy, SqliteDatabase
@@ -33,6 +35,68 @@ def data_version() -> int:
     if not is_sqlite():
         return 0
     return database.execute_sql("PRAGMA data_version").fetchone()[0]
+
+
+@contextmanager
+def checkpoints_beside() -> Iterator[Callable[[], None]]:
+    """For a long run of large write transactions (a file's ingest): on SQLite, the write-ahead
+    log is copied back into the database by a thread of its own, while the writer goes on with
+    its next transaction, instead of by the commit that fills it (the writer would wait for the
+    copy). Yields what to call after each commit; on leaving, the last copy is waited for and
+    commits copy the log themselves again. Elsewhere it does nothing.
+
+    The log stays bounded: each copy starts as soon as a commit has ended, so the log restarts
+    from its beginning whenever the copy has caught up."""
+    if not is_sqlite():
+        yield lambda: None
+        return
+    committed = threading.Event()
+    ending = threading.Event()
+
+    def copy_back() -> None:
+        try:
+            while True:
+                committed.wait()
+                committed.clear()
+                last = ending.is_set()  # read before the copy, so the copy includes the last commit
+                database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                if last:
+                    return
+        finally:
+            database.close()  # this thread's own connection
+
+    database.execute_sql(f"PRAGMA wal_autocheckpoint = {NO_AUTOCHECKPOINT}")
+    copier = threading.Thread(target=copy_back, name="wal-checkpoint", daemon=True)
+    copier.start()
+    try:
+        yield committed.set
+    finally:
+        ending.set()
+        committed.set()
+        copier.join()
+        database.execute_sql(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
+
+
+@contextmanager
+def references_read_inside() -> Iterator[None]:
+    """For a write transaction that only writes references it read inside itself (an ingest
+    batch: the campaign, member and label ids it looked up after taking the write lock), on
+    SQLite: its foreign keys are not checked row by row, which would only prove each id again
+    (about a fifth of such a batch's time). Must be entered outside any transaction, as SQLite
+    ignores the switch inside one. Other databases check as always."""
+    if not is_sqlite() or database.in_transaction():
+        yield
+        return
+    database.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        database.execute_sql("PRAGMA foreign_keys = ON")
+
+
+NO_AUTOCHECKPOINT = 0
+AUTOCHECKPOINT_PAGES = 1000
+"""SQLite's own default: a commit that leaves this many pages in the log copies them back."""
 
 
 def insert_rows(model, fields, rows, conflict=None) -> None:

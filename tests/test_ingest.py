@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sqlite3
 from datetime import datetime
+
+import pytest
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +18,7 @@ from data.enrollment import enroll
 from data.ingest import ingest_records, ingest_stream, set_member_status
 from data.models import CampaignMember, CampaignStats, Contact, EngagementEvent, Lead
 from data.rollups import recount
+from data.sql import database
 from tests import factories as f
 
 
@@ -113,6 +117,41 @@ def test_applying_a_file_twice_changes_nothing_the_second_time(fresh_db):
     second = ingest_stream(io.StringIO(text))
     assert (second.applied, second.duplicates) == (0, 3)
     assert list(CampaignMember.select().order_by(CampaignMember.id).dicts()) == snapshot
+
+
+def test_a_file_ingest_leaves_its_events_in_the_database_file_itself(fresh_db, backend, tmp_path):
+    """A file's ingest has SQLite's write-ahead log copied back into the database beside its
+    commits, so when it ends the database file itself holds every event (commits alone leave up
+    to 1,000 pages in the log); its batches skip the per-row foreign-key checks, and after it
+    the connection checks them and copies the log back on commit as before."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's write-ahead log")
+    setup_campaign()
+    feed = tmp_path / "events.jsonl"
+    feed.write_text(
+        line(
+            id="e1",
+            type="open",
+            campaign="Spring Webinar",
+            email="ana@example.com",
+            at="2026-03-02",
+        )
+        + line(
+            id="e2",
+            type="bounce",
+            campaign="Spring Webinar",
+            email="ben@example.com",
+            at="2026-03-02",
+        )
+    )
+    with feed.open("rb") as stream:
+        report = ingest_stream(stream, name=str(feed), source=str(feed), batch_size=1)
+    assert report.applied == 2
+    on_disk = sqlite3.connect(f"file:{fresh_db}?immutable=1", uri=True)
+    assert on_disk.execute("SELECT count(*) FROM engagement_event").fetchone() == (2,)
+    assert on_disk.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert database.execute_sql("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+    assert database.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)
 
 
 def test_csv_events_are_read_like_json_lines(fresh_db):

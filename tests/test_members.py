@@ -70,3 +70,26 @@ def test_member_rows_carry_the_milestones_the_export_writes(demo_db):
     cells = dict(zip(header.split(","), next(csv.reader([first]))))
     assert cells["converted_at"] == row.converted_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert cells["status"] == "Converted"
+
+
+def test_the_converted_view_pages_along_the_settled_status_index(demo_db, backend, monkeypatch):
+    """Members are found by status only for the settled statuses, through a partial index that
+    the opens and clicks of an ingest never rewrite: the Converted view must read that index
+    (in id order), not walk every member of the campaign."""
+    if backend != "sqlite":
+        pytest.skip("reads SQLite's query plan")
+    from data.sql import database
+
+    real = database.obj
+    seen: list[tuple[str, list]] = []
+    run = real.execute_sql
+    monkeypatch.setattr(
+        real, "execute_sql", lambda sql, params=None: seen.append((sql, params)) or run(sql, params)
+    )
+    campaign = max(Campaign.select(), key=lambda c: member_count(c.id, "converted"))
+    assert member_page(campaign.id, "converted", limit=20)
+    (sql, params), *_ = [(sql, params) for sql, params in seen if "ORDER BY" in sql]
+    plan = real.connection().execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+    plan = " ".join(row[3] for row in plan)
+    assert "campaign_member_settled (campaign_id=? AND status=?)" in plan
+    assert "TEMP B-TREE" not in plan

@@ -16,6 +16,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from datetime import datetime
 from typing import IO
 
@@ -28,6 +29,7 @@ from data.ingest.record import IngestReport
 from data.ingest.resuming import RunTracker
 from data.models import utcnow
 from data.progress import OnProgress
+from data.sql import checkpoints_beside, references_read_inside
 
 BATCH_SIZE = 20_000
 """Events per transaction: large enough to amortise a commit, small enough to lose little."""
@@ -104,7 +106,7 @@ def _apply_batch(batch: list[Received], report: IngestReport, now, tracker) -> N
     for attempt in range(RETRIES + 1):
         events = [parse_event(received) for received in batch]
         try:
-            with database.atomic():
+            with references_read_inside(), database.atomic():
                 resolve_campaigns(events)
                 members = resolve_members(events)
                 counts = apply_resolved(events, now=now, members=members)
@@ -120,6 +122,10 @@ def _apply_batch(batch: list[Received], report: IngestReport, now, tracker) -> N
             continue
         report.add(counts)
         return
+
+
+def _nothing() -> None:
+    pass
 
 
 def ingest_records(
@@ -158,10 +164,12 @@ def _ingest(
         batches = (list(batch) for batch in chunked(received, batch_size))
     if tracker is not None:
         batches = tracker.pending(batches, report)
-    for batch in batches:
-        _apply_batch(batch, report, now, tracker)
-        if on_batch:
-            on_batch(report)
+    with checkpoints_beside() if tracker is not None else nullcontext(_nothing) as committed:
+        for batch in batches:
+            _apply_batch(batch, report, now, tracker)
+            committed()
+            if on_batch:
+                on_batch(report)
     if tracker is not None:
         tracker.finish()
         report.resumed_from = tracker.resumed_from
