@@ -8,6 +8,7 @@ repetition cannot change the result.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -258,6 +259,7 @@ def joined(a: MemberState, b: MemberState, ladder: StatusLadder | None = None) -
     )
 
 
+@functools.cache  # a handful of combinations, asked for every member an ingest changes
 def displayed_status(rung: int, bounced: bool, unsubscribed: bool) -> MemberStatus:
     """Converted beats everything; an opt-out beats the ladder; delivery evidence beats a bounce."""
     if rung == LADDER.index(CONVERTED):

@@ -141,12 +141,25 @@ def chunked(values, size: int):
 
 def in_list(field, values):
     """`field IN (…)` for a long list of plain values, with one placeholder each but without
-    Peewee's per-value processing (which dominates for thousands of ids)."""
+    Peewee's per-value processing (which dominates for thousands of values)."""
     values = list(values)
     if not values:
         return field.in_([])
-    placeholders = ", ".join([database.param] * len(values))
-    return field.in_(SQL(f"({placeholders})", values))
+    return field.in_(_Placeholders(values))
+
+
+class _Placeholders(peewee.Node):
+    """`(?, ?, …)` whose values go to the driver as they are, added to the statement's
+    parameters at once. (Peewee's `SQL` node sends each one through `Context.value`, about
+    5 µs a value; this uses the context's parameter list directly, as pinned Peewee keeps it.)"""
+
+    def __init__(self, values: list) -> None:
+        self.values = values
+
+    def __sql__(self, ctx):
+        ctx.literal("(" + ", ".join([ctx.state.param or "?"] * len(self.values)) + ")")
+        ctx._values.extend(self.values)
+        return ctx
 
 
 def rows_where_in(query, field, values) -> list[tuple]:
