@@ -305,10 +305,9 @@ class CampaignMember(BaseModel):
             (("campaign", "id"), False),
             (("campaign", "has_responded", "id"), False),
             (("campaign", "label"), False),
-            # the member list's sorts by status, added date and first open (migration 8)
+            # the member list's sorts by status and added date (migration 8); by first open below
             (("campaign", "rung", "id"), False),
             (("campaign", "added_at", "id"), False),
-            (("campaign", "first_opened_at", "id"), False),
         )
 
     def validate(self) -> None:
@@ -336,6 +335,15 @@ CampaignMember.add_index(
 )
 """Members of a settled status, by campaign and status. Partial, so that the opens and clicks
 an ingest applies (Sent to Opened to Clicked) never touch it."""
+
+CampaignMember.add_index(
+    SQL(
+        "CREATE INDEX IF NOT EXISTS campaign_member_opened ON campaign_member "
+        "(campaign_id, first_opened_at, id) WHERE first_opened_at IS NOT NULL"
+    )
+)
+"""The members who opened, by campaign and first open (the member list's sort by it; those who
+never opened follow, in id order). Partial, so that a first open adds an entry and removes none."""
 
 
 def settled() -> Expression:

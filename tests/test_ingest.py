@@ -9,7 +9,6 @@ import sqlite3
 from datetime import datetime
 
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

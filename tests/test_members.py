@@ -11,6 +11,7 @@ from data.campaigns import create_campaign
 from data.engagement import MILESTONE_FIELDS
 from data.members import VIEWS, _member_query, member_count, member_page
 from data.models import Campaign
+from data.sorting import Order
 from data.transfer import EXPORT_COLUMNS, export_members
 
 
@@ -72,12 +73,8 @@ def test_member_rows_carry_the_milestones_the_export_writes(demo_db):
     assert cells["status"] == "Converted"
 
 
-def test_the_converted_view_pages_along_the_settled_status_index(demo_db, backend, monkeypatch):
-    """Members are found by status only for the settled statuses, through a partial index that
-    the opens and clicks of an ingest never rewrite: the Converted view must read that index
-    (in id order), not walk every member of the campaign."""
-    if backend != "sqlite":
-        pytest.skip("reads SQLite's query plan")
+def _page_plan(monkeypatch, page) -> str:
+    """SQLite's plan for the ordered query a member page runs."""
     from data.sql import database
 
     real = database.obj
@@ -86,10 +83,36 @@ def test_the_converted_view_pages_along_the_settled_status_index(demo_db, backen
     monkeypatch.setattr(
         real, "execute_sql", lambda sql, params=None: seen.append((sql, params)) or run(sql, params)
     )
-    campaign = max(Campaign.select(), key=lambda c: member_count(c.id, "converted"))
-    assert member_page(campaign.id, "converted", limit=20)
+    assert page()
+    monkeypatch.undo()
     (sql, params), *_ = [(sql, params) for sql, params in seen if "ORDER BY" in sql]
     plan = real.connection().execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
-    plan = " ".join(row[3] for row in plan)
+    return " ".join(row[3] for row in plan)
+
+
+def test_the_converted_view_pages_along_the_settled_status_index(demo_db, backend, monkeypatch):
+    """Members are found by status only for the settled statuses, through a partial index that
+    the opens and clicks of an ingest never rewrite: the Converted view must read that index
+    (in id order), not walk every member of the campaign."""
+    if backend != "sqlite":
+        pytest.skip("reads SQLite's query plan")
+    campaign = max(Campaign.select(), key=lambda c: member_count(c.id, "converted"))
+    plan = _page_plan(monkeypatch, lambda: member_page(campaign.id, "converted", limit=20))
     assert "campaign_member_settled (campaign_id=? AND status=?)" in plan
     assert "TEMP B-TREE" not in plan
+
+
+def test_the_sort_by_first_open_walks_the_index_of_those_who_opened(demo_db, backend, monkeypatch):
+    """The index of first opens holds only the members who opened (a first open adds an entry,
+    removes none); the sort walks it, then those who never opened in id order."""
+    if backend != "sqlite":
+        pytest.skip("reads SQLite's query plan")
+    campaign = max(Campaign.select(), key=lambda c: member_count(c.id))
+    for descending in (False, True):
+        order = Order("opened", descending)
+        plan = _page_plan(
+            monkeypatch, lambda order=order: member_page(campaign.id, order=order, limit=20)
+        )
+        # each half walked along an index, merged 20 rows each
+        assert "CO-ROUTINE p0 SEARCH t1 USING INDEX campaign_member_opened (campaign_id=?" in plan
+        assert "CO-ROUTINE p1 SEARCH t6 USING INDEX campaign_member_campaign_id_id" in plan
