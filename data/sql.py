@@ -4,8 +4,7 @@ A leaf below the models: `data.db` opens a real database and points `database` a
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import peewee
@@ -38,43 +37,29 @@ def data_version() -> int:
 
 
 @contextmanager
-def checkpoints_beside() -> Iterator[Callable[[], None]]:
-    """For a long run of large write transactions (a file's ingest): on SQLite, the write-ahead
-    log is copied back into the database by a thread of its own, while the writer goes on with
-    its next transaction, instead of by the commit that fills it (the writer would wait for the
-    copy). Yields what to call after each commit; on leaving, the last copy is waited for and
-    commits copy the log themselves again. Elsewhere it does nothing.
-
-    The log stays bounded: each copy starts as soon as a commit has ended, so the log restarts
-    from its beginning whenever the copy has caught up."""
+def fewer_checkpoints() -> Iterator[None]:
+    """For a long run of large write transactions (a file's ingest), on SQLite: the write-ahead
+    log is copied back into the database when it holds `BULK_CHECKPOINT_PAGES`, not after every
+    commit that leaves 1,000. A page the run changes again and again (an index's, a busy
+    table's) is then copied back once per that many pages instead of once per commit, which
+    halves what such a run writes. On leaving, the log is copied back and commits copy it after
+    1,000 pages again. Elsewhere it does nothing."""
     if not is_sqlite():
-        yield lambda: None
+        yield
         return
-    committed = threading.Event()
-    ending = threading.Event()
-
-    def copy_back() -> None:
-        try:
-            while True:
-                committed.wait()
-                committed.clear()
-                last = ending.is_set()  # read before the copy, so the copy includes the last commit
-                database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
-                if last:
-                    return
-        finally:
-            database.close()  # this thread's own connection
-
-    database.execute_sql(f"PRAGMA wal_autocheckpoint = {NO_AUTOCHECKPOINT}")
-    copier = threading.Thread(target=copy_back, name="wal-checkpoint", daemon=True)
-    copier.start()
+    database.execute_sql(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
     try:
-        yield committed.set
+        yield
     finally:
-        ending.set()
-        committed.set()
-        copier.join()
         database.execute_sql(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
+        database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+AUTOCHECKPOINT_PAGES = 1000
+"""SQLite's own default: a commit that leaves this many pages in the log copies them back."""
+
+BULK_CHECKPOINT_PAGES = 65_536
+"""The log's size (in pages, 256 MiB of 4 KiB pages) at which a bulk run copies it back."""
 
 
 @contextmanager
@@ -92,11 +77,6 @@ def references_read_inside() -> Iterator[None]:
         yield
     finally:
         database.execute_sql("PRAGMA foreign_keys = ON")
-
-
-NO_AUTOCHECKPOINT = 0
-AUTOCHECKPOINT_PAGES = 1000
-"""SQLite's own default: a commit that leaves this many pages in the log copies them back."""
 
 
 def insert_rows(model, fields, rows, conflict=None) -> None:

@@ -119,10 +119,10 @@ def test_applying_a_file_twice_changes_nothing_the_second_time(fresh_db):
 
 
 def test_a_file_ingest_leaves_its_events_in_the_database_file_itself(fresh_db, backend, tmp_path):
-    """A file's ingest has SQLite's write-ahead log copied back into the database beside its
-    commits, so when it ends the database file itself holds every event (commits alone leave up
-    to 1,000 pages in the log); its batches skip the per-row foreign-key checks, and after it
-    the connection checks them and copies the log back on commit as before."""
+    """A file's ingest copies SQLite's write-ahead log back into the database less often while
+    it runs and once when it ends, so the database file itself then holds every event (commits
+    alone leave up to 1,000 pages in the log); its batches skip the per-row foreign-key checks,
+    and after it the connection checks them and copies the log back on commit as before."""
     if backend != "sqlite":
         pytest.skip("SQLite's write-ahead log")
     setup_campaign()

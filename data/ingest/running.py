@@ -29,7 +29,7 @@ from data.ingest.record import IngestReport
 from data.ingest.resuming import RunTracker
 from data.models import utcnow
 from data.progress import OnProgress
-from data.sql import checkpoints_beside, references_read_inside
+from data.sql import fewer_checkpoints, references_read_inside
 
 BATCH_SIZE = 20_000
 """Events per transaction: large enough to amortise a commit, small enough to lose little."""
@@ -124,10 +124,6 @@ def _apply_batch(batch: list[Received], report: IngestReport, now, tracker) -> N
         return
 
 
-def _nothing() -> None:
-    pass
-
-
 def ingest_records(
     records: Iterable[Received | dict | str | bytes],
     batch_size: int = BATCH_SIZE,
@@ -164,10 +160,9 @@ def _ingest(
         batches = (list(batch) for batch in chunked(received, batch_size))
     if tracker is not None:
         batches = tracker.pending(batches, report)
-    with checkpoints_beside() if tracker is not None else nullcontext(_nothing) as committed:
+    with fewer_checkpoints() if tracker is not None else nullcontext():
         for batch in batches:
             _apply_batch(batch, report, now, tracker)
-            committed()
             if on_batch:
                 on_batch(report)
     if tracker is not None:
