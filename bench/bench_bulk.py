@@ -6,7 +6,8 @@ Uses the database `bench/bench_data.py` builds (200,000 people, 20 campaigns, ov
 members) and works on a copy of it, so the original stays as built. Measures:
 
 - a field filter's first rows, through the app (headless, Pilot): the filter is typed into the
-  box, and the time runs from its last key until the table holds its first row; on People
+  box, and the time runs from its last key until the table draws its first row (and, beside
+  it, until the list is counted: the rows do not wait for the count); on People
   (leads) and on the member list of the biggest campaign. Beside it, the data layer's own time
   for the first page and for the count the table asks for (target: first rows < 100 ms);
 - marking everyone in a new campaign's Add Members picker (ctrl+t, ~170,000 people), enrolling
@@ -111,31 +112,50 @@ async def rest(pilot) -> None:
         await pilot.pause()
 
 
-async def first_rows(pilot, box: str, table, text: str, runs: int = 3) -> float:
-    """Median time from the filter's last key until the table holds its first row."""
+async def first_rows(pilot, box: str, table, text: str, runs: int = 3) -> tuple[float, float]:
+    """Median times from the filter's last key until the table draws its first row, and until
+    the list is counted. The last key goes in as a terminal sends it (Pilot's `press` would
+    also wait until the whole app, its count included, is idle)."""
+    from textual import events
     from textual.widgets import Input
 
     field = pilot.app.screen.query_one(box, Input)
     field.focus()
-    times = []
+    drawn: list[float] = []
+    before = table.source
+    render_line = table.render_line
+
+    def watched(y: int):
+        strip = render_line(y)
+        if y == 1 and not drawn and table.source is not before and 0 in table.rows:
+            drawn.append(time.perf_counter())
+        return strip
+
+    table.render_line = watched
+    shown, counted = [], []
     for _ in range(runs):
         field.value = ""
         await rest(pilot)
         await pilot.press(*text[:-1])
         await rest(pilot)
         before = table.source
+        drawn.clear()
         start = time.perf_counter()
-        await pilot.press(text[-1])
-        while not (table.source is not before and table.counted and 0 in table.rows):
-            await pilot.pause(0.001)
-        await pilot.pause()  # drawn
-        times.append(time.perf_counter() - start)
+        pilot.app._driver.send_message(events.Key(text[-1], text[-1]))
+        while not drawn:
+            await asyncio.sleep(0.001)
+        shown.append(drawn[0] - start)
+        while not (table.source is not before and table.counted):
+            await asyncio.sleep(0.001)
+        counted.append(time.perf_counter() - start)
+        assert table.source.search == text, table.source.search
+    del table.render_line
     field.value = ""
     await rest(pilot)
-    return statistics.median(times)
+    return statistics.median(shown), statistics.median(counted)
 
 
-async def app_filter_times(db: str, big: int) -> dict[str, float]:
+async def app_filter_times(db: str, big: int) -> dict[str, tuple[float, float]]:
     from screens.people import PeopleTable
     from tui_app.app import make_app
     from tui_app.widgets.member_table import MemberTable
@@ -292,14 +312,16 @@ def main() -> None:
     rows = []
     for key, label in (("people", "People (leads)"), *((t, "members") for t in MEMBER_FILTERS)):
         page, count = data_times[key]
+        shown, counted = app_times[key]
         text = PEOPLE_FILTER if key == "people" else key
         rows.append(
             (
                 f"first rows: {label} `{text}`",
-                f"{app_times[key] * 1000:.0f} ms",
-                f"data: page {page * 1000:.0f} + count {count * 1000:.0f} ms",
+                f"{shown * 1000:.0f} ms",
+                f"counted {counted * 1000:.0f}; data: page {page * 1000:.0f}, count"
+                f" {count * 1000:.0f} ms",
                 "< 100 ms",
-                app_times[key] < 0.1,
+                shown < 0.1,
             )
         )
     rows.append(

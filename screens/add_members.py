@@ -353,9 +353,13 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
             self.selection.forget(kind, table.rows.values())
         self._count()
 
+    @on(PagedTable.Counting)
     def _count(self) -> None:
         matching = " · ".join(
-            counted(self.table(k).total, f"{k} matches", f"{k}s match") for k in KINDS
+            counted(self.table(k).total, f"{k} matches", f"{k}s match")
+            if self.table(k).counted
+            else f"counting {k}s…"
+            for k in KINDS
         )
         self.query_one("#picked", Static).update(
             Text.assemble(" ", (self.selection.describe(), "bold"), f"   ({matching})")

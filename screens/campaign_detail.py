@@ -307,13 +307,18 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             self._count_marks(self.marks.marked(self.campaign_id))
         self._show_count()
 
+    @on(MemberTable.Counting)
+    def _counting(self) -> None:
+        self._show_count()
+
     def _show_count(self) -> None:
         search = self.query_one("#member-filter", Input).value.strip()
-        label = Text(
-            counted(self.members_total, "member matches", "members match")
-            if search
-            else counted(self.members_total, "member")
-        )
+        if not self.query_one(MemberTable).counted:
+            label = Text("counting members…")
+        elif search:
+            label = Text(counted(self.members_total, "member matches", "members match"))
+        else:
+            label = Text(counted(self.members_total, "member"))
         if self.marks:
             label.append(f" · {self.marks.count:,} marked", style="bold green")
         self.query_one("#member-count", Static).update(label)

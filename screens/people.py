@@ -146,12 +146,13 @@ class PeopleScreen(AppScreen):
             table = self.table(kind)
             table.show(People(kind, self.search, table.order))
 
+    @on(PagedTable.Counting)
     @on(PagedTable.Loaded)
     def _hint(self) -> None:
         counts = []
         for kind in KINDS:
-            total = self.table(kind).total
-            counts.append(counted(total, kind))
+            table = self.table(kind)
+            counts.append(counted(table.total, kind) if table.counted else f"counting {kind}s…")
         found = " · ".join(counts) + (" match" if self.search else "")
         self.query_one("#people-hint", Static).update(
             found + "   / search · l leads · c contacts · enter opens"

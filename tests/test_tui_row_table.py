@@ -176,3 +176,55 @@ async def test_the_rows_on_screen_are_fetched_in_one_query(fresh_db):
         assert len(source.pages) == before + 1
         top = int(table.scroll_y)
         assert all(i in table.rows for i in range(top, top + table.page_height))
+
+
+class SlowCount(Counting):
+    """A source whose count waits until the test lets it go (a count slower than a page)."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(total)
+        self.counts = 0
+        self.go = threading.Event()
+
+    def count(self) -> int:
+        with self.lock:
+            self.counts += 1
+        assert self.go.wait(30), "the test never let the count go"
+        return self.total
+
+
+async def test_the_first_rows_show_before_the_list_is_counted(fresh_db):
+    """A filter's first rows do not wait for its count: they show, the table says it is not
+    counted yet (its screen shows no number), and the count fills in when it is ready."""
+    from tests.pilot import wait_until
+
+    source = SlowCount(MILLION)
+    table = Paged(id="paged")
+    counting = []
+
+    class Watching(TableApp):
+        def on_paged_table_counting(self, message: PagedTable.Counting) -> None:
+            counting.append(message.table)
+
+    async with Watching(table).run_test(size=(80, 24)) as pilot:
+        table.show(source)
+        table.focus()
+        await wait_until(pilot, lambda: 0 in table.rows)
+        await pilot.pause()
+        assert not table.counted and table.total == len(table.rows) == 100
+        assert table.cells_at(0) == [("0", ""), ("row 0", "")]
+        assert counting == [table]
+        source.go.set()
+        await settle(pilot)
+        assert table.counted and table.total == MILLION and table.rows[0] == 0
+        assert len(source.pages) == 1
+
+
+async def test_a_list_shorter_than_a_page_is_not_counted_apart(fresh_db):
+    """A first page that is not full is the whole list: its length is the count."""
+    source = SlowCount(42)
+    table = Paged(id="paged")
+    async with TableApp(table).run_test(size=(80, 24)) as pilot:
+        table.show(source)
+        await settle(pilot)
+        assert table.counted and table.total == 42 and source.counts == 0

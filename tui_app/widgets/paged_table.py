@@ -4,6 +4,10 @@ Only the rows near what is on screen are ever held, so a million-row list opens 
 a hundred-row one. A `RowSource` says how to count the list and fetch a page of it; a page is
 found from a neighbouring row's key (keyset), from the first or last row, or, only when the view
 jumps far from anything loaded, by position. The members, people and picker lists all use it.
+
+A list shown from its top draws its first page before it is counted (the count may take longer
+than the page): until the count is in, the table is not `counted` and its screen says so
+instead of a number.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from textual import on
 from textual.message import Message
+from textual.worker import get_current_worker
 
 from data.sorting import Order, next_order
 from tui_app.widgets.row_table import Cell, Column, RowTable
@@ -96,8 +101,24 @@ class PagedTable(RowTable, Generic[Row]):
         def control(self) -> PagedTable:
             return self.table
 
+    class Counting(Message):
+        """The list changed and is being counted (its first rows may show before the count)."""
+
+        def __init__(self, table: PagedTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    class _FirstRows(Message):
+        def __init__(self, generation: int, page: list) -> None:
+            super().__init__()
+            self.generation, self.page = generation, page
+
     class _Counted(Message):
-        def __init__(self, generation: int, total: int, base: int, page: list) -> None:
+        def __init__(self, generation: int, total: int, base: int, page: list | None) -> None:
             super().__init__()
             self.generation, self.total, self.base, self.page = generation, total, base, page
 
@@ -162,6 +183,7 @@ class PagedTable(RowTable, Generic[Row]):
         self.cursor = 0
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()  # the header may mark another order
+        self.post_message(self.Counting(self))
         self._load(self._generation, source, None, 0)
 
     def reload(self) -> None:
@@ -182,12 +204,35 @@ class PagedTable(RowTable, Generic[Row]):
     # loading
     @reads("table-count")
     def _load(self, generation: int, source: RowSource, anchor: Any, top: int) -> None:
-        """Count the list and fetch the rows from `top` (after the row keyed `anchor`, if any)."""
+        """Fetch the rows from `top` (after the row keyed `anchor`, if any) and count the list.
+        From the top, the first page goes first: a short one is the whole list (no count
+        needed), a full one shows while the list is counted."""
+        if anchor is None and top == 0:
+            page = source.page(Plan(base=0))
+            if len(page) < PAGE:
+                deliver(self, self._Counted(generation, len(page), 0, page))
+                return
+            deliver(self, self._FirstRows(generation, page))
+            if get_current_worker().is_cancelled:  # the list changed again meanwhile
+                return
+            deliver(self, self._Counted(generation, source.count(), 0, None))
+            return
         total = source.count()
         plan = Plan(base=top, after=anchor)
         if anchor is None and top >= total:
             plan = Plan(base=0)
         deliver(self, self._Counted(generation, total, plan.base, source.page(plan)))
+
+    @on(_FirstRows)
+    def _first_rows(self, message: _FirstRows) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self.rows = dict(enumerate(message.page))
+        if not self.counted:  # until the count is in, the list is as long as what is at hand
+            self.set_total(len(message.page))
+        self.cursor = min(self.cursor, max(0, self.total - 1))
+        self.rows_changed()
 
     @on(_Counted)
     def _counted(self, message: _Counted) -> None:
@@ -195,7 +240,8 @@ class PagedTable(RowTable, Generic[Row]):
         if message.generation != self._generation:
             return
         self.counted = True
-        self.rows = {message.base + i: row for i, row in enumerate(message.page)}
+        if message.page is not None:
+            self.rows = {message.base + i: row for i, row in enumerate(message.page)}
         self.rows = {i: row for i, row in self.rows.items() if i < message.total}
         self.set_total(message.total)
         self.cursor = min(self.cursor, max(0, message.total - 1))
