@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from peewee import SQL, fn
+from peewee import SQL, Field, fn
 
 from data.engagement import LADDER
 from data.filters import DATE_FIELDS, LIST_FIELDS, ParsedFilter, Term, parse_filter
@@ -121,6 +121,11 @@ def _dated(column, term: Term):
 
 
 def _text(expression):
+    """Text that is never NULL: a column that may be NULL (or one read through an outer join)
+    reads as "". A column that cannot be NULL is left bare, so an index on it (or on its
+    `LOWER`, for the list fields: `models.FILTER_INDEXES`) can find the rows."""
+    if isinstance(expression, Field) and not expression.null:
+        return expression
     return fn.COALESCE(expression, "")
 
 

@@ -29,7 +29,7 @@ from data.errors import DatabaseError
 from data.models import MODELS, SchemaVersion, utcnow
 from data.postgres import lock_schema, prepare_schema
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 """The version the current models describe."""
 
 
@@ -378,6 +378,17 @@ def _partial_member_indexes(db: Database, migrator: SchemaMigrator) -> None:
     )
 
 
+def _add_filter_indexes(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 10: a filter's country or industry (any case) is found from an index on the
+    column's LOWER in each person table."""
+    for table in ("lead", "contact"):
+        for column in ("country", "industry"):
+            db.execute_sql(
+                f'CREATE INDEX IF NOT EXISTS "{table}_lower_{column}" '
+                f'ON "{table}" (LOWER("{column}"))'
+            )
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -387,6 +398,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     7: _add_status_labels,
     8: _add_sort_indexes,
     9: _partial_member_indexes,
+    10: _add_filter_indexes,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

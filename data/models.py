@@ -25,6 +25,7 @@ from peewee import (
     NodeList,
     SmallIntegerField,
     TextField,
+    fn,
 )
 
 from data.emails import email_problem, normalize_email
@@ -165,6 +166,20 @@ class Lead(Person):
 
     class Meta:
         indexes = ((("last_name", "first_name", "id"), False),)
+
+
+FILTER_INDEXES = ("country", "industry")
+"""The list fields a filter matches whatever their case (`data.matching`): each person table has
+an index on the column's LOWER, which is what the filter compares."""
+
+for _model in (Lead, Contact):
+    for _column in FILTER_INDEXES:
+        _model.add_index(
+            _model.index(
+                fn.LOWER(getattr(_model, _column)),
+                name=f"{_model._meta.table_name}_lower_{_column}",
+            )
+        )
 
 
 class Campaign(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from peewee import JOIN
@@ -18,6 +19,7 @@ from data.people import people_count, people_page
 from data.rollups import recount
 from data.suppression import suppress_addresses
 from tests import factories as f
+from tests.conftest import backend_of
 
 # Reading ----------------------------------------------------------------------------------------
 
@@ -251,3 +253,22 @@ def test_people_and_members_take_the_same_filter(demo_db):
     leads = people_page("lead", text, limit=500)
     assert leads and all(row[5] in ("DE", "AT") for row in leads)
     assert people_count("lead", text) >= len(leads)
+
+
+@pytest.mark.parametrize("kind", ["lead", "contact"])
+def test_a_country_or_industry_term_is_found_from_an_index(fresh_db, kind):
+    """The list fields compare the column's LOWER, which an index of each person table holds
+    (no COALESCE around a column that cannot be NULL hides it from the index)."""
+    from data.db import database
+    from data.people import _people_query
+
+    for text, index in (("country:de", "country"), ("industry:SOFTWARE", "industry")):
+        query, _ = _people_query(kind, text)
+        sql, params = query.sql()
+        with database.atomic():
+            if backend_of(fresh_db) == "postgresql":
+                database.execute_sql("SET LOCAL enable_seqscan = off")  # tables this small
+                plan = database.execute_sql("EXPLAIN " + sql, params).fetchall()
+            else:
+                plan = database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+        assert f"{kind}_lower_{index}" in str(plan), (text, plan)
