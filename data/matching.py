@@ -17,7 +17,7 @@ from peewee import SQL, Field, fn
 from data.engagement import LADDER
 from data.filters import DATE_FIELDS, LIST_FIELDS, ParsedFilter, Term, parse_filter
 from data.identity import suppressed_email
-from data.models import Account, CampaignMember, Contact, Lead, Person
+from data.models import FILTER_INDEXES, Account, CampaignMember, Contact, Lead, Person
 
 TRUE, FALSE = SQL("1 = 1"), SQL("1 = 0")
 
@@ -61,6 +61,29 @@ class PersonFields(Fields):
         M = CampaignMember
         person = M.lead if self.model is Lead else M.contact
         return fn.EXISTS(M.select(SQL("1")).where((person == self.model.id) & condition(M)))
+
+
+class MembersOfFields(PersonFields):
+    """A campaign's members who are leads (or contacts), read from that table joined to their
+    memberships (so a filter's country or industry is found from that table's index)."""
+
+    def column(self, name: str):
+        if name in MEMBER_DATES:
+            return getattr(CampaignMember, name)
+        return super().column(name)
+
+    def membership(self, condition):
+        return condition(CampaignMember)
+
+
+def indexed(parsed: ParsedFilter | str) -> bool:
+    """Whether a filter narrows people by a field a person table's index finds (a country or
+    industry term that is not negated): such a filter's members are best found from people."""
+    if isinstance(parsed, str):
+        parsed = parse_filter(parsed)
+    return any(
+        not term.negated and LIST_FIELDS.get(term.field) in FILTER_INDEXES for term in parsed.terms
+    )
 
 
 class MemberFields(Fields):

@@ -14,7 +14,15 @@ from peewee import JOIN, SQL, Case, fn
 from data.audience import NEW, id_set
 from data.engagement import LADDER, MILESTONE_FIELDS, VIEW_BUCKETS, StatusLabel, displayed_label
 from data.identity import linked_people, membership_category
-from data.matching import FALSE, TRUE, MemberFields, PersonFields, filter_condition
+from data.matching import (
+    FALSE,
+    TRUE,
+    MemberFields,
+    MembersOfFields,
+    PersonFields,
+    filter_condition,
+    indexed,
+)
 from data.models import (
     Account,
     Campaign,
@@ -90,7 +98,8 @@ def view_condition(view: str):
 def _member_query(campaign_id: int, view: str, search: str, walk: type[Person] | None = None):
     """The members of a view matching a filter. `walk`: read only the members who are leads
     (or contacts), starting from that table (CROSS JOIN keeps SQLite from turning the join
-    around), so the database can walk them along that table's index."""
+    around), so the database can walk them along that table's index; the filter then reads
+    that table's columns (`MembersOfFields`), which its indexes hold."""
     M = CampaignMember
     first = fn.COALESCE(Lead.first_name, Contact.first_name)
     last = fn.COALESCE(Lead.last_name, Contact.last_name)
@@ -138,7 +147,8 @@ def _member_query(campaign_id: int, view: str, search: str, walk: type[Person] |
     condition = view_condition(view)
     if condition is not None:
         query = query.where(condition)
-    condition = filter_condition(search, MemberFields())
+    fields = MemberFields() if walk is None else MembersOfFields(walk)
+    condition = filter_condition(search, fields)
     if condition is not None:
         query = query.where(condition)
     return query
@@ -213,14 +223,20 @@ def member_page(
     `after`: the page following that row's key; `before`: the page preceding it; `last`: the
     final page. With none of them, the first page. A row's key is its id in member-id order and
     its `key` otherwise. `offset` (a scan) is only for a jump far from any loaded row, such as a
-    dragged scrollbar. The Converted view's rows carry their opportunity (one more query for the
-    page)."""
+    dragged scrollbar. A filter with a country or industry term finds its members from the
+    people it names (`_people_parts`). The Converted view's rows carry their opportunity (one
+    more query for the page)."""
     if order.column:
         rows = _sorted_member_page(
             campaign_id, view, search, marked, order, after, before, last, offset, limit
         )
         return _with_deals(campaign_id, view, rows)
     M = CampaignMember
+    if indexed(search):
+        rows = _found_from_people(
+            campaign_id, view, search, marked, after, before, last, offset, limit
+        )
+        return _with_deals(campaign_id, view, rows)
     query = _member_query(campaign_id, view, search)
     if marked is not None:
         query = query.where(marked.condition())
@@ -234,6 +250,39 @@ def member_page(
         query = query.offset(offset)
     rows = [_row(values) for values in query.tuples()]
     return _with_deals(campaign_id, view, rows[::-1] if backwards else rows)
+
+
+def _people_parts(campaign_id: int, view: str, search: str, marked: Marked | None) -> list[Part]:
+    """The members matching a filter `indexed` by a person field, in member-id order, as two
+    parts: the members who are leads found from the leads matching it (by that field's index),
+    and the members who are contacts likewise, each sorted by id (they are few beside the
+    campaign: walking the campaign's members would read them all to find them)."""
+    M = CampaignMember
+    parts = []
+    for model in (Lead, Contact):
+        query = _member_query(campaign_id, view, search, walk=model)
+        if marked is not None:
+            query = query.where(marked.condition())
+        parts.append(Part(query, (M.id,), M.id))
+    return parts
+
+
+def _found_from_people(
+    campaign_id, view, search, marked, after, before, last, offset, limit
+) -> list[MemberRow]:
+    """`member_page` in member-id order, for a filter `indexed` by a person field."""
+    parts = _people_parts(campaign_id, view, search, marked)
+    rows = keyset_page(
+        parts,
+        False,
+        after=None if after is None else (after, after),
+        before=None if before is None else (before, before),
+        last=last,
+        limit=limit,
+        offset=offset or 0,
+    )
+    width = len(parts[0].query.selected_columns)
+    return [_row(values[:width]) for values in rows]
 
 
 def _with_deals(campaign_id: int, view: str, rows: list[MemberRow]) -> list[MemberRow]:
@@ -338,6 +387,8 @@ def member_count(campaign_id: int, view: str = "all", search: str = "") -> int:
             return sum(getattr(stats, bucket.name) for bucket in VIEW_BUCKETS[MemberView(view)])
         view_condition(view)  # an unknown view is an error even for an empty campaign
         return 0
+    if indexed(search):
+        return sum(part.query.count() for part in _people_parts(campaign_id, view, search, None))
     return _member_query(campaign_id, view, search).count()
 
 

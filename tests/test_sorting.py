@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data import members as members_module
-from data.members import MEMBER_ORDERS, Marked, member_page
+from data.members import MEMBER_ORDERS, Marked, member_count, member_page
 from data.models import CampaignMember, Contact, Lead
 from data.people import PEOPLE_ORDERS, people_page
 from data.sorting import NATURAL, Order, next_order
@@ -69,7 +69,12 @@ def _make(rows: list[dict], n: int):
             email = f"{row['mail']}{n}.{len(seen)}@example.com"
         seen.add((row["kind"], email))
         make = factories.lead if row["kind"] == "lead" else factories.contact
-        person = make(first_name=row["first"], last_name=row["last"], email=email)
+        person = make(
+            first_name=row["first"],
+            last_name=row["last"],
+            email=email,
+            country=row.get("country", "US"),
+        )
         member = CampaignMember.create(
             campaign=campaign,
             rung=row["rung"],
@@ -126,6 +131,56 @@ def test_member_pages_walk_to_exactly_the_plain_sort(
                 assert [r.id for r in backwards] == expected, (column, descending)
     finally:
         members_module.WALK_SHARE = share
+
+
+INDEXED_SEARCHES = {
+    "country:de": lambda r: r["country"].lower() == "de",
+    "country:DE,at -type:contact": lambda r: (
+        r["country"].lower() in ("de", "at") and r["kind"] == "lead"
+    ),
+    "country:at status:opened": lambda r: r["country"].lower() == "at" and r["rung"] >= 1,
+}
+"""Filters with a country term: their members are found from people (`matching.indexed`)."""
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(MEMBER, st.sampled_from(["DE", "de", "AT", ""])).map(
+            lambda pair: {**pair[0], "country": pair[1]}
+        ),
+        max_size=9,
+    ),
+    size=st.integers(1, 4),
+    search=st.sampled_from(sorted(INDEXED_SEARCHES)),
+    only_marked=st.booleans(),
+)
+def test_members_found_from_people_page_in_member_order(fresh_db, rows, size, search, only_marked):
+    """A filter by a person's country finds the lead and the contact members from the people
+    and merges them: every page, either way or by position, is the plain list in id order."""
+    n = next(_examples)
+    campaign = _make(rows, n)
+    expected = [
+        r["id"]
+        for r in sorted(rows, key=lambda r: r["id"])
+        if INDEXED_SEARCHES[search](r) and (not only_marked or r["marked"])
+    ]
+    marked = None
+    if only_marked:
+        marked = Marked(campaign.id, frozenset(r["id"] for r in rows if r["marked"]))
+
+    def fetch(**where):
+        return member_page(campaign.id, "all", search, marked=marked, **where)
+
+    forwards, backwards = walk(fetch, lambda row: row.id, size)
+    assert [r.id for r in forwards] == expected
+    assert [r.id for r in backwards] == expected
+    for offset in range(len(expected)):
+        assert [r.id for r in fetch(offset=offset, limit=size)] == expected[offset : offset + size]
+    if not only_marked:
+        assert member_count(campaign.id, "all", search) == len(expected)
 
 
 @settings(
