@@ -23,7 +23,7 @@ from data.audience import ALREADY, BOUNCED, CONTACT_INSTEAD, CONVERTED_LEAD, DO_
 from data.audience import SUPPRESSED as SUPPRESSED_ADDRESS
 from data.emails import normalize_email
 from data.models import CampaignMember, Contact, Lead, Person, Suppression
-from data.sql import chunked
+from data.sql import ARRAY_PARAM, chunked, is_sqlite
 
 ContactsAlongside = Callable[[Any], list]
 """Given an alias of Contact, the conditions that pick the contacts enrolled in the same go."""
@@ -260,16 +260,22 @@ def _reached_select(db) -> tuple[str, tuple]:
 
 def members_reached(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
     """For (campaign id, normalised email) pairs, the membership each reaches; pairs that reach
-    none are left out. One query per 2,000 distinct pairs: the pairs as a VALUES list, each
-    resolved by `member_reached`."""
+    none are left out. One query per 2,000 distinct pairs: the pairs as a VALUES list (two
+    arrays on PostgreSQL), each resolved by `member_reached`."""
     db = CampaignMember._meta.database
     select_sql, select_params = _reached_select(db.obj if hasattr(db, "obj") else db)
     found: dict[tuple[int, str], int] = {}
+    sqlite = is_sqlite(db.obj if hasattr(db, "obj") else db)
     for chunk in chunked(list(dict.fromkeys(pairs)), PAIR_CHUNK):
-        # The VALUES list written directly: Peewee would build a node per value.
-        rows = ", ".join([f"({db.param}, {db.param})"] * len(chunk))
-        sql = f'WITH "wanted" ("campaign_id", "email") AS (VALUES {rows}) {select_sql}'
-        params = [value for pair in chunk for value in pair]
+        if sqlite:
+            # The VALUES list written directly: Peewee would build a node per value.
+            rows = ", ".join([f"({db.param}, {db.param})"] * len(chunk))
+            wanted = f"VALUES {rows}"
+            params = [value for pair in chunk for value in pair]
+        else:  # two array parameters, whatever the count (`sql.pg_array`)
+            wanted = f"SELECT * FROM unnest({ARRAY_PARAM}::integer[], {ARRAY_PARAM}::text[])"
+            params = [[cid for cid, _ in chunk], [email for _, email in chunk]]
+        sql = f'WITH "wanted" ("campaign_id", "email") AS ({wanted}) {select_sql}'
         for cid, address, member_id in db.execute_sql(sql, [*params, *select_params]):
             if member_id is not None:
                 found[(cid, address)] = member_id

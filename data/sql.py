@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import peewee
-from peewee import SQL, Database, DatabaseProxy, SqliteDatabase
+from peewee import SQL, Database, DatabaseProxy, NodeList, SqliteDatabase
 
 database = DatabaseProxy()
 """Every model is bound to this proxy; `data.db.open_database` points it at a real database."""
@@ -119,12 +119,51 @@ def chunked(values, size: int):
         yield values[start : start + size]
 
 
+PG_TYPES = {
+    "AUTO": "integer",
+    "INT": "integer",
+    "BIGAUTO": "bigint",
+    "BIGINT": "bigint",
+    "SMALLINT": "smallint",
+    "BOOL": "boolean",
+    "DATETIME": "timestamp",
+    "VARCHAR": "text",
+    "CHAR": "text",
+    "TEXT": "text",
+}
+"""What PostgreSQL calls each kind of column (Peewee's `field_type`), for a parameter that has
+no type of its own (an array, a VALUES list)."""
+
+
+def pg_type(field) -> str:
+    return PG_TYPES[field.field_type]
+
+
+ARRAY_PARAM = "%b"
+"""The placeholder of an array parameter on PostgreSQL: psycopg 3's binary one (written in
+binary, a list of 20,000 values costs the driver a third to a tenth of its text form)."""
+
+
+def pg_array(values, field) -> SQL:
+    """A list of values as ONE PostgreSQL array parameter of `field`'s type.
+
+    On PostgreSQL a list goes to the server as one array, not one placeholder per value: the
+    driver scans a query's text for placeholders on every run (a statement this long is not
+    cached), and for the thousands of a batch's IN and VALUES lists that scan took a quarter
+    of an ingest. The query's text stays the same whatever the count, so the server prepares it
+    once."""
+    return SQL(f"{ARRAY_PARAM}::{pg_type(field)}[]", [list(values)])
+
+
 def in_list(field, values):
-    """`field IN (…)` for a long list of plain values, with one placeholder each but without
-    Peewee's per-value processing (which dominates for thousands of values)."""
+    """`field IN (…)` for a long list of plain values, without Peewee's per-value processing
+    (which dominates for thousands of ids): on SQLite one placeholder each, on PostgreSQL
+    `field = ANY(array)` (`pg_array`)."""
     values = list(values)
     if not values:
         return field.in_([])
+    if not is_sqlite():
+        return NodeList((field, SQL(" = ANY("), pg_array(values, field), SQL(")")), glue="")
     return field.in_(_Placeholders(values))
 
 
@@ -150,6 +189,9 @@ def rows_where_in(query, field, values) -> list[tuple]:
     values = list(values)
     if not values:
         return []
+    if not is_sqlite():
+        sql, params = query.where(in_list(field, values)).sql()
+        return database.execute_sql(sql, params).fetchall()
     placeholders = SQL("(" + ", ".join([database.param] * len(values)) + ")")
     sql, params = query.where(field.in_(placeholders)).sql()
     return database.execute_sql(sql, [*params, *values]).fetchall()

@@ -37,7 +37,7 @@ from data.ingest.record import Event, IngestReport, storable
 from data.labels import ladders as campaign_ladders
 from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
 from data.rollups import add_machine_opens, add_to_counters
-from data.sql import chunked, transaction
+from data.sql import ARRAY_PARAM, chunked, pg_type, transaction
 from data.suppression import SuppressionEntry, suppress_addresses
 from data.vocab import EventOutcome
 
@@ -358,10 +358,9 @@ def _write_members(members: dict[int, LockedMember], before: dict, state: dict) 
         add_to_counters(deltas)
         return
     for columns, rows in by_columns.items():
-        per_statement = min(CHUNK, PARAMETERS // (len(columns) + 1))
-        for part in chunked(rows, per_statement):
-            sql = _update_members_sql(columns, len(part), database.param, sqlite)
-            database.execute_sql(sql, [value for row in part for value in row])
+        for part in chunked(rows, CHUNK):
+            sql = _update_members_sql(columns)
+            database.execute_sql(sql, [list(values) for values in zip(*part)])
     add_to_counters(deltas)
 
 
@@ -393,35 +392,22 @@ def _values_list(width: int, count: int, param: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _update_members_sql(columns: tuple[str, ...], count: int, param: str, sqlite: bool) -> str:
-    """One UPDATE of these columns of `count` members, from a VALUES list of rows (the values,
-    then the id): one statement, not a round trip per member. PostgreSQL is told each column's
-    type (a VALUES list of parameters has none of its own)."""
+def _update_members_sql(columns: tuple[str, ...]) -> str:
+    """One UPDATE of these columns of many members, for PostgreSQL: each column's values (then
+    the ids) as one array parameter (`sql.pg_array`), unnested into rows. One statement, not a
+    round trip per member, and the same text whatever the count."""
     M = CampaignMember
     table = M._meta.table_name
-
-    def value(index: int, name: str) -> str:
-        column = f"v.column{index}"
-        if sqlite:
-            return column
-        field = M._meta.combined[name]  # by field or column name (label_id)
-        return f"CAST({column} AS {_PG_TYPES[type(field).__name__]})"
-
-    sets = ", ".join(f'"{name}" = {value(i, name)}' for i, name in enumerate(columns, start=1))
-    return (
-        f'UPDATE "{table}" SET {sets} FROM (VALUES {_values_list(len(columns) + 1, count, param)})'
-        f' AS v WHERE "{table}"."id" = v.column{len(columns) + 1}'
+    arrays = ", ".join(
+        f"{ARRAY_PARAM}::{pg_type(M._meta.combined[name])}[]"  # by field or column name
+        for name in columns
     )
-
-
-_PG_TYPES = {
-    "SmallIntegerField": "SMALLINT",
-    "BooleanField": "BOOLEAN",
-    "DateTimeField": "TIMESTAMP",
-    "CharField": "TEXT",
-    "ForeignKeyField": "INTEGER",
-}
-"""The type of each kind of member column an event can change, as PostgreSQL names it."""
+    sets = ", ".join(f'"{name}" = v.column{i}' for i, name in enumerate(columns, start=1))
+    names = ", ".join(f"column{i}" for i in range(1, len(columns) + 2))
+    return (
+        f'UPDATE "{table}" SET {sets} FROM unnest({arrays}, {ARRAY_PARAM}::integer[]) AS v({names})'
+        f' WHERE "{table}"."id" = v.column{len(columns) + 1}'
+    )
 
 
 def _insert_values(model, fields, rows: list[tuple]) -> None:
