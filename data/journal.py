@@ -69,8 +69,9 @@ class Change:
         return self.entry.id
 
     def keep_added(self, condition) -> None:
-        """Note the members matching `condition` (on CampaignMember) as added by this change."""
-        self._copy(condition, ())
+        """Note the members matching `condition` (on CampaignMember) as added by this change:
+        called once, with members this change has just inserted (so none is noted yet)."""
+        self._copy(condition, (), fresh=True)
 
     def keep_records(self, condition) -> None:
         """Keep the full record of the members matching `condition` (on CampaignMember) as it is
@@ -88,7 +89,9 @@ class Change:
         J = JournalMember
         return CampaignMember.id.in_(J.select(J.member_id).where(J.entry == self.entry.id))
 
-    def _copy(self, condition, fields: tuple[str, ...]) -> None:
+    def _copy(self, condition, fields: tuple[str, ...], fresh: bool = False) -> None:
+        """Copy the members matching `condition` into this entry's journal; `fresh`: none of
+        them can be there yet, so the copy skips ON CONFLICT (its check of each row costs)."""
         M, J = CampaignMember, JournalMember
         select = M.select(
             SQL(str(int(self.entry.id))),
@@ -98,10 +101,11 @@ class Change:
             M.contact,
             *[getattr(M, name) for name in fields],
         ).where(condition)
-        J.insert_from(
+        query = J.insert_from(
             select,
             [J.entry, J.member_id, *[getattr(J, c) for c in PERSON_COLUMNS], *fields],
-        ).on_conflict_ignore().execute()
+        )
+        (query if fresh else query.on_conflict_ignore()).execute()
 
     def done(self, count: int, summary: str) -> None:
         self.count, self.summary = count, summary
