@@ -1,4 +1,5 @@
-"""The bulk SQL helpers: what `insert_rows` sends with each row."""
+"""The bulk SQL helpers: what `insert_rows` sends with each row, and the long IN lists of
+`in_list` and `rows_where_in`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 from peewee import EXCLUDED
 
 from data.models import Lead, Opportunity
-from data.sql import insert_rows
+from data.sql import in_list, insert_rows, is_sqlite, rows_where_in
 from tests import factories as f
 
 
@@ -41,3 +42,39 @@ def test_insert_rows_converts_decimals(fresh_db):
     )
     amounts = sorted(o.amount for o in Opportunity.select())
     assert amounts == [Decimal("99"), Decimal("1200.50")]
+
+
+ODD = [
+    "o'neil@example.com",
+    'quo"ted@example.com',
+    "{brace}@example.com",
+    "back\\slash@example.com",
+    "comma,semi;@example.com",
+    "ünïcode@example.com",
+    "null@example.com",
+]
+"""Addresses that an array literal or a VALUES list could get wrong."""
+
+
+def test_in_list_and_rows_where_in_find_exactly_the_listed_values(fresh_db):
+    leads = [f.lead(email=email) for email in ODD]
+    wanted = ODD[:4] + [f"absent{n}@example.com" for n in range(3_000)]
+    query = Lead.select(Lead.email).where(in_list(Lead.email, wanted))
+    assert sorted(email for (email,) in query.tuples()) == sorted(ODD[:4])
+    ids = [lead.id for lead in leads[3:]] + [10**6]
+    rows = rows_where_in(Lead.select(Lead.id, Lead.email), Lead.id, ids)
+    assert sorted(email for _, email in rows) == sorted(lead.email for lead in leads[3:])
+    assert Lead.select().where(in_list(Lead.email, [])).count() == 0
+    assert rows_where_in(Lead.select(Lead.id), Lead.id, []) == []
+
+
+def test_a_long_in_list_is_one_parameter_on_postgresql(fresh_db):
+    """On PostgreSQL the list is one array: the statement's text is the same for 1 or 5,000
+    values (the driver scans a long text for placeholders on every run)."""
+    one_sql, one_params = Lead.select().where(in_list(Lead.id, [1])).sql()
+    many = list(range(5_000))
+    many_sql, many_params = Lead.select().where(in_list(Lead.id, many)).sql()
+    if is_sqlite():
+        assert len(many_params) == 5_000
+    else:
+        assert (many_sql, many_params) == (one_sql, [many])
