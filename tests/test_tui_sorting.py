@@ -58,6 +58,34 @@ async def test_ctrl_o_sorts_the_member_list(make_tui):
         assert table.current_row.id == member_page(campaign_id, limit=1)[0].id
 
 
+async def test_a_sort_by_a_column_hidden_at_80_columns_is_named_in_the_header(make_tui):
+    """At 80 columns the member list shows name, email and status: sorted by the added date or
+    the first open, the first column's title says so, arrow and all."""
+    app = make_tui()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_campaign(find_campaign(ROADSHOW).id)
+        await settle(pilot)
+        table = app.screen.query_one(MemberTable)
+        seen = []
+        for _ in range(10):
+            await pilot.press("ctrl+o")
+            await settle(pilot)
+            seen.append(header(table).split()[:5])
+        assert seen == [
+            ["Name", "↑", "Email", "Status"],
+            ["Name", "↓", "Email", "Status"],
+            ["Name", "Email", "↑", "Status"],
+            ["Name", "Email", "↓", "Status"],
+            ["Name", "Email", "Status", "↑"],
+            ["Name", "Email", "Status", "↓"],
+            ["Name", "·", "by", "Added", "↑"],
+            ["Name", "·", "by", "Added", "↓"],
+            ["Name", "·", "by", "Opened", "↑"],
+            ["Name", "·", "by", "Opened", "↓"],
+        ]
+
+
 async def test_ctrl_o_sorts_people_by_email_and_back_to_name(make_tui):
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:

@@ -166,10 +166,18 @@ class PagedTable(RowTable, Generic[Row]):
         self.show(replace(self.source, order=order))  # type: ignore[type-var]
 
     def header_title(self, column: Column) -> str:
-        """A sorted column's title carries an arrow that says which way."""
+        """A sorted column's title carries an arrow that says which way. When that column gives
+        way at this width, the first column's title says what the list is sorted by."""
         order = self.order
-        if order.column and (order.column, column.title) in self.ORDERS:
+        sorted_by = dict(self.ORDERS).get(order.column) if order.column else None
+        if sorted_by is None:
+            return column.title
+        if column.title == sorted_by:
             return f"{column.title} {order.arrow()}"
+        width = self.scrollable_content_region.width
+        shown = [c for c in self.columns if c.title.strip() and width >= c.hide_below]
+        if shown and column is shown[0] and all(c.title != sorted_by for c in shown):
+            return f"{column.title} · by {sorted_by} {order.arrow()}"
         return column.title
 
     # what to show
