@@ -233,14 +233,14 @@ def remove_emails(campaign: Campaign, emails: list[str], now: datetime | None = 
     return remove_members(campaign, sorted(set(found.values())), now), missing
 
 
+def _exits(campaign: Campaign):
+    """The campaign's bounced and unsubscribed members (read from the settled-status index)."""
+    M = CampaignMember
+    return (M.campaign == campaign.id) & M.status.in_(EXITS) & settled()
+
+
 def exits_count(campaign: Campaign) -> int:
-    return (
-        CampaignMember.select()
-        .where(
-            (CampaignMember.campaign == campaign.id) & CampaignMember.status.in_(EXITS) & settled()
-        )
-        .count()
-    )
+    return CampaignMember.select().where(_exits(campaign)).count()
 
 
 def clean_exits(campaign: Campaign, now: datetime | None = None) -> int:
@@ -248,7 +248,7 @@ def clean_exits(campaign: Campaign, now: datetime | None = None) -> int:
     journal entry keeps their records for undo."""
     M = CampaignMember
     with journal.record(JournalAction.CLEAN, campaign, now) as change:
-        exits = (M.campaign == campaign.id) & M.status.in_(EXITS) & settled()
+        exits = _exits(campaign)
         change.keep_records(exits)
         removed = M.delete().where(exits).execute()
         recount([campaign.id])

@@ -263,9 +263,10 @@ def members_reached(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], i
     none are left out. One query per 2,000 distinct pairs: the pairs as a VALUES list (two
     arrays on PostgreSQL), each resolved by `member_reached`."""
     db = CampaignMember._meta.database
-    select_sql, select_params = _reached_select(db.obj if hasattr(db, "obj") else db)
+    real = db.obj if hasattr(db, "obj") else db
+    select_sql, select_params = _reached_select(real)
     found: dict[tuple[int, str], int] = {}
-    sqlite = is_sqlite(db.obj if hasattr(db, "obj") else db)
+    sqlite = is_sqlite(real)
     for chunk in chunked(list(dict.fromkeys(pairs)), PAIR_CHUNK):
         if sqlite:
             # The VALUES list written directly: Peewee would build a node per value.

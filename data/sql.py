@@ -184,14 +184,10 @@ class _Placeholders(peewee.Node):
 def rows_where_in(query, field, values) -> list[tuple]:
     """Run `query` narrowed to `field IN values`, returning plain tuples.
 
-    For hot paths: the values go straight to the driver, skipping Peewee's per-value and
-    per-row processing. The IN condition is added last, so its parameters come last."""
+    For hot paths: the values go straight to the driver (`in_list`), and the rows come back
+    without Peewee's per-row processing."""
     values = list(values)
     if not values:
         return []
-    if not is_sqlite():
-        sql, params = query.where(in_list(field, values)).sql()
-        return database.execute_sql(sql, params).fetchall()
-    placeholders = SQL("(" + ", ".join([database.param] * len(values)) + ")")
-    sql, params = query.where(field.in_(placeholders)).sql()
-    return database.execute_sql(sql, [*params, *values]).fetchall()
+    sql, params = query.where(in_list(field, values)).sql()
+    return database.execute_sql(sql, params).fetchall()

@@ -358,8 +358,8 @@ def _write_members(members: dict[int, LockedMember], before: dict, state: dict) 
         add_to_counters(deltas)
         return
     for columns, rows in by_columns.items():
+        sql = _update_members_sql(columns)
         for part in chunked(rows, CHUNK):
-            sql = _update_members_sql(columns)
             database.execute_sql(sql, [list(values) for values in zip(*part)])
     add_to_counters(deltas)
 

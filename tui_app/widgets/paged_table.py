@@ -175,7 +175,7 @@ class PagedTable(RowTable, Generic[Row]):
         if column.title == sorted_by:
             return f"{column.title} {order.arrow()}"
         width = self.scrollable_content_region.width
-        shown = [c for c in self.columns if c.title.strip() and width >= c.hide_below]
+        shown = [c for c in self.columns if c.title.strip() and c.shown_at(width)]
         if shown and column is shown[0] and all(c.title != sorted_by for c in shown):
             return f"{column.title} · by {sorted_by} {order.arrow()}"
         return column.title

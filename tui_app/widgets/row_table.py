@@ -42,13 +42,16 @@ class Column:
     hide_below: int = 0
     """The column gives way (is not shown) in a table narrower than this."""
 
+    def shown_at(self, width: int) -> bool:
+        return width >= self.hide_below
+
 
 def column_widths(columns: tuple[Column, ...], width: int) -> list[int]:
     """Each column's width in `width` cells (0 for a column that gives way): fixed ones as
     given, the rest share what is left by weight (at least 4 each); one space between columns
     and at each edge."""
-    shown = iter(_shared_widths(tuple(c for c in columns if width >= c.hide_below), width))
-    return [next(shown) if width >= c.hide_below else 0 for c in columns]
+    shown = iter(_shared_widths(tuple(c for c in columns if c.shown_at(width)), width))
+    return [next(shown) if c.shown_at(width) else 0 for c in columns]
 
 
 def _shared_widths(columns: tuple[Column, ...], width: int) -> list[int]:
