@@ -7,6 +7,7 @@ above its version. The tests check that both routes end in the same schema.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from peewee import (
@@ -28,8 +29,9 @@ from playhouse.migrate import SchemaMigrator
 from data.errors import DatabaseError
 from data.models import MODELS, SchemaVersion, utcnow
 from data.postgres import lock_schema, prepare_schema
+from data.sql import one_of
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 """The version the current models describe."""
 
 
@@ -389,6 +391,70 @@ def _add_filter_indexes(db: Database, migrator: SchemaMigrator) -> None:
             )
 
 
+_IN_CHECK = re.compile(r"CHECK \((\w+) IN \(((?:'(?:[^']|'')*'(?:, )?)+)\)\)")
+_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+
+
+def _no_in_lists(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 11: every condition checked on each written row says `column IN (…)` as
+    equalities joined by OR (`sql.one_of`): the vocabulary CHECKs and the two partial indexes a
+    member update or a log insert meets. Same rows allowed, same rows indexed; SQLite just no
+    longer builds a lookup table for each row. On SQLite the tables' recorded definitions are
+    rewritten in place, as `_allow_outcome` does (nothing stored changes: every row passes
+    both forms); on a server the constraints are replaced."""
+    if isinstance(db, SqliteDatabase):
+        tables = db.execute_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE '% IN (%'"
+        ).fetchall()
+        version = db.execute_sql("PRAGMA schema_version").fetchone()[0]
+        db.execute_sql("PRAGMA writable_schema = ON")
+        for name, sql in tables:
+            db.execute_sql(
+                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+                (_IN_CHECK.sub(_as_equalities, sql), name),
+            )
+        db.execute_sql(f"PRAGMA schema_version = {version + 1}")
+        db.execute_sql("PRAGMA writable_schema = OFF")
+    else:
+        for model in MODELS:
+            table = model._meta.table_name
+            for field in model._meta.sorted_fields:
+                for constraint in field.constraints or ():
+                    text = getattr(constraint, "sql", "")
+                    if text.startswith("CHECK (") and " OR " in text:
+                        _replace_check(db, table, field.column_name, text)
+    db.execute_sql("DROP INDEX IF EXISTS campaign_member_settled")
+    db.execute_sql(
+        "CREATE INDEX campaign_member_settled ON campaign_member (campaign_id, status, id) "
+        f"WHERE {one_of('status', ('Converted', 'Bounced', 'Unsubscribed'))}"
+    )
+    db.execute_sql("DROP INDEX IF EXISTS engagement_event_seen_id")
+    db.execute_sql(
+        "CREATE UNIQUE INDEX engagement_event_seen_id ON engagement_event (event_id) "
+        f"WHERE {one_of('outcome', ('applied', 'unchanged', 'machine'))}"
+    )
+
+
+def _as_equalities(match: re.Match) -> str:
+    values = [value.replace("''", "'") for value in _QUOTED.findall(match.group(2))]
+    return f"CHECK ({one_of(match.group(1), values)})"
+
+
+def _replace_check(db: Database, table: str, column: str, check: str) -> None:
+    """Replace the server's CHECK on one column of a table (named as the server named it)."""
+    row = db.execute_sql(
+        "SELECT c.conname FROM pg_constraint c JOIN pg_attribute a "
+        "ON a.attrelid = c.conrelid AND c.conkey = ARRAY[a.attnum] "
+        "WHERE c.conrelid = %s::regclass AND c.contype = 'c' AND a.attname = %s",
+        (f'"{table}"', column),
+    ).fetchone()
+    if row is None:
+        return
+    db.execute_sql(
+        f'ALTER TABLE "{table}" DROP CONSTRAINT "{row[0]}", ADD CONSTRAINT "{row[0]}" {check}'
+    )
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -399,6 +465,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     8: _add_sort_indexes,
     9: _partial_member_indexes,
     10: _add_filter_indexes,
+    11: _no_in_lists,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -32,7 +34,7 @@ from data.emails import email_problem, normalize_email
 from data.engagement import LADDER, SETTLED, STATE_FIELDS, MemberState
 from data.errors import ValidationError
 from data.filters import validate_filters
-from data.sql import database
+from data.sql import database, one_of, quoted
 from data.vocab import (
     AudienceKind,
     CampaignStatus,
@@ -65,8 +67,7 @@ def utcnow() -> datetime:
 
 def _choices_check(column: str, vocabulary: type[StrEnum]) -> SQL | NodeList:
     """A CHECK constraint that keeps a column within a vocabulary."""
-    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in vocabulary)
-    return Check(f"{column} IN ({quoted})")
+    return Check(one_of(column, vocabulary))
 
 
 class BaseModel(Model):
@@ -340,14 +341,11 @@ class CampaignMember(BaseModel):
         return MemberState(**{name: getattr(self, name) for name in STATE_FIELDS})
 
 
-_SETTLED_LIST = "(" + ", ".join(f"'{status}'" for status in SETTLED) + ")"
-
-CampaignMember.add_index(
-    SQL(
-        "CREATE INDEX IF NOT EXISTS campaign_member_settled ON campaign_member "
-        f"(campaign_id, status, id) WHERE status IN {_SETTLED_LIST}"
-    )
+SETTLED_INDEX = (
+    "CREATE INDEX IF NOT EXISTS campaign_member_settled ON campaign_member "
+    f"(campaign_id, status, id) WHERE {one_of('status', SETTLED)}"
 )
+CampaignMember.add_index(SQL(SETTLED_INDEX))
 """Members of a settled status, by campaign and status. Partial, so that the opens and clicks
 an ingest applies (Sent to Opened to Clicked) never touch it."""
 
@@ -365,7 +363,9 @@ def settled() -> Expression:
     """Members of a settled status, written as the partial index's own condition (the
     statuses inline, not as parameters) so that SQLite sees the index applies. AND it to any
     condition on a settled status for the index to serve it."""
-    return CampaignMember.status.in_(SQL(_SETTLED_LIST))
+    return functools.reduce(
+        operator.or_, [CampaignMember.status == SQL(quoted(status)) for status in SETTLED]
+    )
 
 
 class Opportunity(BaseModel):
@@ -435,12 +435,16 @@ EngagementEvent.add_index(
 )
 """Rejected events are few and listed for repair; a partial index keeps ingest cheap."""
 
-EngagementEvent.add_index(
-    SQL(
-        "CREATE UNIQUE INDEX IF NOT EXISTS engagement_event_seen_id ON engagement_event "
-        "(event_id) WHERE outcome IN ('applied', 'unchanged', 'machine')"
-    )
+SEEN_OUTCOMES = one_of(
+    "outcome", (EventOutcome.APPLIED, EventOutcome.UNCHANGED, EventOutcome.MACHINE)
 )
+"""The events whose id counts as seen, as the unique index's own condition (a look-up written
+with it uses the index)."""
+SEEN_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS engagement_event_seen_id ON engagement_event "
+    f"(event_id) WHERE {SEEN_OUTCOMES}"
+)
+EngagementEvent.add_index(SQL(SEEN_INDEX))
 """An event id takes effect once: a second writer's copy fails instead of applying twice."""
 
 

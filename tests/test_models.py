@@ -33,6 +33,88 @@ def test_member_is_exactly_one_person_in_validation_and_in_the_schema(fresh_db):
             CampaignMember.insert(campaign=campaign, lead=lead_id, contact=contact_id).execute()
 
 
+def _row_conditions(db) -> list[str]:
+    """The text of every CHECK and partial-index condition the database tests per written row."""
+    if isinstance(db, peewee.SqliteDatabase):
+        texts = [
+            r[0] for r in db.execute_sql("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")
+        ]
+        return [t for t in texts if "CHECK" in t or " WHERE " in t]
+    return [
+        r[0]
+        for r in db.execute_sql(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c' "
+            "AND connamespace = 'public'::regnamespace UNION ALL "
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' "
+            "AND position(' WHERE ' in indexdef) > 0"
+        )
+    ]
+
+
+def test_no_condition_checked_per_row_is_an_in_list(fresh_db):
+    """SQLite builds a lookup table for `IN` over three or more constants each time a statement
+    runs, once per row under `executemany` (an ingest's member updates and log inserts): the
+    vocabulary CHECKs and partial indexes say it as equalities, and still refuse what they did."""
+    db = CampaignMember._meta.database.obj
+    conditions = _row_conditions(db)
+    assert any("Unsubscribed" in text for text in conditions)
+    assert not [text for text in conditions if " IN (" in text or "ANY (" in text]
+    member = CampaignMember.create(campaign=f.campaign(), lead=f.lead())
+    with pytest.raises(peewee.IntegrityError):
+        with db.atomic():
+            CampaignMember.update(status="Lost").where(CampaignMember.id == member.id).execute()
+    CampaignMember.update(status="Bounced").where(CampaignMember.id == member.id).execute()
+
+
+def test_version_11_rewrites_in_lists_in_place(fresh_db):
+    """The step to version 11 on a database whose conditions are still IN lists (as version 10
+    left them): the same conditions as equalities, nothing else changed."""
+    from playhouse.migrate import SchemaMigrator
+
+    from data.migrations import MIGRATIONS
+
+    db = CampaignMember._meta.database.obj
+    member = CampaignMember.create(campaign=f.campaign(), lead=f.lead())
+    old_member_check = (
+        "status IN ('Sent', 'Opened', 'Clicked', 'Responded', 'Converted', 'Bounced', "
+        "'Unsubscribed')"
+    )
+    db.execute_sql("DROP INDEX campaign_member_settled")
+    db.execute_sql(
+        "CREATE INDEX campaign_member_settled ON campaign_member (campaign_id, status, id) "
+        "WHERE status IN ('Converted', 'Bounced', 'Unsubscribed')"
+    )
+    if isinstance(db, peewee.SqliteDatabase):
+        sql = db.execute_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'campaign_member'"
+        ).fetchone()[0]
+        new_check = CampaignMember.status.constraints[0].sql
+        assert new_check in sql
+        version = db.execute_sql("PRAGMA schema_version").fetchone()[0]
+        db.execute_sql("PRAGMA writable_schema = ON")
+        db.execute_sql(
+            "UPDATE sqlite_master SET sql = ? WHERE name = 'campaign_member'",
+            (sql.replace(new_check, f"CHECK ({old_member_check})"),),
+        )
+        db.execute_sql(f"PRAGMA schema_version = {version + 1}")
+        db.execute_sql("PRAGMA writable_schema = OFF")
+    else:
+        db.execute_sql(
+            "ALTER TABLE campaign_member DROP CONSTRAINT campaign_member_status_check, "
+            f"ADD CONSTRAINT campaign_member_status_check CHECK ({old_member_check})"
+        )
+    assert [text for text in _row_conditions(db) if " IN (" in text or "ANY (" in text]
+    with db.atomic():
+        MIGRATIONS[11](db, SchemaMigrator.from_database(db))
+    assert not [text for text in _row_conditions(db) if " IN (" in text or "ANY (" in text]
+    if isinstance(db, peewee.SqliteDatabase):
+        assert db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with pytest.raises(peewee.IntegrityError):
+        with db.atomic():
+            CampaignMember.update(status="Lost").where(CampaignMember.id == member.id).execute()
+    assert CampaignMember.get_by_id(member.id).status == "Sent"
+
+
 def test_emails_compare_case_insensitively(fresh_db):
     f.lead(email="Ana@Example.com")
     with pytest.raises(peewee.IntegrityError):

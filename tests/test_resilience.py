@@ -270,6 +270,7 @@ from data.models import CampaignMember
 from screens.campaign_detail import CampaignDetailScreen
 from screens.modals import ChoiceScreen, ConfirmScreen
 from tui_app.app import make_app
+from tui_app.widgets.member_table import MemberTable
 
 async def until(pilot, condition, what):
     deadline = time.monotonic() + 120
@@ -292,7 +293,12 @@ async def main():
         app.open_campaign(busiest)
         await until(pilot, lambda: isinstance(app.screen, CampaignDetailScreen), "detail")
         await settle(pilot, app)
+        def a_row():  # a worker's rows arrive in a message after it ends: settled is not enough
+            tables = app.screen.query(MemberTable)
+            return bool(tables) and tables.first().current_row is not None
+
         for _ in range(25):  # the real app, driven by keyboard, writing while others write
+            await until(pilot, a_row, "a member row")
             await pilot.press("s")
             await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "status choice")
             await pilot.press("end", "enter")  # the last status offered (none for a conversion)

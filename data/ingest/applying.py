@@ -35,7 +35,15 @@ from data.engagement import (
 from data.identity import members_reached
 from data.ingest.record import Event, IngestReport, storable
 from data.labels import ladders as campaign_ladders
-from data.models import Campaign, CampaignMember, Contact, EngagementEvent, Lead, utcnow
+from data.models import (
+    SEEN_OUTCOMES,
+    Campaign,
+    CampaignMember,
+    Contact,
+    EngagementEvent,
+    Lead,
+    utcnow,
+)
 from data.rollups import add_machine_opens, add_to_counters
 from data.sql import ARRAY_PARAM, chunked, pg_type, transaction
 from data.suppression import SuppressionEntry, suppress_addresses
@@ -43,11 +51,6 @@ from data.vocab import EventOutcome
 
 CHUNK = 5_000
 """Values per IN list (SQLite allows 32,766 parameters a statement)."""
-
-SEEN_OUTCOMES = "outcome IN ('applied', 'unchanged', 'machine')"
-"""The events whose id counts as seen: written as the unique index's own predicate, so that
-the look-up uses it."""
-
 
 # Resolving ---------------------------------------------------------------------------------------
 
