@@ -348,3 +348,30 @@ def test_a_batch_is_one_transaction_without_savepoints(fresh_db, caplog):
     statements = [str(record.msg) for record in caplog.records]
     assert statements, "the statements were not logged"
     assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+
+
+def test_a_run_collects_cycles_less_often_and_puts_the_collector_back(fresh_db):
+    """While events are applied Python's collector waits longer between collections (a batch
+    frees its objects without cycles); after the run, ended or failed, it is as it was."""
+    import gc
+
+    from data.ingest.running import BULK_GC_THRESHOLDS
+
+    lead = f.lead(email="gc@example.com")
+    campaign = f.campaign("Collected")
+    enroll(campaign)
+    before = gc.get_threshold()
+    assert before != BULK_GC_THRESHOLDS
+    during = []
+    event = {"type": "open", "campaign": "Collected", "email": lead.email}
+    events = [{**event, "at": f"2026-03-0{day}T09:00:00Z"} for day in (1, 2, 3)]
+    ingest_records(events, batch_size=1, on_batch=lambda report: during.append(gc.get_threshold()))
+    assert during == [BULK_GC_THRESHOLDS] * 3
+    assert gc.get_threshold() == before
+
+    def fail(report):
+        raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError):
+        ingest_records(events, on_batch=fail)
+    assert gc.get_threshold() == before
