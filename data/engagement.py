@@ -395,7 +395,7 @@ ROLLUP_BUCKETS = (
     RollupBucket("sent", None),
     RollupBucket("opened", lambda m: m.rung >= LADDER.index(OPENED)),
     RollupBucket("clicked", lambda m: m.rung >= LADDER.index(CLICKED)),
-    RollupBucket("responded", lambda m: m.has_responded == True),
+    RollupBucket("responded", lambda m: m.has_responded),  # as its partial index says it
     RollupBucket("converted", lambda m: m.status == CONVERTED, settled=True),
     RollupBucket("bounced", lambda m: m.status == BOUNCED, settled=True),
     RollupBucket("unsubscribed", lambda m: m.status == UNSUBSCRIBED, settled=True),

@@ -31,7 +31,7 @@ from data.models import MODELS, SchemaVersion, utcnow
 from data.postgres import lock_schema, prepare_schema
 from data.sql import one_of
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 """The version the current models describe."""
 
 
@@ -455,6 +455,17 @@ def _replace_check(db: Database, table: str, column: str, check: str) -> None:
     )
 
 
+def _fewer_member_indexes(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 12: an ingest rewrote two member indexes no list walks. The label's goes (its
+    counts count the campaign's members); has_responded's keeps only those who responded."""
+    db.execute_sql('DROP INDEX IF EXISTS "campaign_member_campaign_id_label_id"')
+    db.execute_sql('DROP INDEX IF EXISTS "campaign_member_campaign_id_has_responded_id"')
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS campaign_member_responded ON campaign_member "
+        "(campaign_id, id) WHERE has_responded"
+    )
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -466,6 +477,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     9: _partial_member_indexes,
     10: _add_filter_indexes,
     11: _no_in_lists,
+    12: _fewer_member_indexes,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

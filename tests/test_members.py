@@ -102,6 +102,19 @@ def test_the_converted_view_pages_along_the_settled_status_index(demo_db, backen
     assert "TEMP B-TREE" not in plan
 
 
+def test_the_responded_view_pages_along_the_index_of_those_who_responded(
+    demo_db, backend, monkeypatch
+):
+    """The index behind the Responded view holds only members who responded (enrolling adds
+    nothing to it, a response one entry); the view reads it in id order."""
+    if backend != "sqlite":
+        pytest.skip("reads SQLite's query plan")
+    campaign = max(Campaign.select(), key=lambda c: member_count(c.id, "responded"))
+    plan = _page_plan(monkeypatch, lambda: member_page(campaign.id, "responded", limit=20))
+    assert "campaign_member_responded (campaign_id=?" in plan
+    assert "TEMP B-TREE" not in plan
+
+
 def test_the_sort_by_first_open_walks_the_index_of_those_who_opened(demo_db, backend, monkeypatch):
     """The index of first opens holds only the members who opened (a first open adds an entry,
     removes none); the sort walks it, then those who never opened in id order."""
