@@ -28,10 +28,10 @@ from playhouse.migrate import SchemaMigrator
 
 from data.errors import DatabaseError
 from data.models import MODELS, SchemaVersion, utcnow
-from data.postgres import lock_schema, prepare_schema
+from data.postgres import check_references_per_statement, lock_schema, prepare_schema
 from data.sql import one_of
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 """The version the current models describe."""
 
 
@@ -466,6 +466,14 @@ def _fewer_member_indexes(db: Database, migrator: SchemaMigrator) -> None:
     )
 
 
+def _references_per_statement(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 13: on a server, the foreign keys of members, log rows, journal copies and labels
+    become triggers that check each statement's rows at once (`check_references_per_statement`).
+    SQLite keeps its foreign keys: it checks a row's in well under a microsecond."""
+    if not isinstance(db, SqliteDatabase):
+        check_references_per_statement(db)
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -478,6 +486,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     10: _add_filter_indexes,
     11: _no_in_lists,
     12: _fewer_member_indexes,
+    13: _references_per_statement,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

@@ -632,4 +632,9 @@ MODELS = (
 )
 """Every table, in an order that creates referenced tables first."""
 
+CHECKED_PER_STATEMENT = (MemberStatusLabel, CampaignMember, EngagementEvent, JournalMember)
+"""Tables whose references a server checks once per statement, not once per row
+(`postgres.check_references_per_statement`): members, log rows and journal copies are written
+thousands at a time, and a label goes with its campaign in the same step as its members."""
+
 EVENT_TYPE_SET = frozenset(EventType)
