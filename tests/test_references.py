@@ -209,3 +209,29 @@ def test_a_member_enrolled_with_a_label_deleted_meanwhile_is_refused(server):
         writer.join(timeout=60)
     assert len(outcome) == 1 and isinstance(outcome[0], peewee.IntegrityError), outcome
     assert CampaignMember.select().count() == 0
+
+
+def _foreign_keys() -> set[str]:
+    rows = database.execute_sql("SELECT conname FROM pg_constraint WHERE contype = 'f'")
+    return {name for (name,) in rows.fetchall()}
+
+
+def test_version_13_puts_triggers_in_the_place_of_a_servers_foreign_keys(server):
+    """A server at version 12 (a member's campaign checked by a foreign key, no trigger):
+    the step leaves no foreign key on the bulk-written tables and the rules still hold."""
+    from playhouse.migrate import SchemaMigrator
+
+    from data.migrations import MIGRATIONS
+
+    db = database.obj
+    db.execute_sql("DROP TRIGGER campaign_member_references_inserted ON campaign_member")
+    db.execute_sql(
+        "ALTER TABLE campaign_member ADD CONSTRAINT campaign_member_campaign_id_fkey "
+        "FOREIGN KEY (campaign_id) REFERENCES campaign (id) ON DELETE CASCADE"
+    )
+    assert "campaign_member_campaign_id_fkey" in _foreign_keys()
+    with db.atomic():
+        MIGRATIONS[13](db, SchemaMigrator.from_database(db))
+    assert not {name for name in _foreign_keys() if name.startswith("campaign_member_")}
+    factories.lead(email="ann@example.com")
+    _refused(lambda: CampaignMember.insert(campaign=MISSING, lead=Lead.get().id).execute())
