@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from peewee import CharField, Database, ForeignKeyField, Model, SqliteDatabase, TextField
 
-from data.models import CHECKED_PER_STATEMENT
+from data.models import CHECKED_PER_STATEMENT, Campaign, MemberStatusLabel
 
 CHANNEL = "campaigns_changed"
 """The NOTIFY channel every committed change is announced on."""
@@ -146,7 +146,7 @@ def _trigger(db: Database, name: str, table: str, when: str, body: str) -> None:
     db.execute_sql(f'CREATE TRIGGER "{name}" {when} EXECUTE FUNCTION "{name}"()')
 
 
-FEW_PER_STATEMENT = ("campaign", "member_status_label")
+FEW_PER_STATEMENT = (Campaign._meta.table_name, MemberStatusLabel._meta.table_name)
 """Parents a statement's rows refer to only a few of (their campaign, its labels): an update's
 references to them are checked over the statement's rows at once. The others (a person, a
 member, a journal entry) are one per row and updated rarely, so they are checked row by row
