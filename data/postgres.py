@@ -74,34 +74,24 @@ class Reference:
         return f"{self.table}_{self.column}_fkey"
 
     def missing(self, rows: str) -> str:
-        """Check that every id in `rows` (the statement's rows, or NEW) is a parent's, holding
-        those parents until the transaction ends as the foreign key would (FOR KEY SHARE: a
-        parent deleted meanwhile is found gone, and its deletion waits for this commit). Each
-        distinct id is looked up by the parent's key: a hash join would read the whole parent
-        table for a few thousand ids."""
+        """Check that every id in `rows` (the statement's rows) is a parent's, holding those
+        parents until the transaction ends as the foreign key would (FOR KEY SHARE: a parent
+        deleted meanwhile is found gone, and its deletion waits for this commit). Each distinct
+        id is looked up by the parent's key: a hash join would read the whole parent table for
+        a few thousand ids."""
         column, parent = f'"{self.column}"', f'"{self.parent}"'
-        if rows == "NEW":
-            check = (
-                f"PERFORM FROM {parent} AS p WHERE p.id = NEW.{column} FOR KEY SHARE OF p;\n"
-                f"    IF NOT FOUND THEN missing := NEW.{column}; END IF;"
-            )
-        else:
-            check = (
-                "SELECT min(n.id) FILTER (WHERE l.id IS NULL) INTO missing\n"
-                f"    FROM (SELECT DISTINCT r.{column} AS id FROM {rows} AS r "
-                f"WHERE r.{column} IS NOT NULL) AS n\n"
-                f"    LEFT JOIN LATERAL (SELECT p.id FROM {parent} AS p WHERE p.id = n.id "
-                "FOR KEY SHARE OF p) AS l ON true;"
-            )
         return f"""
-    {check}
-    IF missing IS NOT NULL THEN
-        RAISE foreign_key_violation USING
-            MESSAGE = 'insert or update on table "{self.table}" violates foreign key '
-                      'constraint "{self.constraint}"',
-            DETAIL = 'Key ({self.column})=(' || missing || ') is not present in table '
-                     '"{self.parent}".';
-    END IF;"""
+    SELECT min(n.id) FILTER (WHERE l.id IS NULL) INTO missing
+    FROM (SELECT DISTINCT r.{column} AS id FROM {rows} AS r WHERE r.{column} IS NOT NULL) AS n
+    LEFT JOIN LATERAL (SELECT p.id FROM {parent} AS p WHERE p.id = n.id FOR KEY SHARE OF p) AS l
+        ON true;{self._not_present()}"""
+
+    def missing_in_new(self) -> str:
+        """The same check for one updated row (NEW)."""
+        column, parent = f'"{self.column}"', f'"{self.parent}"'
+        return f"""
+    PERFORM FROM {parent} AS p WHERE p.id = NEW.{column} FOR KEY SHARE OF p;
+    IF NOT FOUND THEN missing := NEW.{column}; END IF;{self._not_present()}"""
 
     def on_parent_deleted(self) -> str:
         """What deleting parents (the transition table `gone`) does to this table's rows."""
@@ -111,13 +101,28 @@ class Reference:
             return f"\n    DELETE FROM {table} WHERE {gone};"
         if self.on_delete == "SET NULL":
             return f"\n    UPDATE {table} SET {column} = NULL WHERE {gone};"
-        return f"""
-    SELECT {column} INTO held FROM {table} WHERE {gone} LIMIT 1;
-    IF held IS NOT NULL THEN
-        RAISE foreign_key_violation USING
-            MESSAGE = 'update or delete on table "{self.parent}" violates foreign key '
-                      'constraint "{self.constraint}" on table "{self.table}"',
-            DETAIL = 'Key (id)=(' || held || ') is still referenced from table "{self.table}".';
+        refusal = _refuse_if(
+            "held",
+            f'update or delete on table "{self.parent}" violates foreign key constraint '
+            f'"{self.constraint}" on table "{self.table}"',
+            f"'Key (id)=(' || held || ') is still referenced from table \"{self.table}\".'",
+        )
+        return f"\n    SELECT {column} INTO held FROM {table} WHERE {gone} LIMIT 1;{refusal}"
+
+    def _not_present(self) -> str:
+        return _refuse_if(
+            "missing",
+            f'insert or update on table "{self.table}" violates foreign key constraint '
+            f'"{self.constraint}"',
+            f"'Key ({self.column})=(' || missing || ') is not present in table \"{self.parent}\".'",
+        )
+
+
+def _refuse_if(variable: str, message: str, detail: str) -> str:
+    """Raise a foreign key's error (`detail` an SQL expression) if `variable` is set."""
+    return f"""
+    IF {variable} IS NOT NULL THEN
+        RAISE foreign_key_violation USING MESSAGE = '{message}', DETAIL = {detail};
     END IF;"""
 
 
@@ -201,7 +206,7 @@ def check_references_per_statement(db: Database) -> None:
                 table,
                 f'AFTER UPDATE OF {column} ON "{table}" FOR EACH ROW WHEN '
                 f"(NEW.{column} IS NOT NULL AND NEW.{column} IS DISTINCT FROM OLD.{column})",
-                ref.missing("NEW"),
+                ref.missing_in_new(),
             )
     for parent in dict.fromkeys(ref.parent for ref in references):
         dependents = [ref for ref in reversed(references) if ref.parent == parent]
