@@ -127,3 +127,26 @@ def test_a_killed_stream_does_not_hold_back_the_next_one(feed_db):
     assert second.returncode == 0, err
     report = json.loads(out)
     assert (report["applied"], report["duplicates"]) == (1, 1)
+
+
+def test_each_batch_of_a_stream_carries_its_own_received_time(feed_db, monkeypatch):
+    """A long stream's events are stamped when their batch is applied, not when the run began."""
+    from datetime import datetime, timedelta
+
+    from data.ingest import running
+    from data.ingest.running import ingest_records
+    from data.models import EngagementEvent
+
+    ticks = iter(range(1000))
+    start_at = datetime(2026, 11, 20, 12, 0, 0)
+    monkeypatch.setattr(running, "utcnow", lambda: start_at + timedelta(minutes=next(ticks)))
+    database.connect(reuse_if_open=True)
+    ingest_records([event(f"e{n}", who=n % 3) for n in range(6)], batch_size=2)
+    received = [
+        at
+        for (at,) in EngagementEvent.select(EngagementEvent.received_at)
+        .tuples()
+        .order_by(EngagementEvent.id)
+    ]
+    assert len(received) == 6
+    assert received[0] == received[1] < received[2] == received[3] < received[4] == received[5]

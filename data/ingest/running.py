@@ -103,7 +103,9 @@ def live_batches(records: Iterable[Received], batch_size: int, max_delay: float)
 
 
 def _apply_batch(batch: list[Received], report: IngestReport, now, tracker) -> None:
-    """Parse, resolve and apply one batch in one transaction; `report` gains its counts."""
+    """Parse, resolve and apply one batch in one transaction; `report` gains its counts.
+    `now`: the batch's received time, or None for the clock's time as the batch is applied."""
+    now = now or utcnow()
     for attempt in range(RETRIES + 1):
         events = [parse_event(received) for received in batch]
         try:
@@ -152,8 +154,8 @@ def _ingest(
     live: bool = False,
 ) -> IngestReport:
     report = IngestReport()
-    now = now or utcnow()
-    tracker = RunTracker(source, batch_size, now) if source and not live else None
+    # Each batch is stamped with its own received time (`_apply_batch`), unless one is given.
+    tracker = RunTracker(source, batch_size, now or utcnow()) if source and not live else None
     batches: Iterator[list[Received]]
     if live:
         batches = live_batches(received, batch_size, MAX_DELAY)
