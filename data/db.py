@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "is_sqlite",
     "make_database",
     "open_database",
+    "refuse_database_file",
     "resolve_location",
     "rows_where_in",
     "safe_location",
@@ -52,6 +54,9 @@ SQLITE_PRAGMAS = {
 """Set on every connection. WAL mode is not among them: it changes the file, so `open_database`
 switches it once, after checking the file is ours."""
 
+PRIVATE_MODE = 0o600
+"""A database file's mode: personal data, readable and writable by its owner only."""
+
 POSTGRES_HINT = "PostgreSQL needs its driver: pip install 'campaign-members[postgres]'"
 
 Waiting = Callable[[str], None]
@@ -66,8 +71,11 @@ def default_database_path() -> Path:
 
 
 def resolve_location(db: str | None) -> str:
-    """`--db` wins, then CAMPAIGNS_DB, then the default file in the user's data directory."""
-    if db:
+    """`--db` wins, then CAMPAIGNS_DB, then the default file in the user's data directory. An
+    empty `--db` is an error rather than a quiet fall back to the default database."""
+    if db is not None:
+        if not db.strip():
+            raise DatabaseError("--db needs a file path or a database URL, not an empty string")
         return db
     if os.environ.get(ENV_VAR):
         return os.environ[ENV_VAR]
@@ -112,30 +120,85 @@ def _sqlite_path(location: str) -> str | None:
     return None
 
 
+SIDE_FILES = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps beside a database file while it is in use."""
+
+
 def _check_sqlite_file(path: str) -> None:
-    """Turn the usual ways a path can be wrong into one readable line before SQLite sees it."""
-    if path == ":memory:":
-        return
+    """Turn the usual ways a path can be wrong into one readable line before SQLite sees it.
+
+    The file itself is never opened here: on POSIX, closing any descriptor of a file drops every
+    lock this process holds on it, so a connection of this process (the app's, a worker's)
+    would lose its locks and another process could delete the log under it. What the file
+    holds is SQLite's to judge (`refusal`, "file is not a database"); here only the path, by
+    its metadata, and a new file is created (never an existing one opened)."""
+    if path == ":memory:" or path.startswith("file:"):
+        raise DatabaseError(
+            f"{path} is not a file path: give the database's file (an in-memory database "
+            "would lose every change when the program ends, and SQLite URI names are not taken)"
+        )
     file = Path(path)
-    if file.is_dir():
+    try:
+        info = file.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise DatabaseError(f"cannot use {path}: {exc.strerror or exc}") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
         raise DatabaseError(f"{path} is a folder, not a database file")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise DatabaseError(
+            f"{path} is not a regular file (a pipe or a device cannot be a database)"
+        )
     if not file.parent.exists():
         raise DatabaseError(f"cannot create {path}: folder {file.parent} does not exist")
-    if file.exists():
+    if info is None or info.st_size == 0:
+        stray = [path + side for side in ("-wal", "-journal") if os.path.lexists(path + side)]
+        if stray:
+            raise DatabaseError(
+                f"{stray[0]} is left over beside a database that is new or empty; "
+                "it belongs to another database: move it away first"
+            )
+    if info is not None:
         if not os.access(file, os.R_OK):
             raise DatabaseError(f"cannot read {path}: permission denied")
         if not os.access(file, os.W_OK):
             raise DatabaseError(f"{path} is read-only; campaigns needs to write to its database")
-        with open(file, "rb") as handle:
-            header = handle.read(16)
-        if header and not header.startswith(b"SQLite format 3\x00"):
-            raise DatabaseError(f"{path} is not a campaigns database (not an SQLite file)")
+        if info.st_size == 0 and info.st_mode & 0o077 and info.st_uid == os.geteuid():
+            os.chmod(file, PRIVATE_MODE)  # an empty file made beforehand gets a new file's mode
         return
     if not os.access(file.parent, os.W_OK):
         raise DatabaseError(f"cannot create {path}: folder {file.parent} is read-only")
     # Personal data: the file is readable and writable by its owner only, from the start.
-    # Without O_EXCL: another process creating it at the same moment is not an error.
-    os.close(os.open(file, os.O_CREAT | os.O_WRONLY, 0o600))
+    # O_EXCL: only a file this call creates is opened (and closed), never one in use; another
+    # process creating it at the same moment is not an error.
+    try:
+        os.close(os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_MODE))
+    except FileExistsError:
+        pass
+
+
+def refuse_database_file(path: str | os.PathLike, doing: str) -> None:
+    """Refuse to read or write `path` by hand when it is the open database or one of its side
+    files: closing a descriptor of it would drop this process's SQLite locks (and writing
+    would destroy it). `doing` says what was asked, as in "write to"."""
+    db = database.obj
+    if not isinstance(db, SqliteDatabase):
+        return
+    target = os.path.realpath(path)
+    own = os.path.realpath(db.database)
+    if target in {own, *(own + side for side in SIDE_FILES)} or _same_file(target, own):
+        raise DatabaseError(
+            f"cannot {doing} {path}: it is the database in use (or its log); choose another file"
+        )
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Both paths name one file (a hard link), judged by metadata alone."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _is_busy(exc: Exception) -> bool:
@@ -244,8 +307,6 @@ def _switch_to_wal(db: CampaignsSqlite) -> None:
     """WAL mode lets readers go on while one process writes. Switching needs the file to
     itself for a moment, and SQLite refuses at once (without a busy wait) when another process
     opening it is in the way: wait that out like any other writer."""
-    if db.database == ":memory:":
-        return
     db._patiently(lambda: db.connection().execute("PRAGMA journal_mode = wal").fetchone())
 
 

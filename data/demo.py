@@ -16,6 +16,7 @@ from data.audience import parse_where
 from data.campaigns import create_campaign
 from data.conversion import convert_lead, create_opportunity
 from data.enrollment import enroll
+from data.errors import ValidationError
 from data.ingest import BATCH_SIZE, Event, apply_resolved
 from data.models import Account, Campaign, CampaignMember, Contact, Lead, utcnow
 from data.progress import OnProgress
@@ -53,6 +54,15 @@ LEAD_STATUSES = "Open Open Working Nurturing Qualified Unqualified".split()
 
 
 CAMPAIGNS_FILE = "demo_campaigns.csv"
+
+DEMO_DOMAIN = ".example"
+"""Every demo address is at a domain under `.example`, reserved for examples (RFC 2606): no
+real mail goes there, which is also how a demo's people are told from real ones."""
+
+MAX_PEOPLE = 1_000_000
+MAX_CAMPAIGNS = 1_000
+MAX_SEED = 2**63 - 1
+"""The bounds of `generate`'s arguments: a demo fits in a few minutes and in memory."""
 """The campaign templates, one a row, shipped beside this module. `days_ago` counts from the
 start (negative: it starts in the future); `audience` is in `--where` notation, `;` between
 filters."""
@@ -112,7 +122,7 @@ def _people_rows(rng: random.Random, count: int, now: datetime, start: int, acco
         row = {
             "first_name": first,
             "last_name": last,
-            "email": f"{first}.{last}.{i}@{company_root}.example".lower(),
+            "email": f"{first}.{last}.{i}@{company_root}{DEMO_DOMAIN}".lower(),
             "title": rng.choice(TITLES),
             "country": rng.choice(COUNTRIES),
             "industry": rng.choice(INDUSTRIES),
@@ -150,6 +160,40 @@ def _engagement_for(rng: random.Random, start: datetime, now: datetime):
     return events
 
 
+def demo_bounds(people: int, campaigns: int, seed: int) -> str | None:
+    """What is wrong with `generate`'s arguments, in one line, or None."""
+    for name, value, top in (
+        ("people", people, MAX_PEOPLE),
+        ("campaigns", campaigns, MAX_CAMPAIGNS),
+        ("seed", seed, MAX_SEED),
+    ):
+        if not 0 <= value <= top:
+            return f"--{name} takes a number from 0 to {top:,}"
+    return None
+
+
+def is_empty() -> bool:
+    """The open database holds no person and no campaign."""
+    return not (Lead.select().exists() or Contact.select().exists() or Campaign.select().exists())
+
+
+def records_not_from_demo() -> dict[str, int]:
+    """What the open database holds that demo data does not look like: people whose address is
+    not a demo address, campaigns not named as demo campaigns (only the kinds found)."""
+    people = sum(
+        model.select().where(~model.email.endswith(DEMO_DOMAIN)).count()
+        for model in (Lead, Contact)
+    )
+    names = {template.name for template in campaign_templates()}
+    campaigns = sum(
+        1
+        for (name,) in Campaign.select(Campaign.name).tuples().iterator()
+        if name not in names and name.rsplit(" ", 1)[0] not in names
+    )
+    found = {"people": people, "campaigns": campaigns}
+    return {kind: count for kind, count in found.items() if count}
+
+
 def generate(
     people: int = 2_000,
     campaigns: int = 12,
@@ -160,6 +204,9 @@ def generate(
     """Fill the open database with demo data; returns counts of what was made.
 
     `on_progress` hears steps: the people are the first, then each campaign is one."""
+    problem = demo_bounds(people, campaigns, seed)
+    if problem:
+        raise ValidationError(problem)
     rng = random.Random(seed)
     now = (now or utcnow()).replace(microsecond=0)
     start_id = (Lead.select().count() + Contact.select().count()) + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -169,8 +170,10 @@ def make_app(
     now: datetime | None = None,
     export_dir: Path | None = None,
     watch_interval: float = POLL_SECONDS,
+    on_open: Callable[[], None] | None = None,
 ) -> CampaignsApp:
     """Open (and migrate) the database, then build the app; the CLI and the tests both use this.
+    `on_open` runs once the database is open, before the app is built (the demo's first fill).
 
     A write that has to wait long for another program's writer says so in a notification."""
     app: CampaignsApp | None = None
@@ -180,5 +183,7 @@ def make_app(
             app.notify(message, title="Waiting", severity="warning")  # thread-safe
 
     open_database(location, on_wait=waiting, cache_kib=APP_CACHE_KIB)
+    if on_open is not None:
+        on_open()
     app = CampaignsApp(now=now, export_dir=export_dir, watch_interval=watch_interval)
     return app

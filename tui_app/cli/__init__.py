@@ -67,8 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
 def run_app(args) -> int:
     from tui_app.app import make_app
 
-    location = demo.demo_location(args) if args.demo else args.db
-    return make_app(location).run_to_exit_status()
+    if args.demo:  # the demo database is opened once, by make_app, then filled on first use
+        app = make_app(demo.demo_location(args), on_open=lambda: demo.fill_if_empty(args))
+    else:
+        app = make_app(args.db)
+    return app.run_to_exit_status()
 
 
 def _error(message: str) -> int:

@@ -59,9 +59,11 @@ def open_db(args, fill_demo: bool = True) -> None:
     from data.db import open_database
 
     if getattr(args, "demo", False):
-        from tui_app.cli.demo import demo_location
+        from tui_app.cli.demo import demo_location, fill_if_empty
 
-        demo_location(args, fill=fill_demo)
+        open_database(demo_location(args), on_wait=say)
+        if fill_demo:
+            fill_if_empty(args)
     else:
         open_database(args.db, on_wait=say)
 
@@ -136,6 +138,9 @@ def open_input(path: str):
         if sys.stdin is None:
             raise UserError("standard input is closed; nothing to read")
         return sys.stdin
+    from data.db import refuse_database_file
+
+    refuse_database_file(path, "read")
     try:
         return open(path, encoding="utf-8-sig", newline="")
     except FileNotFoundError:

@@ -12,18 +12,31 @@ DEMO_PEOPLE = 20_000
 
 def register(sub, common) -> None:
     p = sub.add_parser("demo", parents=[common], help="fill the database with demo data")
-    p.add_argument("--people", type=int, default=2_000)
-    p.add_argument("--campaigns", type=int, default=12)
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--people", type=int, default=2_000, help="how many people (up to 1,000,000)")
+    p.add_argument("--campaigns", type=int, default=12, help="how many campaigns (up to 1,000)")
+    p.add_argument("--seed", type=int, default=7, help="the same seed makes the same data")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="add demo data even to a database holding records demo did not make",
+    )
     p.set_defaults(handler=cmd_demo)
 
 
 def cmd_demo(args) -> None:
-    from data.demo import generate
+    from data.demo import demo_bounds, generate, records_not_from_demo
 
-    if args.people < 0 or args.campaigns < 0:
-        raise UserError("--people and --campaigns take a number of zero or more")
+    problem = demo_bounds(args.people, args.campaigns, args.seed)
+    if problem:
+        raise UserError(problem)
     open_db(args, fill_demo=False)  # `campaigns --demo demo` fills the demo database as told
+    found = records_not_from_demo()
+    if found and not args.force:
+        held = " and ".join(f"{count:,} {kind}" for kind, count in found.items())
+        raise UserError(
+            f"the database holds {held} that demo did not make; demo data goes only into an "
+            "empty or demo database (--force adds it anyway)"
+        )
     with progress_bar(args, "generating demo data") as on_progress:
         made = generate(
             people=args.people, campaigns=args.campaigns, seed=args.seed, on_progress=on_progress
@@ -31,19 +44,24 @@ def cmd_demo(args) -> None:
     emit(args, made, ", ".join(f"{k} {v:,}" for k, v in made.items()))
 
 
-def demo_location(args, fill: bool = True) -> str:
-    """Open the demo database (`--db`, else demo.db in the data folder), filled on first use
-    unless `fill` is off; its location."""
-    from data.db import default_database_path, open_database
-    from data.demo import generate
-    from data.models import Campaign
+def demo_location(args) -> str:
+    """Where the demo database is: `--db`, else demo.db beside the usual database (its folder
+    made). Nothing is opened: a process opens its database once (`open_db`, `make_app`)."""
+    from data.db import default_database_path
 
-    location = args.db or str(default_database_path().with_name("demo.db"))
-    if "://" not in location:
+    location = args.db if args.db is not None else str(default_database_path().with_name("demo.db"))
+    if "://" not in location and location.strip():
         Path(location).parent.mkdir(parents=True, exist_ok=True)
-    open_database(location, on_wait=say)
-    if fill and not Campaign.select().exists():
-        say(f"creating a demo database at {location} …")
-        with progress_bar(args, "creating the demo database") as on_progress:
-            generate(people=DEMO_PEOPLE, campaigns=12, seed=7, on_progress=on_progress)
     return location
+
+
+def fill_if_empty(args) -> None:
+    """Fill the open demo database with the usual demo on first use: only when it holds no
+    person and no campaign, so `--demo` never adds made-up records beside real ones."""
+    from data.demo import generate, is_empty
+
+    if not is_empty():
+        return
+    say(f"creating a demo database at {demo_location(args)} …")
+    with progress_bar(args, "creating the demo database") as on_progress:
+        generate(people=DEMO_PEOPLE, campaigns=12, seed=7, on_progress=on_progress)

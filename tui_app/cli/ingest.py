@@ -44,6 +44,9 @@ def open_bytes(path: str):
         if sys.stdin is None:
             raise UserError("standard input is closed")
         return sys.stdin.buffer
+    from data.db import refuse_database_file
+
+    refuse_database_file(path, "read")
     try:
         return open(path, "rb")
     except FileNotFoundError:
