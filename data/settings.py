@@ -7,10 +7,10 @@ unreadable or not ours is as good as none: remembering is a convenience, never a
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from data.files import private_file, read_small_file
 
 APP_DIR_NAME = "campaign-members"
 """The name of the app's per-user folders (data, state), as platformdirs spells them."""
@@ -26,28 +26,31 @@ def settings_path() -> Path:
     return Path(user_state_dir(APP_DIR_NAME, appauthor=False)) / "settings.json"
 
 
+SETTINGS_LIMIT = 64 * 1024
+"""The largest settings file read (64 KiB; ours is a few lines): a bigger one is not ours."""
+
+
 def read_settings(path: Path | None = None) -> dict[str, Any]:
-    """The remembered settings; empty when the file is missing, unreadable or not a JSON object."""
+    """The remembered settings; empty when the file is missing, unreadable, not a regular file
+    (a link, a FIFO: never followed, never waited on), over SETTINGS_LIMIT, or not a JSON
+    object (nested too deep to parse included)."""
+    data = read_small_file(path or settings_path(), SETTINGS_LIMIT)
+    if data is None:
+        return {}
     try:
-        values = json.loads((path or settings_path()).read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # a decoding error is a ValueError too
+        values = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):  # a decoding error is a ValueError too
         return {}
     return values if isinstance(values, dict) else {}
 
 
 def write_settings(values: dict[str, Any], path: Path | None = None) -> None:
     """Replace the settings file at once (a reader never sees half of it), readable by the user
-    only: mkstemp creates the new file with mode 0600."""
+    only, as every file the product writes (`private_file`)."""
     path = path or settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
-    try:
-        with open(fd, "w", encoding="utf-8") as out:
-            json.dump(values, out, indent=2)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    with private_file(path) as out:
+        json.dump(values, out, indent=2)
 
 
 def remembered_folder(path: Path | None = None) -> Path | None:

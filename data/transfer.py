@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import os
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
@@ -13,6 +13,7 @@ from peewee import EXCLUDED, fn
 
 from data.db import refuse_database_file
 from data.emails import email_problem, normalize_email
+from data.files import private_file
 from data.members import (
     MEMBER_TIMES,
     Marked,
@@ -109,15 +110,57 @@ def _check_row(kind: str, row: dict) -> str | None:
     return None
 
 
+UNDECODABLE = re.compile("[\udc80-\udcff]")
+"""What a byte that is not UTF-8 becomes in text read with errors="surrogateescape"."""
+
+
+def _undecodable(cells: list[str]) -> str | None:
+    """Why a line is not UTF-8 text (read with errors="surrogateescape"), or None."""
+    for cell in cells:
+        found = UNDECODABLE.search(cell)
+        if found:
+            byte = ord(found.group()) - 0xDC00
+            return f"not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
+    return None
+
+
+def _csv_lines(reader) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """(line, cells, None) for each line a CSV reader reads, (line, None, reason) for each it
+    cannot: the rest of the file is read on."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = str(exc)
+            if reason.startswith("field larger than field limit"):
+                reason = f"a cell is longer than {csv.field_size_limit():,} characters"
+            yield reader.line_num, None, reason
+            continue
+        yield reader.line_num, cells, _undecodable(cells)
+
+
+def _lenient_text(stream: TextIO) -> TextIO:
+    """`stream` reading bytes that are not UTF-8 as stand-ins (errors="surrogateescape"), so
+    that their line is reported instead of the whole read failing."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
+    return stream
+
+
 def read_people(kind: str, stream: TextIO) -> tuple[list[dict], list[tuple[int, str]]]:
-    """Valid rows (normalised) and (line, reason) for every bad one."""
-    reader = csv.reader(stream)
-    try:
-        header = [_header_key(h) for h in next(reader)]
-    except StopIteration:
-        raise ValidationError(
-            "the file is empty; expected a header row with an email column"
-        ) from None
+    """Valid rows (normalised) and (line, reason) for every bad one: a line that is not CSV or
+    not UTF-8 is a bad row too (the stream is read with errors="surrogateescape")."""
+    reader = csv.reader(_lenient_text(stream))
+    lines = _csv_lines(reader)
+    first = next(lines, None)
+    if first is None:
+        raise ValidationError("the file is empty; expected a header row with an email column")
+    if first[2]:
+        raise ValidationError(f"the header row cannot be read: {first[2]}")
+    header = [_header_key(h) for h in first[1] or ()]
     if "email" not in header:
         raise ValidationError("the header row has no email column")
     known = set(TEXT_COLUMNS[kind]) | set(FLAG_COLUMNS)
@@ -125,8 +168,10 @@ def read_people(kind: str, stream: TextIO) -> tuple[list[dict], list[tuple[int, 
     good: list[dict] = []
     bad: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
-    for cells in reader:
-        line = reader.line_num
+    for line, cells, unreadable in lines:
+        if unreadable or cells is None:
+            bad.append((line, unreadable or "cannot be read"))
+            continue
         if not any(c.strip() for c in cells):
             continue
         row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in columns}
@@ -328,18 +373,6 @@ def export_members(
     return write_members(rows, out, total, on_progress, view)
 
 
-PRIVATE_MODE = 0o600
-"""Files with personal data in them are readable and writable by their owner only."""
-
-
-def open_private(path, newline: str | None = None) -> TextIO:
-    """Open `path` to write text with personal data in it (an export, saved events): a new file
-    is created readable and writable by its owner only, from its first byte."""
-    refuse_database_file(path, "write to")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
-    return open(fd, "w", newline=newline, encoding="utf-8")
-
-
 def write_members_csv(
     campaign,
     view: str,
@@ -350,5 +383,6 @@ def write_members_csv(
 ) -> int:
     """Export a view (or the marked members) to a file (the app's export, `export -o`); the
     number of rows written."""
-    with open_private(path, newline="") as out:
+    refuse_database_file(path, "write to")
+    with private_file(path, newline="") as out:
         return export_members(campaign, view, out, search, marked, on_progress)

@@ -13,10 +13,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Static
 
 from data.events import LoggedEvent, member_timeline, rejected_count, rejected_events
+from data.files import private_file
 from data.labels import shown_status
 from data.models import Campaign, CampaignMember, Contact, Lead
 from data.text import counted
-from data.transfer import open_private
 from screens.base import AppScreen
 from screens.modals import SaveFileScreen
 from tui_app.widgets.footer import AppFooter
@@ -228,7 +228,7 @@ class RejectedEventsScreen(AppScreen):
 def save_rejected_events(path: Path) -> str:
     """Write every rejected event as it was sent, one per line; what to tell the user."""
     count, after = 0, None
-    with open_private(path) as out:  # personal data: readable by the user only
+    with private_file(path) as out:  # personal data: readable by the user only
         while True:
             page = rejected_events(after=after, limit=1_000)
             for event in page:

@@ -3,6 +3,7 @@ where to save a file."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from data.files import FileRefused, WriteCancelled, cancelled_by, typed_path, writable_target
 from data.settings import remember_folder
 from screens.base import AppModal
 from tui_app.widgets.formatting import literal
@@ -171,6 +173,8 @@ class SaveFileScreen(AppModal[Path | None]):
         self.replacing: Path | None = None
         """An existing file the user was told about: enter again replaces it."""
         self.saving = False
+        self.stop = threading.Event()
+        """Set to abandon the write under way (esc while saving)."""
 
     def compose(self) -> ComposeResult:
         proposed = self.app.files_folder() / self.file_name
@@ -192,26 +196,23 @@ class SaveFileScreen(AppModal[Path | None]):
 
     def chosen(self) -> Path | None:
         """The path typed, if a file can be written there; else None, with the reason shown. A
-        name without a folder goes in the proposed folder; `~` is the user's home."""
+        name without a folder goes in the proposed folder; `~` is the user's home. Only a
+        regular file (or a new one) is written: a link, a pipe or a device is refused."""
         typed = self.query_one("#save-path", Input).value.strip()
         if not typed:
             self._problem("Type the path of the file to write.")
             return None
-        path = Path(typed).expanduser()
-        if not path.is_absolute():
-            path = self.app.files_folder() / path
         try:
-            if path.is_dir():
-                self._problem(f"{path} is a folder: add a file name to it.")
-                return None
-            if not path.parent.is_dir():
-                self._problem(f"There is no folder {path.parent}.")
-                return None
+            path = typed_path(typed, self.app.files_folder())
+            writable_target(path)
             if path.exists() and path != self.replacing:
                 self.replacing = path
                 self._problem(f"{path.name} already exists: enter again to replace it.")
                 return None
-        except (OSError, ValueError) as exc:  # a NUL byte, a name too long
+        except FileRefused as refused:  # a link, a pipe, a folder, no folder
+            self._problem(refused.strerror)
+            return None
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long, ~nosuchuser
             self._problem(f"Cannot write {typed}: {getattr(exc, 'strerror', None) or exc}")
             return None
         return path
@@ -230,13 +231,20 @@ class SaveFileScreen(AppModal[Path | None]):
         if path is None:
             return
         self.saving = True
-        self._problem(Text("Saving…", style="dim"))
-        self._write(path)
+        self.stop = threading.Event()
+        self._problem(Text("Saving… (esc cancels)", style="dim"))
+        self._write(path, self.stop)
 
     @writes("save-file")
-    def _write(self, path: Path) -> None:
+    def _write(self, path: Path, stop: threading.Event) -> None:
         try:
-            text = self.save(path)
+            with cancelled_by(stop):
+                text = self.save(path)
+        except WriteCancelled:
+            return  # the dialog is gone; the file was left as it was
+        except FileRefused as refused:  # something else came to be at the path meanwhile
+            self.post_message(self.Refused(refused.strerror))
+            return
         except OSError as exc:
             self.post_message(self.Refused(f"Cannot write {path}: {exc.strerror or exc}"))
             return
@@ -261,5 +269,7 @@ class SaveFileScreen(AppModal[Path | None]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        if not self.saving:  # a write under way finishes and is reported
-            self.dismiss(None)
+        if self.saving:  # the write under way stops and leaves the file as it was
+            self.stop.set()
+            self.notify("Save cancelled: the file was left as it was.")
+        self.dismiss(None)

@@ -3,8 +3,6 @@ preview of exactly what it will do (the same import, rolled back)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
 from data.db import DatabaseError, refuse_database_file
+from data.files import FileRefused, open_regular_text, typed_path
 from data.models import Campaign, ValidationError
 from data.status_import import StatusImportReport, import_statuses, read_status_rows
 from screens.base import AppModal
@@ -108,9 +107,10 @@ class StatusImportScreen(AppModal[StatusImportReport | None]):
                 yield Button("Cancel (esc)", id="cancel")
 
     def _path(self) -> str:
+        """The file typed (`~` is a home folder, a bare name is in the files folder); a
+        ValueError with one line when it names no file we can look for."""
         typed = self.query_one("#import-path", Input).value.strip()
-        path = Path(typed).expanduser()
-        return str(path if path.is_absolute() else self.app.files_folder() / path)
+        return str(typed_path(typed, self.app.files_folder()))
 
     @on(Input.Changed, "#import-path")
     def _typed(self) -> None:
@@ -120,16 +120,26 @@ class StatusImportScreen(AppModal[StatusImportReport | None]):
 
     @on(Input.Submitted, "#import-path")
     def _submitted(self) -> None:
-        if self.query_one("#import-path", Input).value.strip():
-            self.query_one("#import-preview", Static).update(Text("Reading…", style="dim"))
-            self._preview(self._path())
+        typed = self.query_one("#import-path", Input).value.strip()
+        if not typed:
+            return
+        try:
+            path = self._path()
+        except ValueError as exc:
+            self.post_message(self.Problem(f"Cannot read {typed}: {exc}"))
+            return
+        self.query_one("#import-preview", Static).update(Text("Reading…", style="dim"))
+        self._preview(path)
 
     @reads("status-import-preview")
     def _preview(self, path: str) -> None:
         try:
             refuse_database_file(path, "read")
-            with open(path, encoding="utf-8-sig", newline="") as stream:
+            with open_regular_text(path) as stream:  # a pipe is refused, not waited on
                 rows = read_status_rows(stream)
+        except FileRefused as refused:
+            self.post_message(self.Problem(refused.strerror))
+            return
         except (OSError, UnicodeDecodeError, ValidationError, DatabaseError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             self.post_message(self.Problem(f"Cannot read {path}: {reason}"))
@@ -143,8 +153,11 @@ class StatusImportScreen(AppModal[StatusImportReport | None]):
 
     @on(Previewed)
     def _previewed(self, message: Previewed) -> None:
-        if message.path != self._path():
-            return  # the user typed on meanwhile
+        try:
+            if message.path != self._path():
+                return  # the user typed on meanwhile
+        except ValueError:
+            return
         self.previewed = (message.path, message.rows)
         self.query_one("#import-preview", Static).update(describe(message.report))
         apply = self.query_one("#apply", Button)

@@ -159,7 +159,8 @@ def test_safe_cell():
 def test_files_with_personal_data_are_created_for_their_owner_only(fresh_db, tmp_path):
     import os
 
-    from data.transfer import open_private, write_members_csv
+    from data.files import private_file
+    from data.transfer import write_members_csv
 
     campaign = f.campaign()
     f.lead(email="ana@example.com")
@@ -167,7 +168,7 @@ def test_files_with_personal_data_are_created_for_their_owner_only(fresh_db, tmp
     old = os.umask(0)  # even where new files would be world-readable
     try:
         write_members_csv(campaign, "all", "", str(tmp_path / "export.csv"))  # the app's `x`
-        with open_private(tmp_path / "rejected.jsonl") as out:  # saved rejected events
+        with private_file(tmp_path / "rejected.jsonl") as out:  # saved rejected events
             out.write("{}\n")
     finally:
         os.umask(old)

@@ -21,6 +21,7 @@ def register(sub, common) -> None:
 
 def cmd_export_members(args) -> None:
     from data.campaigns import find_campaign
+    from data.files import FileRefused
     from data.transfer import export_members, write_members_csv
 
     open_db(args)
@@ -31,6 +32,8 @@ def cmd_export_members(args) -> None:
                 count = write_members_csv(
                     campaign, args.view, "", args.output, on_progress=on_progress
                 )
+        except FileRefused as refused:  # a link, a pipe, a folder: one sentence naming it
+            raise UserError(refused.strerror) from None
         except OSError as exc:
             raise UserError(f"cannot write {visible(args.output)}: {exc.strerror}") from None
         print(f"wrote {counted(count, 'member')} to {visible(args.output)}", file=sys.stderr)

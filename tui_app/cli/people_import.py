@@ -41,7 +41,10 @@ def cmd_import(args) -> None:
     with open_input(args.file) as stream:
         with progress_bar(args, f"importing {args.kind}") as on_progress:
             report = import_people(
-                KINDS[args.kind], stream, skip_invalid=args.skip_invalid, on_progress=on_progress
+                KINDS[args.kind],
+                stream,
+                skip_invalid=args.skip_invalid,
+                on_progress=on_progress,
             )
     lines = [f"line {line}: {visible(reason)}" for line, reason in report.invalid]
     if report.written:
