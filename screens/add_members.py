@@ -310,7 +310,7 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         self._title()
         self._filter()
 
-    def on_data_changed(self, _message) -> None:
+    def reread(self) -> None:
         """Someone enrolled or changed people: count and fetch again, cursor kept."""
         for kind in KINDS:
             self.table(kind).reload()

@@ -19,6 +19,7 @@ from data.db import describe
 from data.engagement import StatusChangeRefused
 from data.models import ValidationError
 from tui_app.widgets.messages import DataChanged, Notice, WorkFailed
+from tui_app.widgets.refresh import CoalescedReread
 
 USER_ERRORS = (ValidationError, StatusChangeRefused)
 """Errors that explain themselves: their text is the notification."""
@@ -36,9 +37,24 @@ def record_name(error: DoesNotExist) -> str:
 class AppScreen(Screen[ResultType], Generic[ResultType]):
     """A screen of the app; `subject` is the model of the record it shows, if any."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.rereads = CoalescedReread(self, self.reread)
+        """This screen's re-reads after commits, one in flight at a time."""
+
     def subject(self) -> type | None:
         """The model whose record, deleted meanwhile, makes this screen pointless."""
         return None
+
+    def reread(self) -> None:
+        """Something committed: read again what the screen shows (its read workers)."""
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        message.stop()
+        self.rereads.changed()
+
+    def on_unmount(self) -> None:
+        self.rereads.stop()
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

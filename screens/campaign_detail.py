@@ -212,7 +212,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         self.load()
         self.query_one(MemberTable).reload()
 
-    def on_data_changed(self, _message) -> None:
+    def reread(self) -> None:
         self.load()
         self.query_one(MemberTable).reload()
 

@@ -158,7 +158,7 @@ class CampaignListScreen(UndoActions, CampaignStatusActions, AppScreen):
             self.load()
         self.shown_before = True
 
-    def on_data_changed(self, _message) -> None:
+    def reread(self) -> None:
         self.load()
 
     def load(self) -> None:

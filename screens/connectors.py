@@ -88,7 +88,7 @@ class ConnectorsScreen(AppScreen):
     def action_reload(self) -> None:
         self.load()
 
-    def on_data_changed(self, _message) -> None:
+    def reread(self) -> None:
         self.load()
 
     @reads("connectors")

@@ -87,7 +87,7 @@ class MemberEventsScreen(AppScreen):
     def action_reload(self) -> None:
         self.load()
 
-    def on_data_changed(self, _message) -> None:
+    def reread(self) -> None:
         """Another writer committed: the timeline may have grown."""
         self.load()
 
@@ -198,7 +198,7 @@ class RejectedEventsScreen(AppScreen):
     def action_reload(self) -> None:
         self.query_one(RejectedTable).reload()
 
-    def on_data_changed(self, _message) -> None:
+    def reread(self) -> None:
         self.action_reload()
 
     @on(PagedTable.Loaded, "#rejected")

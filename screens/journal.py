@@ -139,7 +139,7 @@ class JournalScreen(UndoActions, AppScreen):
     def on_mount(self) -> None:
         self.action_reload()
 
-    def on_data_changed(self, _message) -> None:
+    def reread(self) -> None:
         self.action_reload()
 
     def action_reload(self) -> None:

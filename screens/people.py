@@ -126,7 +126,7 @@ class PeopleScreen(AppScreen):
             self.reload()
         self.shown_before = True
 
-    def on_data_changed(self, _message) -> None:
+    def reread(self) -> None:
         """Someone wrote: count and fetch again, the cursor staying in place."""
         self.reload()
 

@@ -237,7 +237,7 @@ class PersonDetailScreen(AppScreen):
         """Shown first, or back from a campaign (where the membership may have changed)."""
         self.load()
 
-    def on_data_changed(self, _message) -> None:
+    def reread(self) -> None:
         self.load()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:

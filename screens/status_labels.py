@@ -90,7 +90,7 @@ class StatusLabelsScreen(AppScreen):
     def on_screen_resume(self) -> None:
         self.load()
 
-    def on_data_changed(self, _message) -> None:
+    def reread(self) -> None:
         self.load()
 
     def subject(self) -> type:
