@@ -184,7 +184,10 @@ def enroll(
         result.already_members += counts[NEW] - inserted
         if inserted:
             fresh = rollup_buckets(MemberState())  # what one newly enrolled member counts in
-            add_to_counters({campaign.id: [inserted * n for n in fresh]})
+            add_to_counters(
+                {campaign.id: [inserted * n for n in fresh]},
+                {(campaign.id, label): inserted} if label else {},
+            )
             # The campaign is this transaction's alone (locked above, or SQLite's one writer):
             # its members above the newest id before are the ones just inserted.
             M = CampaignMember

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import replace
 
-from peewee import IntegrityError, chunked, fn
+from peewee import JOIN, IntegrityError, Value, chunked
 
 from data.engagement import (
     CLICKED,
@@ -29,7 +29,7 @@ from data.engagement import (
     ladder_problem,
 )
 from data.errors import ValidationError
-from data.models import Campaign, CampaignMember, MemberStatusLabel, length_problem
+from data.models import Campaign, CampaignMember, LabelStats, MemberStatusLabel, length_problem
 from data.sql import database, is_sqlite, rows_where_in
 from data.text import counted
 from data.vocab import CampaignType
@@ -74,6 +74,11 @@ def copy_template(campaign: Campaign) -> None:
         for position, (name, rung) in enumerate(template_for(campaign.type))
     ]
     MemberStatusLabel.insert_many(rows).execute()
+    L = MemberStatusLabel
+    LabelStats.insert_from(
+        L.select(L.id, L.campaign, Value(0)).where(L.campaign == campaign.id),
+        [LabelStats.label, LabelStats.campaign, LabelStats.members],
+    ).execute()
 
 
 def _labels_query(campaign_ids: list[int]):
@@ -132,20 +137,27 @@ def default_label_id(campaign_id: int) -> int | None:
     )
 
 
-def label_counts(campaign_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """Per campaign, each label (in list order) with the number of members holding it."""
-    ids = sorted(set(campaign_ids))
-    lists = ladders(ids)
-    M = CampaignMember
-    held: dict[int, int] = {}
-    for chunk in chunked(ids, CHUNK):
-        query = (
-            M.select(M.label, fn.COUNT(M.id))
-            .where(M.campaign.in_(chunk) & M.label.is_null(False))
-            .group_by(M.campaign, M.label)
-        )
-        held.update((lid, n) for lid, n in query.tuples())
-    return {cid: {label.name: held.get(label.id, 0) for label in lists[cid]} for cid in ids}
+def label_counts(campaign_ids: Iterable[int] | None = None) -> dict[int, dict[str, int]]:
+    """Per campaign (None: every one), each label (in list order) with the number of members
+    holding it, from the kept counters (`LabelStats`)."""
+    S, L = LabelStats, MemberStatusLabel
+    query = (
+        L.select(L.campaign, L.name, S.members)
+        .join(S, JOIN.LEFT_OUTER, on=(S.label == L.id))
+        .order_by(L.campaign, L.position, L.id)
+    )
+    found: dict[int, dict[str, int]] = {}
+    if campaign_ids is None:
+        rows = list(query.tuples())
+    else:
+        ids = sorted(set(campaign_ids))
+        found = {cid: {} for cid in ids}
+        rows = [
+            row for chunk in chunked(ids, CHUNK) for row in rows_where_in(query, L.campaign, chunk)
+        ]
+    for cid, name, members in rows:
+        found.setdefault(cid, {})[name] = members or 0
+    return found
 
 
 # Editing -----------------------------------------------------------------------------------------
@@ -218,6 +230,7 @@ def add_label(
         created = L.create(
             campaign=campaign.id, position=index, name=name, counts_as=rung, is_default=False
         )
+        LabelStats.create(label=created.id, campaign=campaign.id)
     return replace(new, id=created.id)
 
 

@@ -31,7 +31,7 @@ from data.models import MODELS, SchemaVersion, utcnow
 from data.postgres import check_references_per_statement, lock_schema, prepare_schema
 from data.sql import one_of
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 15
 """The version the current models describe."""
 
 
@@ -474,6 +474,39 @@ def _references_per_statement(db: Database, migrator: SchemaMigrator) -> None:
         check_references_per_statement(db)
 
 
+def _keep_label_counts(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 15: how many members hold each status label, kept as counters (`LabelStats`)
+    and filled here from the members, one pass over them."""
+
+    class Campaign(Model):  # only referenced, never created here
+        class Meta:
+            database = db
+            table_name = "campaign"
+
+    class MemberStatusLabel(Model):  # only referenced, never created here
+        class Meta:
+            database = db
+            table_name = "member_status_label"
+
+    class LabelStats(Model):  # frozen as it was at version 15
+        label = ForeignKeyField(MemberStatusLabel, primary_key=True, on_delete="CASCADE")
+        campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+        members = IntegerField(default=0)
+
+        class Meta:
+            database = db
+            table_name = "label_stats"
+            legacy_table_names = False
+
+    db.create_tables([LabelStats])
+    db.execute_sql(
+        "INSERT INTO label_stats (label_id, campaign_id, members) "
+        "SELECT l.id, l.campaign_id, COALESCE(held.n, 0) FROM member_status_label l LEFT JOIN "
+        "(SELECT label_id, COUNT(*) AS n FROM campaign_member WHERE label_id IS NOT NULL "
+        "GROUP BY label_id) held ON held.label_id = l.id"
+    )
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -487,6 +520,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     11: _no_in_lists,
     12: _fewer_member_indexes,
     13: _references_per_statement,
+    15: _keep_label_counts,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 
@@ -538,7 +572,7 @@ def upgrade(db: Database) -> int:
             SchemaVersion.create(version=SCHEMA_VERSION, applied_at=utcnow())
             return before
         migrator = SchemaMigrator.from_database(db)
-        for version in range(before + 1, SCHEMA_VERSION + 1):
+        for version in sorted(v for v in MIGRATIONS if before < v <= SCHEMA_VERSION):
             MIGRATIONS[version](db, migrator)
             SchemaVersion.create(version=version, applied_at=utcnow())
         prepare_schema(db, list(MODELS))  # tables and columns the steps added, on a server

@@ -77,7 +77,7 @@ class BaseModel(Model):
 
     if TYPE_CHECKING:
         # What Peewee adds at run time and its stubs cannot see, declared once for type checking:
-        # the automatic primary key (every model but CampaignStats and SchemaVersion has it), and
+        # the automatic primary key (every model but the counters and SchemaVersion has it), and
         # queries whose rows may be tuples or dicts (`.tuples()` keeps the query's static type).
         id: ClassVar[AutoField[int]]
 
@@ -277,6 +277,19 @@ MemberStatusLabel.add_index(
 )
 
 
+class LabelStats(BaseModel):
+    """How many members hold each status label: counters kept like `CampaignStats`, by the same
+    writes in the same transactions (`rollups.add_to_counters`, `rollups.recount`). Counting
+    them from the members read every member of a campaign (there is no index on the label)."""
+
+    label = ForeignKeyField(MemberStatusLabel, primary_key=True, on_delete="CASCADE")
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    members = IntegerField(default=0)
+    if TYPE_CHECKING:
+        label_id: int
+        campaign_id: int
+
+
 class CampaignMember(BaseModel):
     campaign = ForeignKeyField(  # indexed by the composite indexes below
         Campaign, backref="members", on_delete="CASCADE", index=False
@@ -358,8 +371,8 @@ enrolling adds no entry and a response adds one and removes none.
 An ingest rewrites a member's rung, status and label together; every index over one of them is
 rewritten with it, a page per member. So the member indexes are only those a list walks: the
 status sort's (campaign, rung, id) and these partial ones. The label has none: its counts
-(`labels.label_counts`, read by the label editor and `metrics`) count the campaign's members,
-about 40 ms for 100,000 of them, instead of every event paying for an index."""
+(`labels.label_counts`, read by the label editor, the campaign's detail and `metrics`) are kept
+as counters (`LabelStats`) instead of every event paying for an index."""
 
 CampaignMember.add_index(
     SQL(
@@ -618,6 +631,7 @@ MODELS = (
     Campaign,
     CampaignStats,
     MemberStatusLabel,
+    LabelStats,
     CampaignMember,
     Opportunity,
     EngagementEvent,

@@ -1,9 +1,12 @@
 """Campaign rollups: counters kept per campaign, and the metrics derived from them.
 
 Counting a million members on every screen refresh is too slow, so each service that changes
-members adjusts `CampaignStats` in the same transaction: enrollment adds to Sent, ingest adds the
-difference each member's change makes (`rollup_buckets(after) - rollup_buckets(before)`), and
-removal recounts the campaign. `recount` is the from-scratch definition the tests hold them to.
+members adjusts `CampaignStats` and `LabelStats` in the same transaction, once, through
+`add_to_counters` (one lock order for every counter): enrollment adds to Sent and the default
+label, ingest and status changes add the difference each member's change makes
+(`rollup_buckets(after) - rollup_buckets(before)`, one off the old label and one on the new), and
+removal and undo recount the campaign. `recount` is the from-scratch definition the tests hold
+them to.
 The buckets are `engagement.ROLLUP_BUCKETS`; `bucket_condition` reads them as SQL.
 """
 
@@ -16,7 +19,16 @@ from decimal import Decimal
 from peewee import Case, fn
 
 from data.engagement import ROLLUP_BUCKETS, ROLLUP_FIELDS, RollupBucket
-from data.models import Campaign, CampaignMember, CampaignStats, Opportunity, settled
+from data.models import (
+    Campaign,
+    CampaignMember,
+    CampaignStats,
+    LabelStats,
+    MemberStatusLabel,
+    Opportunity,
+    settled,
+)
+from data.sql import is_sqlite
 from data.vocab import OpportunityStage
 
 
@@ -37,15 +49,27 @@ def bucket_count(bucket: RollupBucket):
 
 
 def recount(campaign_ids: Iterable[int]) -> None:
-    """Recompute the counters of these campaigns from their members."""
-    ids = list(campaign_ids)
+    """Recompute the counters of these campaigns from their members (their rollups and how many
+    members hold each label), in campaign order (`add_to_counters`). Machine opens come from the
+    event log, not from members: they stay as they are."""
+    ids = sorted(set(campaign_ids))
     if not ids:
         return
-    M = CampaignMember
+    if not is_sqlite():  # wait for writers still adding to these counters, then count
+        lock = CampaignStats.select(CampaignStats.campaign).where(CampaignStats.campaign.in_(ids))
+        lock.order_by(CampaignStats.campaign).for_update("FOR NO KEY UPDATE").execute()  # type: ignore[arg-type]
+    M, L = CampaignMember, MemberStatusLabel
     counted = M.select(M.campaign, *[bucket_count(b) for b in ROLLUP_BUCKETS])
     rows = {
         row[0]: row[1:] for row in counted.where(M.campaign.in_(ids)).group_by(M.campaign).tuples()
     }
+    held = dict(
+        M.select(M.label, fn.COUNT(M.id))
+        .where(M.campaign.in_(ids) & M.label.is_null(False))
+        .group_by(M.label)
+        .tuples()
+    )
+    labels = L.select(L.campaign, L.id).where(L.campaign.in_(ids)).order_by(L.campaign, L.id)
     none = (0,) * len(ROLLUP_FIELDS)
     data = [{"campaign": cid, **dict(zip(ROLLUP_FIELDS, rows.get(cid, none)))} for cid in ids]
     (
@@ -56,39 +80,70 @@ def recount(campaign_ids: Iterable[int]) -> None:
         )
         .execute()
     )
+    counts = [
+        {"label": lid, "campaign": cid, "members": held.get(lid, 0)} for cid, lid in labels.tuples()
+    ]
+    if counts:
+        (
+            LabelStats.insert_many(counts)
+            .on_conflict(conflict_target=[LabelStats.label], preserve=[LabelStats.members])
+            .execute()
+        )
 
 
-def add_to_counters(deltas: Mapping[int, Sequence[int]]) -> None:
-    """Add per-campaign differences to the counters (inside the caller's transaction), in
-    campaign order, so two writers lock the counters in the same order."""
-    for campaign_id, delta in sorted(deltas.items()):
-        if not any(delta):
-            continue
+def add_to_counters(
+    rollups: Mapping[int, Sequence[int]] | None = None,
+    labels: Mapping[tuple[int, int], int] | None = None,
+    machine_opens: Mapping[int, int] | None = None,
+) -> None:
+    """Add what a transaction changed to the counters, inside it: per campaign, differences
+    to its rollups (in `ROLLUP_FIELDS` order) and machine opens, and per (campaign, label) to
+    how many members hold the label.
+
+    One call per transaction, with everything it changed: every counter is written in one
+    order, by campaign, its rollups row first (it also stands for the campaign's label rows:
+    taken even when only labels changed), then its labels by id. Two writers therefore lock
+    the counters they share in the same order, whatever they changed, and cannot deadlock on
+    them. A counter row found missing is recounted from the members in its place."""
+    rollups, labels, machine_opens = rollups or {}, labels or {}, machine_opens or {}
+    by_campaign: dict[int, list[tuple[int, int]]] = {}
+    for (cid, lid), amount in labels.items():
+        if amount:
+            by_campaign.setdefault(cid, []).append((lid, amount))
+    changed = {cid for cid, delta in rollups.items() if any(delta)}
+    changed |= {cid for cid, amount in machine_opens.items() if amount}
+    for cid in sorted(changed | set(by_campaign)):
+        S = CampaignStats
         updates = {
-            getattr(CampaignStats, field): getattr(CampaignStats, field) + amount
-            for field, amount in zip(ROLLUP_FIELDS, delta)
+            getattr(S, field): getattr(S, field) + amount
+            for field, amount in zip(ROLLUP_FIELDS, rollups.get(cid, ()))
             if amount
         }
-        changed = (
-            CampaignStats.update(updates).where(CampaignStats.campaign == campaign_id).execute()
-        )
-        if not changed:
-            recount([campaign_id])
-
-
-def add_machine_opens(counts: Mapping[int, int]) -> None:
-    """Count machine opens per campaign (inside the caller's transaction). They come from the
-    event log, not from members, so `recount` leaves them as they are."""
-    for campaign_id, amount in sorted(counts.items()):
-        for _ in range(2):
-            changed = (
-                CampaignStats.update(machine_opens=CampaignStats.machine_opens + amount)
-                .where(CampaignStats.campaign == campaign_id)
+        if machine_opens.get(cid):
+            updates[S.machine_opens] = S.machine_opens + machine_opens[cid]
+        if updates:
+            found = S.update(updates).where(S.campaign == cid).execute()
+        elif is_sqlite():  # the one writer: nothing to wait for
+            found = 1
+        else:
+            lock = S.select(S.campaign).where(S.campaign == cid).for_update("FOR NO KEY UPDATE")  # type: ignore[arg-type]
+            found = len(lock.execute())
+        if not found:  # a campaign without its counters row: made from its members
+            recount([cid])
+            if machine_opens.get(cid):
+                S.update(machine_opens=S.machine_opens + machine_opens[cid]).where(
+                    S.campaign == cid
+                ).execute()
+            continue
+        for lid, amount in sorted(by_campaign.get(cid, ())):
+            found = (
+                LabelStats.update(members=LabelStats.members + amount)
+                .where(LabelStats.label == lid)
                 .execute()
             )
-            if changed:
+            if not found:
+                recount([cid])
                 break
-            recount([campaign_id])  # the campaign's counters row, made from its members
 
 
 @dataclass

@@ -140,6 +140,7 @@ def raise_marked(
         chosen = (M.campaign == campaign.id) & marked.condition()
         _lock(chosen)  # from here on no member leaves its group
         delta = [0] * len(rollup_buckets(MemberState()))
+        labels: dict[tuple[int, int], int] = {}
         extra = json.dumps({"status": status}, ensure_ascii=False)
         for before, count in _groups(chosen):
             try:
@@ -154,7 +155,10 @@ def raise_marked(
             result.raised += raised
             was, will = rollup_buckets(before), rollup_buckets(after)
             delta = [d + raised * (b - a) for d, a, b in zip(delta, was, will)]
-        add_to_counters({campaign.id: delta})
+            for held, amount in ((before.label_id, -raised), (after.label_id, raised)):
+                if held is not None:
+                    labels[campaign.id, held] = labels.get((campaign.id, held), 0) + amount
+        add_to_counters({campaign.id: delta}, labels)
         change.done(result.raised, result.summary())
     return result
 

@@ -3,12 +3,12 @@
 A batch is one transaction with a fixed number of statements whatever its size: a look-up of the
 campaigns, people and members it names, a read of those members that locks them
 (`lock_members`), a look-up of the event ids seen before, one multi-row insert of the event log,
-one multi-row update of the changed members, one update of the counters per campaign, and the
-suppression of the addresses that unsubscribed or bounced (`suppression.suppress_addresses`).
-Every read that a decision depends on happens inside the transaction, so two writers cannot both
-decide from the same old record. The status rule itself is
-`MemberState.apply`, over the campaign's labels (`labels.ladders`, read in the same transaction
-and kept from changing until it ends); nothing here decides status.
+one multi-row update of the changed members, one update of each counter it changed (all at once,
+in one order: `rollups.add_to_counters`), and the suppression of the addresses that unsubscribed
+or bounced (`suppression.suppress_addresses`). Every read that a decision depends on happens
+inside the transaction, so two writers cannot both decide from the same old record. The status
+rule itself is `MemberState.apply`, over the campaign's labels (`labels.ladders`, read in the
+same transaction and kept from changing until it ends); nothing here decides status.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from data.models import (
     Lead,
     utcnow,
 )
-from data.rollups import add_machine_opens, add_to_counters
+from data.rollups import add_to_counters
 from data.sql import ARRAY_PARAM, chunked, pg_type, transaction
 from data.suppression import SuppressionEntry, suppress_addresses
 from data.vocab import EventOutcome
@@ -260,8 +260,8 @@ def apply_resolved(
                     )
                 )
         _write_events(events, source, now)
-        _write_members(members, before, state)
-        add_machine_opens(machine)
+        rollups, labels = _write_members(members, before, state)
+        add_to_counters(rollups, labels, machine)  # every counter at once, in one order
         suppress_addresses(suppressing, now)  # the address, and every record with it
     return report
 
@@ -329,13 +329,17 @@ def _write_events(events: list[Event], source: str, now: datetime) -> None:
     _insert_values(E, fields, rows)
 
 
-def _write_members(members: dict[int, LockedMember], before: dict, state: dict) -> None:
-    """Write the changed members and add the difference they make to the counters.
+def _write_members(
+    members: dict[int, LockedMember], before: dict, state: dict
+) -> tuple[dict[int, list[int]], dict[tuple[int, int], int]]:
+    """Write the changed members; return the difference they make to the counters (the
+    rollups per campaign, the members holding each (campaign, label)).
 
     Each member row is updated in only the columns that changed (rows grouped by which), so
     an index over a column that stayed the same is not rewritten."""
     by_columns: dict[tuple[str, ...], list[list]] = {}
     deltas: dict[int, list[int]] = {}
+    labels: dict[tuple[int, int], int] = {}
     sqlite = is_sqlite()
     for mid, after in sorted(state.items()):  # in id order: each table page visited once
         old = before[mid]
@@ -348,23 +352,27 @@ def _write_members(members: dict[int, LockedMember], before: dict, state: dict) 
                 values.append(value.isoformat(" ") if sqlite and name in _TIMES else value)
         values.append(mid)
         by_columns.setdefault(tuple(names), []).append(values)
+        campaign = members[mid].campaign
         was = _buckets(old.rung, old.bounced, old.unsubscribed)
         now = _buckets(after.rung, after.bounced, after.unsubscribed)
         if was != now:
-            delta = deltas.setdefault(members[mid].campaign, [0] * len(was))
+            delta = deltas.setdefault(campaign, [0] * len(was))
             for i, (a, b) in enumerate(zip(was, now)):
                 delta[i] += b - a
+        if after.label_id != old.label_id:
+            for label, amount in ((old.label_id, -1), (after.label_id, 1)):
+                if label is not None:
+                    labels[campaign, label] = labels.get((campaign, label), 0) + amount
     if sqlite:  # in-process: one prepared statement run per row is the fastest way here
         cursor = database.cursor()
         for columns, rows in by_columns.items():
             cursor.executemany(_update_member_sql(columns), rows)
-        add_to_counters(deltas)
-        return
+        return deltas, labels
     for columns, rows in by_columns.items():
         sql = _update_members_sql(columns)
         for part in chunked(rows, CHUNK):
             database.execute_sql(sql, [list(values) for values in zip(*part)])
-    add_to_counters(deltas)
+    return deltas, labels
 
 
 _TIMES = frozenset(MILESTONE_FIELDS)
