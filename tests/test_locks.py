@@ -302,3 +302,41 @@ def test_a_hand_open_while_connected_is_refused_in_the_app_and_the_commands(
         assert main(argv) == 1
     assert no_hand_opens == []
     assert capsys.readouterr().err.count("database in use") == 3
+
+
+async def test_live_updates_that_fail_say_so_once_and_come_back(make_tui, monkeypatch):
+    """When following other connections' commits fails, the app says so in one notice (not one
+    per retry), keeps trying with a growing pause, and says so when live updates resume."""
+    import threading
+
+    from data.changes import ChangeFeed
+    from tests.pilot import SIZE, settle, wait_until
+
+    failing = threading.Event()
+    failing.set()
+    tries = []
+    real_wait = ChangeFeed.wait
+
+    def wait(self, timeout):
+        if failing.is_set():
+            tries.append(1)
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_wait(self, timeout)
+
+    monkeypatch.setattr(ChangeFeed, "wait", wait)
+    app = make_tui(watch_interval=0.02)
+
+    def notices(text: str) -> list[str]:
+        return [n.message for n in app._notifications if text in n.message]
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: len(tries) >= 4, seconds=PATIENCE)
+        await wait_until(pilot, lambda: notices("live updates paused"), seconds=PATIENCE)
+        assert notices("live updates paused") == [
+            "live updates paused: disk I/O error. What shows may be out of date; reconnecting…"
+        ]
+        failing.clear()
+        await wait_until(pilot, lambda: notices("live updates resumed"), seconds=PATIENCE)
+        assert len(notices("live updates paused")) == 1
+        assert app.watcher._retry == app.watcher.interval  # the next pause starts patient again
+        await settle(pilot)

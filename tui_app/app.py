@@ -25,11 +25,24 @@ class CommittedElsewhere(Message):
     """The change watcher saw another connection commit (posted from its thread)."""
 
 
+class LiveUpdates(Message):
+    """Live updates paused (`reason` says why) or, with no reason, resumed (posted from the
+    change watcher's thread)."""
+
+    def __init__(self, reason: str | None) -> None:
+        super().__init__()
+        self.reason = reason
+
+
 def find_provider():
     """The palette's campaign and people finder, imported when the palette first opens."""
     from tui_app.palette import FindProvider
 
     return FindProvider
+
+
+LIVE_PAUSED_SECONDS = 60.0
+"""How long the notice that live updates paused stays on screen (it is said once per pause)."""
 
 
 class CampaignsApp(App):
@@ -61,7 +74,12 @@ class CampaignsApp(App):
         self.export_dir = export_dir
         """The folder proposed for a saved file when the user has not saved one yet (fixed in
         tests); None: the user's documents folder."""
-        self.watcher = ChangeWatcher(self._changed, interval=watch_interval)
+        self.watcher = ChangeWatcher(
+            self._changed,
+            interval=watch_interval,
+            on_paused=lambda reason: self.post_message(LiveUpdates(reason)),
+            on_resumed=lambda: self.post_message(LiveUpdates(None)),
+        )
 
     def now(self) -> datetime:
         """The app's clock: fixed in tests and snapshots, the real UTC time otherwise."""
@@ -90,6 +108,18 @@ class CampaignsApp(App):
 
     def on_committed_elsewhere(self, _message: CommittedElsewhere) -> None:
         self.notify_changed()
+
+    def on_live_updates(self, message: LiveUpdates) -> None:
+        if message.reason is not None:  # said once per pause; it stays until read or resumed
+            self.notify(
+                f"live updates paused: {message.reason}. What shows may be out of date; "
+                "reconnecting…",
+                title="Live updates",
+                severity="warning",
+                timeout=LIVE_PAUSED_SECONDS,
+            )
+        else:
+            self.notify("live updates resumed", title="Live updates")
 
     # every notification and title passes here: names in them are shown as typed
     def notify(
