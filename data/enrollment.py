@@ -220,6 +220,7 @@ def _remove(campaign: Campaign, conditions: list, now: datetime | None) -> int:
     those kept (a member that came to match meanwhile is not removed unkept)."""
     M = CampaignMember
     with journal.record(JournalAction.REMOVE, campaign, now) as change:
+        lock_campaign(campaign.id)
         for condition in conditions:
             change.keep_records((M.campaign == campaign.id) & condition)
         removed = M.delete().where((M.campaign == campaign.id) & change.kept()).execute()
@@ -251,9 +252,11 @@ def clean_exits(campaign: Campaign, now: datetime | None = None) -> int:
     journal entry keeps their records for undo."""
     M = CampaignMember
     with journal.record(JournalAction.CLEAN, campaign, now) as change:
-        exits = _exits(campaign)
-        change.keep_records(exits)
-        removed = M.delete().where(exits).execute()
+        lock_campaign(campaign.id)
+        change.keep_records(_exits(campaign))
+        # Exactly the members kept: one who bounced or unsubscribed since the copy stays (the
+        # next clean takes it), never removed without a copy to undo from.
+        removed = M.delete().where((M.campaign == campaign.id) & change.kept()).execute()
         recount([campaign.id])
         change.done(removed, f"removed {removed:,} bounced or unsubscribed")
     return removed

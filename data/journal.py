@@ -29,7 +29,7 @@ from data.models import (
     Person,
     utcnow,
 )
-from data.sql import database
+from data.sql import database, is_sqlite
 from data.vocab import JournalAction
 
 PERSON_COLUMNS = ("campaign_id", "lead_id", "contact_id")
@@ -75,8 +75,14 @@ class Change:
 
     def keep_records(self, condition) -> None:
         """Keep the full record of the members matching `condition` (on CampaignMember) as it is
-        now, with the events linked to them, before this change removes or changes them."""
-        self._copy(condition, RECORD_FIELDS)
+        now, with the events linked to them, before this change removes or changes them.
+
+        The copy locks the rows it copies until the transaction ends (where the database locks
+        rows, in id order as `ingest.applying.lock_members` does), so no writer changes a kept
+        member or links an event to it before this change is done: remove or change exactly
+        `kept()`, never the condition again (a member that came to match it meanwhile was
+        neither locked nor kept)."""
+        self._copy(condition, RECORD_FIELDS, lock=True)
         J, E = JournalMember, EngagementEvent
         kept = J.select(J.member_id).where(J.entry == self.entry.id)
         JournalEvent.insert_from(
@@ -89,9 +95,12 @@ class Change:
         J = JournalMember
         return CampaignMember.id.in_(J.select(J.member_id).where(J.entry == self.entry.id))
 
-    def _copy(self, condition, fields: tuple[str, ...], fresh: bool = False) -> None:
+    def _copy(
+        self, condition, fields: tuple[str, ...], fresh: bool = False, lock: bool = False
+    ) -> None:
         """Copy the members matching `condition` into this entry's journal; `fresh`: none of
-        them can be there yet, so the copy skips ON CONFLICT (its check of each row costs)."""
+        them can be there yet, so the copy skips ON CONFLICT (its check of each row costs);
+        `lock`: the rows copied are locked by the copy itself (each as its lock found it)."""
         M, J = CampaignMember, JournalMember
         select = M.select(
             SQL(str(int(self.entry.id))),
@@ -101,6 +110,8 @@ class Change:
             M.contact,
             *[getattr(M, name) for name in fields],
         ).where(condition)
+        if lock and not is_sqlite():  # SQLite's one writer already holds every row
+            select = select.order_by(M.id).for_update()
         query = J.insert_from(
             select,
             [J.entry, J.member_id, *[getattr(J, c) for c in PERSON_COLUMNS], *fields],
