@@ -10,7 +10,7 @@ import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import peewee
 from peewee import Database, SqliteDatabase
@@ -89,18 +89,25 @@ def _is_url(location: str) -> bool:
 
 
 def safe_location(location: str) -> str:
-    """A location fit to print: a URL's password is replaced by ***."""
+    """A location fit to print: a URL's password is replaced by ***, wherever it is (after the
+    user name, or as `password=` in the query string, as libpq also reads it)."""
     if not _is_url(location):
         return location
     try:
         parts = urlsplit(location)
-        if parts.password is None:
-            return location
-        host = parts.hostname or ""
-        if parts.port is not None:
-            host += f":{parts.port}"
-        netloc = f"{parts.username or ''}:***@{host}"
-        return urlunsplit(parts._replace(netloc=netloc))
+        netloc = parts.netloc
+        if parts.password is not None:
+            host = parts.hostname or ""
+            if parts.port is not None:
+                host += f":{parts.port}"
+            netloc = f"{parts.username or ''}:***@{host}"
+        query = "&".join(
+            f"{item.split('=', 1)[0]}=***"
+            if unquote_plus(item.split("=", 1)[0]).strip().lower() == "password"
+            else item
+            for item in parts.query.split("&")
+        )
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
     except ValueError:  # a URL too broken to take apart: print only its scheme
         return location.split("://", 1)[0] + "://…"
 
@@ -360,4 +367,8 @@ def describe(exc: BaseException) -> str:
         return "the disk is full (database or disk is full)"
     if message.startswith("permission denied for") or "read-only transaction" in message:
         return f"this connection is read-only: it may read but not write ({message})"
+    if "cannot contain NUL" in message:
+        return f"text with a NUL character cannot be stored ({message})"
+    if message.startswith("value too long for type"):
+        return f"a value is longer than its column allows ({message})"
     return message

@@ -96,15 +96,18 @@ class BaseModel(Model):
 
 
 def length_problem(model: type[Model], values: Mapping[str, object]) -> str | None:
-    """The first text value longer than its column allows, as a message, or None.
+    """The first text value its column cannot hold the same way on both backends, as a
+    message, or None: one longer than the column allows, or one with a NUL character.
 
-    PostgreSQL enforces VARCHAR lengths and SQLite does not: checking here gives one rule, and
-    one readable line, on both."""
+    PostgreSQL enforces VARCHAR lengths and refuses NUL in text; SQLite stores both: checking
+    here gives one rule, and one readable line, on both."""
     for name, value in values.items():
         field = model._meta.fields.get(name)
         if isinstance(field, CharField) and isinstance(value, str):
             if len(value) > field.max_length:
                 return f"{name.replace('_', ' ')} is longer than {field.max_length} characters"
+            if "\x00" in value:
+                return f"{name.replace('_', ' ')} contains a NUL character"
     return None
 
 

@@ -21,7 +21,15 @@ from peewee import EXCLUDED, chunked, fn
 
 from data.emails import email_problem, normalize_email
 from data.identity import addresses_of
-from data.models import Contact, Lead, Person, Suppression, ValidationError, utcnow
+from data.models import (
+    Contact,
+    Lead,
+    Person,
+    Suppression,
+    ValidationError,
+    length_problem,
+    utcnow,
+)
 from data.sql import database, in_list, insert_rows
 from data.vocab import SuppressionKind
 
@@ -183,6 +191,13 @@ def _address(email: str) -> str:
     return normalize_email(email)
 
 
+def _check_text(values: dict[str, str]) -> None:
+    """Text a user gives a suppression, held to the columns' rule on both backends."""
+    problem = length_problem(Suppression, values)
+    if problem:
+        raise ValidationError(problem)
+
+
 def active_suppression(email: str) -> Suppression | None:
     S = Suppression
     return S.get_or_none((S.email == normalize_email(email)) & S.lifted_at.is_null())
@@ -195,19 +210,14 @@ def add(email: str, reason: str, *, by: str = "", now: datetime | None = None):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("say why the address is suppressed (--reason)")
+    reason += f" (by {by})" if by else ""
+    _check_text({"reason": reason})
     now = now or utcnow()
     with database.atomic():
         existing = active_suppression(address)
         if existing is not None:
             return existing, False
-        suppress_addresses(
-            [
-                SuppressionEntry(
-                    address, "manual", now, reason=reason + (f" (by {by})" if by else "")
-                )
-            ],
-            now,
-        )
+        suppress_addresses([SuppressionEntry(address, "manual", now, reason=reason)], now)
         return active_suppression(address), True
 
 
@@ -218,6 +228,7 @@ def lift(email: str, reason: str, *, by: str = "", now: datetime | None = None) 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("lifting a suppression needs a reason (--reason)")
+    _check_text({"lifted_reason": reason, "lifted_by": by})
     now = now or utcnow()
     S = Suppression
     with database.atomic():

@@ -79,6 +79,13 @@ def _error(message: str) -> int:
     return 1
 
 
+def _driver_errors() -> tuple[type[Exception], ...]:
+    """The server driver's own errors, when it is loaded: bulk writes run on its cursor, where
+    Peewee does not wrap what it raises (a read-only role's "permission denied", say)."""
+    psycopg = sys.modules.get("psycopg")
+    return (psycopg.Error,) if psycopg is not None else ()
+
+
 def main(argv: list[str] | None = None) -> int:
     from data.db import describe
     from data.engagement import StatusChangeRefused
@@ -94,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return _error(str(exc))
     except (UnicodeDecodeError, csv.Error) as exc:
         return _error(f"cannot read the input: {exc}")
-    except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
+    except (peewee.DatabaseError, sqlite3.DatabaseError, *_driver_errors()) as exc:
         return _error(f"database: {describe(exc)}")
     except BrokenPipeError:
         return 0
