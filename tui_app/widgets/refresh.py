@@ -66,5 +66,9 @@ class CoalescedReread:
         # a worker's failure is its screen's to report (screens.base); here it only ends a read
         await asyncio.gather(*(worker.wait() for worker in workers), return_exceptions=True)
         self._waiting = None
-        if self.again:
+        if self.again:  # through the screen's queue: nothing is read once it is closing
+            self.node.call_later(self._trailing)
+
+    def _trailing(self) -> None:
+        if self.again and not self.in_flight:
             self._start()
