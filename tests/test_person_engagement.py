@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from data.content import content_from_extra, content_of
 from data.engaged import content_report, find_person, hot_list, person_activity
 from data.enrollment import enroll
 from data.ingest import ingest_records
-from data.models import Campaign, EngagementEvent, EngagementScore
+from data.models import Campaign, EngagementEvent, EngagementScore, utcnow
 from data.score import HALF_LIFE_DAYS, Scored, score_now, score_of
 from data.suppression import add as suppress
 from data.webhooks import mailgun_event, sendgrid_event
@@ -265,3 +266,65 @@ def test_version_17_fills_content_and_scores_from_the_stored_events(people):
     for email, (points, stopped) in before.items():
         assert after[email][1] == stopped
         assert score_now(after[email][0], stopped, NOW) == score_now(points, stopped, NOW)
+
+
+# The command line --------------------------------------------------------------------------------
+
+
+def cli_json(capsys, location, *args) -> object:
+    from tui_app.cli import main
+
+    assert main(["--db", str(location), *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_person_show_people_hot_and_content_from_the_command_line(people, fresh_db, capsys):
+    from tui_app.cli import main
+
+    now = utcnow()
+    ingest_records(
+        [
+            {
+                **event("click", "ana@example.com", title="Pricing\x1b[31m"),
+                "at": (now - timedelta(days=2)).isoformat(),
+            },
+            {**event("open", "ana@example.com"), "at": (now - timedelta(days=3)).isoformat()},
+            {
+                **event("respond", "cy@example.com", form="Demo request"),
+                "at": (now - timedelta(days=1)).isoformat(),
+            },
+        ],
+        now=now,
+    )
+    shown = cli_json(capsys, fresh_db, "person", "show", "ANA@example.com")
+    assert {"email", "name", "kind", "score", "summary", "memberships", "timeline"} <= shown.keys()
+    assert shown["email"] == "ana@example.com" and shown["kind"] == "lead" and shown["score"] > 0
+    assert shown["summary"][0].startswith("Clicked ‘Pricing\x1b[31m’ in Spring Webinar")
+    assert {m["campaign"] for m in shown["memberships"]} == {"Spring Webinar", "EMEA Roadshow"}
+    assert [(t["type"], t["content"]) for t in shown["timeline"]] == [
+        ("click", "Pricing\x1b[31m"),
+        ("open", None),
+    ]
+    assert {"at", "campaign", "type", "content"} <= shown["timeline"][0].keys()
+
+    assert main(["--db", str(fresh_db), "person", "show", "ana@example.com"]) == 0
+    text = capsys.readouterr().out
+    assert "\x1b" not in text and "Pricing␛[31m" in text and "score " in text
+
+    hot = cli_json(capsys, fresh_db, "people", "hot", "--limit", "5")
+    assert [p["email"] for p in hot] == ["cy@example.com", "ana@example.com"]
+    assert {"email", "name", "score", "last_touch", "content"} <= hot[0].keys()
+    assert hot[0]["content"] == "Demo request"
+    assert cli_json(capsys, fresh_db, "people", "hot", "--filter", "country:de") == [hot[0]]
+
+    content = cli_json(capsys, fresh_db, "content", "Spring Webinar")
+    assert [(c["content"], c["people"]) for c in content] == [
+        ("Demo request", 1),
+        ("Pricing\x1b[31m", 1),
+    ]
+
+    assert main(["--db", str(fresh_db), "person", "show", "nobody@example.com"]) == 1
+    assert "no lead or contact" in capsys.readouterr().err
+    assert main(["--db", str(fresh_db), "people", "hot", "--filter", '"open']) == 1
+    assert "invalid filter" in capsys.readouterr().err
+    assert main(["--db", str(fresh_db), "content", "No Such"]) == 1
