@@ -7,8 +7,10 @@ above its version. The tests check that both routes end in the same schema.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from datetime import datetime
 
 from peewee import (
     AutoField,
@@ -17,6 +19,7 @@ from peewee import (
     Check,
     Database,
     DateTimeField,
+    FloatField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -26,13 +29,20 @@ from peewee import (
 )
 from playhouse.migrate import SchemaMigrator
 
+from data.content import content_from_extra
+from data.emails import normalize_email
 from data.errors import DatabaseError
-from data.models import MODELS, SchemaVersion, utcnow
+from data.models import CONTENT_INDEX, MODELS, SchemaVersion, utcnow
 from data.postgres import check_references_per_statement, lock_schema, prepare_schema
+from data.score import STOPPING, points, weight
+from data.scores import Touch, add_to_scores
 from data.sql import one_of
 
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 17
 """The version the current models describe."""
+
+MIGRATION_CHUNK = 5_000
+"""Log rows read at a time by a step that works over every event."""
 
 
 def _add_ingest_runs(db: Database, migrator: SchemaMigrator) -> None:
@@ -507,6 +517,84 @@ def _keep_label_counts(db: Database, migrator: SchemaMigrator) -> None:
     )
 
 
+def _add_content_and_scores(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 17: what a person engaged with. Each engaged event's content, worked out from
+    its stored extra keys (`content.content_from_extra`) into a column indexed per campaign;
+    and each address's engagement score (`score`), added up from the events already logged."""
+    migrator.add_column("engagement_event", "content", CharField(null=True)).run()
+    db.execute_sql(CONTENT_INDEX)
+
+    class EngagementScore(Model):  # frozen as it was at version 17
+        email = CharField(primary_key=True)
+        points = FloatField(default=0.0)
+        stopped = BooleanField(default=False)
+        last_at = DateTimeField(null=True)
+        last_type = CharField(default="")
+        last_content = CharField(null=True)
+        last_campaign = IntegerField(null=True)
+
+        class Meta:
+            database = db
+            table_name = "engagement_score"
+
+    db.create_tables([EngagementScore])
+    db.execute_sql('CREATE INDEX "engagement_score_points" ON "engagement_score" ("points")')
+    p = db.param
+    rungs = {
+        (campaign, name): rung
+        for campaign, name, rung in db.execute_sql(
+            "SELECT campaign_id, name, counts_as FROM member_status_label"
+        )
+    }
+    now = utcnow()
+    touches: dict[str, Touch] = {}
+    last = 0
+    while True:
+        rows = db.execute_sql(
+            "SELECT e.id, e.type, e.at, e.extra, e.campaign_id, e.email, "
+            "COALESCE(l.email, c.email) FROM engagement_event e "
+            "LEFT JOIN campaign_member m ON m.id = e.member_id "
+            "LEFT JOIN lead l ON l.id = m.lead_id LEFT JOIN contact c ON c.id = m.contact_id "
+            f"WHERE e.id > {p} AND {one_of('e.outcome', ('applied', 'unchanged'))} "
+            f"ORDER BY e.id LIMIT {MIGRATION_CHUNK}",
+            (last,),
+        ).fetchall()
+        if not rows:
+            break
+        last = rows[-1][0]
+        contents = []
+        for eid, kind, at, extra, campaign, email, member_email in rows:
+            content = content_from_extra(extra)
+            if content is not None:
+                contents.append((content, eid))
+            if isinstance(at, str):
+                at = datetime.fromisoformat(at)
+            rung = rungs.get((campaign, _status_named(extra))) if kind == "status" else None
+            gained = points(weight(kind, rung), at, now) if at is not None else 0.0
+            stops = kind in STOPPING
+            address = normalize_email(email or "") or member_email
+            if not (gained or stops) or not address:
+                continue
+            touch = touches.setdefault(address, Touch())
+            touch.stopped = touch.stopped or stops
+            touch.add(gained, at, kind, content, campaign, touch=not stops)
+        if contents:
+            db.cursor().executemany(
+                f"UPDATE engagement_event SET content = {p} WHERE id = {p}", contents
+            )
+    add_to_scores(touches)
+
+
+def _status_named(extra: str | None) -> str:
+    """The label a logged status event named (as `labels.status_named` reads it)."""
+    try:
+        keys = json.loads(extra or "")
+    except ValueError:
+        return ""
+    status = keys.get("status") if isinstance(keys, dict) else None
+    return status.strip() if isinstance(status, str) else ""
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -521,6 +609,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     12: _fewer_member_indexes,
     13: _references_per_statement,
     15: _keep_label_counts,
+    17: _add_content_and_scores,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

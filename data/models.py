@@ -20,6 +20,7 @@ from peewee import (
     DateTimeField,
     DecimalField,
     Expression,
+    FloatField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -448,6 +449,9 @@ class EngagementEvent(BaseModel):
     received_at = DateTimeField(default=utcnow)
     received_line = TextField(default="")
     """A rejected event's line as received (bytes that are not UTF-8 escaped), to re-send."""
+    content = CharField(null=True)
+    """What a person engaged with (`content.content_of`), on events that count as engagement
+    (applied or unchanged); None otherwise."""
     if TYPE_CHECKING:
         campaign_id: int | None
         member_id: int | None
@@ -463,6 +467,14 @@ EngagementEvent.add_index(
 )
 """Rejected events are few and listed for repair; a partial index keeps ingest cheap."""
 
+CONTENT_INDEX = (
+    "CREATE INDEX IF NOT EXISTS engagement_event_content ON engagement_event "
+    "(campaign_id, content, member_id) WHERE content IS NOT NULL"
+)
+EngagementEvent.add_index(SQL(CONTENT_INDEX))
+"""What content worked, per campaign (`content.content_report`): the people who engaged with
+each piece are counted from this index alone. Partial, so events without content add nothing."""
+
 SEEN_OUTCOMES = one_of(
     "outcome", (EventOutcome.APPLIED, EventOutcome.UNCHANGED, EventOutcome.MACHINE)
 )
@@ -474,6 +486,30 @@ SEEN_INDEX = (
 )
 EngagementEvent.add_index(SQL(SEEN_INDEX))
 """An event id takes effect once: a second writer's copy fails instead of applying twice."""
+
+
+class EngagementScore(BaseModel):
+    """A person's engagement (by address), kept current as events apply (`score.add_to_scores`).
+
+    `points` is the sum of the events' weights, each grown by the half-life from a fixed epoch
+    to its time: the score now is `points` decayed from the epoch to now (`score.score_now`),
+    so ranking by `points` is ranking by today's score without reading any event."""
+
+    email = CharField(primary_key=True)
+    points = FloatField(default=0.0)
+    stopped = BooleanField(default=False)
+    """A bounce or an unsubscribe: the score is 0 for good."""
+    last_at = DateTimeField(null=True)
+    """The last touch: the newest event that counts as engagement, its type, content, campaign."""
+    last_type = CharField(default="")
+    last_content = CharField(null=True)
+    last_campaign = IntegerField(null=True)
+
+
+EngagementScore.add_index(
+    EngagementScore.index(EngagementScore.points, name="engagement_score_points")
+)
+"""The hot list walks it, best first."""
 
 
 class IngestRun(BaseModel):
@@ -638,6 +674,7 @@ MODELS = (
     CampaignMember,
     Opportunity,
     EngagementEvent,
+    EngagementScore,
     IngestRun,
     Suppression,
     JournalEntry,

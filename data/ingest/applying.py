@@ -45,6 +45,8 @@ from data.models import (
     utcnow,
 )
 from data.rollups import add_to_counters
+from data.score import STOPPING, points, weight
+from data.scores import Touch, add_to_scores
 from data.sql import ARRAY_PARAM, chunked, pg_type, transaction
 from data.suppression import SuppressionEntry, suppress_addresses
 from data.vocab import EventOutcome
@@ -204,6 +206,7 @@ def apply_resolved(
         state = dict(before)
         suppressing: list[SuppressionEntry] = []
         machine: dict[int, int] = {}
+        touches: dict[str, Touch] = {}
         for event in events:
             if not event.reason and event.member_id not in members:
                 event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
@@ -249,6 +252,7 @@ def apply_resolved(
                 state[mid] = after
                 event.outcome = EventOutcome.APPLIED
                 report.applied += 1
+            _touch(touches, event, members[mid], label, now)
             if event.type in ("bounce", "unsubscribe"):
                 suppressing.append(
                     SuppressionEntry(
@@ -262,8 +266,26 @@ def apply_resolved(
         _write_events(events, source, now)
         rollups, labels = _write_members(members, before, state)
         add_to_counters(rollups, labels, machine)  # every counter at once, in one order
+        add_to_scores(touches)
         suppress_addresses(suppressing, now)  # the address, and every record with it
     return report
+
+
+def _touch(
+    touches: dict[str, Touch], event: Event, member: LockedMember, label, now: datetime
+) -> None:
+    """What an event the person made adds to their score (`score`), kept by address."""
+    assert event.at is not None
+    stops = event.type in STOPPING
+    gained = points(weight(event.type, label.counts_as if label else None), event.at, now)
+    if not (stops or gained):
+        return
+    address = event.address or _address_of(member)
+    touch = touches.get(address)
+    if touch is None:
+        touch = touches[address] = Touch()
+    touch.stopped = touch.stopped or stops
+    touch.add(gained, event.at, event.type, event.content, event.campaign_id, touch=not stops)
 
 
 def _stamp(value):
@@ -271,6 +293,10 @@ def _stamp(value):
     formatted here once instead of through the driver's adapter for every row; other values
     as they are."""
     return value.isoformat(" ") if isinstance(value, datetime) else value
+
+
+_ENGAGED = (EventOutcome.APPLIED, EventOutcome.UNCHANGED)
+"""The outcomes whose events keep their content: what a person engaged with."""
 
 
 def _write_events(events: list[Event], source: str, now: datetime) -> None:
@@ -291,6 +317,7 @@ def _write_events(events: list[Event], source: str, now: datetime) -> None:
         E.received_line,
         E.source,
         E.received_at,
+        E.content,
     ]
     rows = [
         (
@@ -307,6 +334,7 @@ def _write_events(events: list[Event], source: str, now: datetime) -> None:
             "",
             source,
             received,
+            e.content if e.outcome in _ENGAGED else None,
         )
         if e.outcome != EventOutcome.REJECTED
         else (
@@ -323,6 +351,7 @@ def _write_events(events: list[Event], source: str, now: datetime) -> None:
             e.raw,
             source,
             received,
+            None,
         )
         for e in events
     ]

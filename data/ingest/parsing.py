@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import BinaryIO
 
+from data.content import content_of
 from data.emails import normalize_email
 from data.engagement import EVENT_TYPES, STATUS_EVENT
 from data.ingest.record import Event
@@ -250,6 +251,7 @@ def parse_event(received: Received, noted: frozenset[str] = frozenset()) -> Even
     if record.keys() - KNOWN_SET:
         extra = {k: v for k, v in record.items() if k not in KNOWN_SET}
         event.extra = json.dumps(extra, ensure_ascii=False)
+        event.content = content_of(extra)
     event_type = event.sent_type.strip().lower()
     event.address = normalize_email(event.email)
     when = record.get("at")

@@ -79,6 +79,8 @@ class Event:
     """The label a status event names (kept in the log with the extra keys)."""
     extra: str = ""
     """Keys beyond the known ones, as JSON."""
+    content: str | None = None
+    """What the extra keys say was engaged with (`content.content_of`)."""
     line: bytes = b""
     """The line as received, kept with a rejection so the event can be fixed and sent again."""
     reason: str = ""

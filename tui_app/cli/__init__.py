@@ -17,6 +17,7 @@ from data.text import visible
 from tui_app.cli import (
     campaign,
     demo,
+    engaged,
     export,
     ingest,
     journal,
@@ -39,6 +40,7 @@ SUBCOMMANDS = (
     journal,
     ingest,
     metrics,
+    engaged,
     export,
     lead,
     suppression,
