@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from data.text import counted
 from tui_app.cli.common import UserError, emit, open_db, progress_bar, say
 
 DEMO_PEOPLE = 20_000
@@ -32,7 +33,8 @@ def cmd_demo(args) -> None:
     open_db(args, fill_demo=False)  # `campaigns --demo demo` fills the demo database as told
     found = records_not_from_demo()
     if found and not args.force:
-        held = " and ".join(f"{count:,} {kind}" for kind, count in found.items())
+        nouns = {"people": ("person", "people"), "campaigns": ("campaign", "campaigns")}
+        held = " and ".join(counted(count, *nouns[kind]) for kind, count in found.items())
         raise UserError(
             f"the database holds {held} that demo did not make; demo data goes only into an "
             "empty or demo database (--force adds it anyway)"
