@@ -29,6 +29,7 @@ from data.db import database, is_sqlite
 from data.ingest.applying import apply_resolved, resolve_campaigns, resolve_members
 from data.ingest.parsing import parse_event
 from data.ingest.record import Event, IngestReport
+from data.ingest.running import conflicted, retry_after_conflict
 from data.models import EngagementEvent, ReceivedCount, Receiver, utcnow
 from data.vocab import EventOutcome
 from data.webhooks import Inbound
@@ -70,8 +71,9 @@ _STOP = object()
 
 
 def _is_unreachable(exc: BaseException) -> bool:
-    """The database is down or the connection lost, rather than these events refused."""
-    return isinstance(
+    """The database is down or the connection lost, rather than these events refused or the
+    transaction rolled back for another's sake (a deadlock: retried, never a 503)."""
+    return not conflicted(exc) and isinstance(
         exc, peewee.OperationalError | peewee.InterfaceError | sqlite3.OperationalError
     )
 
@@ -178,7 +180,8 @@ class GroupCommit:
             request.done(Outcome(report))
 
     def _commit(self, group: list[_Request]) -> list[IngestReport]:
-        for attempt in range(RETRIES + 1):
+        lost_races = conflicts = 0
+        while True:
             now = self._clock()
             parsed = [
                 [parse_event(record, request.inbound.noted) for record in request.inbound.records]
@@ -202,11 +205,17 @@ class GroupCommit:
                     self._seen(now)
             except IntegrityError:
                 # Another writer committed one of these event ids first: the next try sees it.
-                if attempt == RETRIES:
+                if lost_races == RETRIES:
                     raise
+                lost_races += 1
+                continue
+            except Exception as exc:
+                # A deadlock's victim (another receiver, an ingest): tried again, not a 503.
+                if not retry_after_conflict(exc, conflicts):
+                    raise
+                conflicts += 1
                 continue
             return [_report(events) for events in parsed]
-        raise AssertionError("unreachable")
 
     def _reconnect_if_lost(self, exc: BaseException) -> None:
         if _is_unreachable(exc):

@@ -27,6 +27,8 @@ CAMPAIGN = "Race Day"
 MILESTONE_OF = {"open": MILESTONE_FIELDS[0], "click": MILESTONE_FIELDS[1]}
 """The milestone an applied event of each type leaves on its member (no later than the event)."""
 
+AT = "2026-03-02T09:00:00Z"
+
 STREAMED = 120
 """Events each stream sends, one commit each: a few seconds of writing beside the removals."""
 
@@ -165,3 +167,71 @@ def test_remove_and_undo_beside_a_stream_restore_no_stale_copy(fresh_db):
 
     assert _race(streams, remove_then_undo, cycles=150) >= 3
     _assert_nothing_lost(campaign, people)
+
+
+def _deadlock(sqlstate_error):
+    """The error peewee raises when the server chose this transaction as a deadlock's victim
+    (or refused it a serializable view): the driver's error, wrapped as peewee wraps it."""
+    import peewee
+
+    try:
+        with peewee.ExceptionWrapper(peewee.EXCEPTIONS):
+            raise sqlstate_error("deadlock detected")
+    except peewee.PeeweeException as wrapped:
+        return wrapped
+    raise AssertionError("not wrapped")
+
+
+def _failing_once(monkeypatch, module, errors: list) -> list:
+    """Make `module.resolve_members` raise each of `errors` once, on the first calls."""
+    real = module.resolve_members
+    calls: list = []
+
+    def resolve(events):
+        calls.append(len(events))
+        if errors:
+            raise errors.pop(0)
+        return real(events)
+
+    monkeypatch.setattr(module, "resolve_members", resolve)
+    return calls
+
+
+def test_a_deadlocked_receiver_commit_is_retried_never_answered_503(fresh_db, monkeypatch):
+    """A deadlock (40P01) or serialization failure (40001) is the server rolling the group back
+    for another writer's sake: the receiver runs it again and answers with the counts; it is
+    never taken for an unreachable database (503)."""
+    import psycopg
+
+    from data import receiver
+    from data.ingest.running import as_received
+    from data.webhooks import Inbound
+
+    campaign = _campaign(2)
+    errors = [_deadlock(psycopg.errors.DeadlockDetected)]
+    errors.append(_deadlock(psycopg.errors.SerializationFailure))
+    assert not receiver._failure(errors[0]).unavailable
+    assert not receiver._failure(errors[1]).unavailable
+    calls = _failing_once(monkeypatch, receiver, errors)
+    event = {"type": "open", "campaign": CAMPAIGN, "email": "racer0@example.com", "at": AT}
+    outcomes: list = []
+    inbound = Inbound("generic", [as_received(event)])
+    request = receiver._Request(inbound, outcomes.append)
+    receiver.GroupCommit()._commit_group([request])
+    [outcome] = outcomes
+    assert (outcome.unavailable, outcome.error) == (False, "")
+    assert outcome.report.applied == 1
+    assert len(calls) == 3  # two conflicts, then the commit
+    assert CampaignMember.get(CampaignMember.campaign == campaign.id, CampaignMember.rung > 0)
+
+
+def test_a_deadlocked_ingest_batch_is_retried(fresh_db, monkeypatch):
+    import psycopg
+
+    from data.ingest import running
+
+    _campaign(2)
+    calls = _failing_once(monkeypatch, running, [_deadlock(psycopg.errors.DeadlockDetected)])
+    event = {"type": "open", "campaign": CAMPAIGN, "email": "racer1@example.com", "at": AT}
+    report = running.ingest_records([event])
+    assert (report.applied, len(calls)) == (1, 2)

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import queue
+import random
 import stat
 import threading
 import time
@@ -40,6 +41,42 @@ MAX_DELAY = 1.0
 
 RETRIES = 3
 """Times a batch is tried again after losing a race for an event id to another writer."""
+
+CONFLICT_RETRIES = 10
+"""Times a batch is tried again after the database chose it as a deadlock's victim or refused
+it a serializable view (`conflicted`): each try waits a little longer."""
+
+CONFLICTS = ("40P01", "40001")
+"""SQLSTATEs of a transaction the server rolled back for another's sake (deadlock detected,
+serialization failure): running it again is expected to succeed."""
+
+
+def conflicted(exc: BaseException) -> bool:
+    """Whether the database rolled this transaction back because of another (a deadlock, a
+    serialization failure) rather than because it is unreachable or refused the values: the
+    transaction is to be run again, not reported."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        cause = pending.pop()
+        if cause is None or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if getattr(cause, "sqlstate", None) in CONFLICTS:
+            return True
+        if isinstance(cause, BaseException):  # peewee wraps the driver's error: args[0]
+            pending += [cause.__cause__, cause.__context__, *cause.args[:1]]
+    return False
+
+
+def retry_after_conflict(exc: BaseException, attempt: int) -> bool:
+    """Whether to run a transaction again after `exc` (on its `attempt`, from 0): a conflict,
+    up to `CONFLICT_RETRIES` times, after a short pause that grows (the other transaction
+    finishes meanwhile; two victims do not meet again at once)."""
+    if not conflicted(exc) or attempt >= CONFLICT_RETRIES:
+        return False
+    time.sleep(0.005 * (attempt + 1) * (1 + random.random()))
+    return True
 
 
 def as_received(record: Received | dict | str | bytes) -> Received:
@@ -106,7 +143,8 @@ def _apply_batch(batch: list[Received], report: IngestReport, now, tracker) -> N
     """Parse, resolve and apply one batch in one transaction; `report` gains its counts.
     `now`: the batch's received time, or None for the clock's time as the batch is applied."""
     now = now or utcnow()
-    for attempt in range(RETRIES + 1):
+    lost_races = conflicts = 0
+    while True:
         events = [parse_event(received) for received in batch]
         try:
             with references_read_inside(), database.atomic():
@@ -120,8 +158,14 @@ def _apply_batch(batch: list[Received], report: IngestReport, now, tracker) -> N
                     tracker.advance(batch, progress)
         except IntegrityError:
             # Another writer committed one of these event ids first: the next try sees it.
-            if attempt == RETRIES:
+            if lost_races == RETRIES:
                 raise
+            lost_races += 1
+            continue
+        except Exception as exc:
+            if not retry_after_conflict(exc, conflicts):
+                raise
+            conflicts += 1
             continue
         report.add(counts)
         return
