@@ -31,7 +31,7 @@ from data.models import MODELS, SchemaVersion, utcnow
 from data.postgres import check_references_per_statement, lock_schema, prepare_schema
 from data.sql import one_of
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 """The version the current models describe."""
 
 
@@ -474,6 +474,23 @@ def _references_per_statement(db: Database, migrator: SchemaMigrator) -> None:
         check_references_per_statement(db)
 
 
+def _add_seen_requests(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 14: the signed requests receivers committed, kept until their signature expires
+    (a replayed Mailgun token or request is refused by every receiver on the database)."""
+
+    class SeenRequest(Model):  # frozen as it was at version 14
+        key = CharField(primary_key=True)
+        digest = CharField()
+        expires_at = DateTimeField(index=True)
+
+        class Meta:
+            database = db
+            table_name = "seen_request"
+            legacy_table_names = False
+
+    db.create_tables([SeenRequest])
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -487,6 +504,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     11: _no_in_lists,
     12: _fewer_member_indexes,
     13: _references_per_statement,
+    14: _add_seen_requests,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 
