@@ -484,6 +484,23 @@ def _references_per_statement(db: Database, migrator: SchemaMigrator) -> None:
         check_references_per_statement(db)
 
 
+def _add_seen_requests(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 14: the signed requests receivers committed, kept until their signature expires
+    (a replayed Mailgun token or request is refused by every receiver on the database)."""
+
+    class SeenRequest(Model):  # frozen as it was at version 14
+        key = CharField(primary_key=True)
+        digest = CharField()
+        expires_at = DateTimeField(index=True)
+
+        class Meta:
+            database = db
+            table_name = "seen_request"
+            legacy_table_names = False
+
+    db.create_tables([SeenRequest])
+
+
 def _keep_label_counts(db: Database, migrator: SchemaMigrator) -> None:
     """Version 15: how many members hold each status label, kept as counters (`LabelStats`)
     and filled here from the members, one pass over them."""
@@ -608,6 +625,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     11: _no_in_lists,
     12: _fewer_member_indexes,
     13: _references_per_statement,
+    14: _add_seen_requests,
     15: _keep_label_counts,
     17: _add_content_and_scores,
 }

@@ -656,6 +656,17 @@ class ReceivedCount(BaseModel):
         indexes = ((("source", "minute"), True),)
 
 
+class SeenRequest(BaseModel):
+    """A signed request a receiver committed, remembered until its signature expires, so that
+    several receivers on one database refuse a replay (`data.receiver`): a Mailgun token, or
+    the hash of a signed timestamp and body. `digest` is the hash of the whole request: the
+    same key with another body is a forgery, with the same body a resend."""
+
+    key = CharField(primary_key=True)
+    digest = CharField()
+    expires_at = DateTimeField(index=True)
+
+
 class SchemaVersion(BaseModel):
     """The migrations applied to this database, one row each."""
 
@@ -682,6 +693,7 @@ MODELS = (
     JournalEvent,
     Receiver,
     ReceivedCount,
+    SeenRequest,
     SchemaVersion,
 )
 """Every table, in an order that creates referenced tables first."""

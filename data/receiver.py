@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import peewee
 from peewee import IntegrityError, fn
@@ -30,7 +30,7 @@ from data.ingest.applying import apply_resolved, resolve_campaigns, resolve_memb
 from data.ingest.parsing import parse_event
 from data.ingest.record import Event, IngestReport
 from data.ingest.running import conflicted, retry_after_conflict
-from data.models import EngagementEvent, ReceivedCount, Receiver, utcnow
+from data.models import EngagementEvent, ReceivedCount, Receiver, SeenRequest, utcnow
 from data.vocab import EventOutcome
 from data.webhooks import Inbound
 
@@ -46,6 +46,11 @@ ALIVE = 20.0
 RETRIES = 3
 """Times a group is tried again after losing a race for an event id to another writer."""
 
+PRUNE_EVERY = 60.0
+"""Seconds between forgetting the remembered requests whose signatures have expired."""
+
+REPLAYED = "this signature was already used for another request (a replay)"
+
 Done = Callable[["Outcome"], None]
 
 
@@ -59,6 +64,8 @@ class Outcome:
     """The database could not be reached: the sender should retry (503)."""
     refused: bool = False
     """The database refused these events' values (400): sending them again will not help."""
+    replayed: bool = False
+    """A signature already used for another request (401): a captured one sent again."""
 
 
 @dataclass
@@ -111,6 +118,7 @@ class GroupCommit:
         self._refusal: tuple[str, datetime] | None = None
         self._refusal_lock = threading.Lock()
         self._last_seen = 0.0
+        self._pruned_at = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -177,9 +185,13 @@ class GroupCommit:
                 self._commit_group([request])
             return
         for request, report in zip(group, reports):
-            request.done(Outcome(report))
+            if isinstance(report, IngestReport):
+                request.done(Outcome(report))
+            else:
+                request.done(Outcome(error=report, replayed=True))
 
-    def _commit(self, group: list[_Request]) -> list[IngestReport]:
+    def _commit(self, group: list[_Request]) -> list[IngestReport | str]:
+        """Each request's counts, or why it was refused (a replay)."""
         lost_races = conflicts = 0
         while True:
             now = self._clock()
@@ -187,12 +199,16 @@ class GroupCommit:
                 [parse_event(record, request.inbound.noted) for record in request.inbound.records]
                 for request in group
             ]
-            by_source: dict[str, list[Event]] = {}
-            for request, events in zip(group, parsed):
-                by_source.setdefault(request.inbound.source, []).extend(events)
             try:
                 with database.atomic():
-                    everything = [event for events in parsed for event in events]
+                    seen = remember_requests([request.inbound for request in group])
+                    if self._prune_due():
+                        forget_expired(now)
+                    by_source: dict[str, list[Event]] = {}
+                    for request, events, replay in zip(group, parsed, seen):
+                        if replay is None:
+                            by_source.setdefault(request.inbound.source, []).extend(events)
+                    everything = [event for events in by_source.values() for event in events]
                     resolve_campaigns(everything)
                     members = resolve_members(everything)
                     for number, (source, events) in enumerate(by_source.items()):
@@ -215,7 +231,16 @@ class GroupCommit:
                     raise
                 conflicts += 1
                 continue
-            return [_report(events) for events in parsed]
+            return [
+                _report(events) if replay is None else replay
+                for events, replay in zip(parsed, seen)
+            ]
+
+    def _prune_due(self) -> bool:
+        if time.monotonic() - self._pruned_at < PRUNE_EVERY:
+            return False
+        self._pruned_at = time.monotonic()
+        return True
 
     def _reconnect_if_lost(self, exc: BaseException) -> None:
         if _is_unreachable(exc):
@@ -276,6 +301,75 @@ class GroupCommit:
             ).execute()
         except peewee.DatabaseError:
             pass  # the row goes stale instead: read as stopped after ALIVE seconds
+
+
+# Replays ------------------------------------------------------------------------------------------
+
+
+def remember_requests(inbounds: list[Inbound]) -> list[IngestReport | str | None]:
+    """Inside the transaction that commits these requests' events: remember each one's replay
+    key until its signature expires, and say what each is. None: new, apply its events. An
+    IngestReport (every event a duplicate): the same request sent again, which changes
+    nothing. REPLAYED: its key was used by another request (a Mailgun token under other
+    event-data), refused.
+
+    The database decides, not a read before the write: the keys are inserted with the conflict
+    ignored and the statement returns those it inserted, so of two receivers given the same
+    key at once, one inserts it and the other (PostgreSQL waits for the first's commit) finds
+    it taken. Committed only with the events: a request whose commit fails is not
+    remembered, and the sender's retry applies."""
+    first: dict[str, int] = {}
+    for number, inbound in enumerate(inbounds):
+        if inbound.replay_key:
+            first.setdefault(inbound.replay_key, number)
+    verdicts: list[IngestReport | str | None] = [None] * len(inbounds)
+    if not first:
+        return verdicts
+    rows = [
+        {
+            SeenRequest.key: key,
+            SeenRequest.digest: inbounds[number].digest,
+            SeenRequest.expires_at: _naive_utc(inbounds[number].expires_at),
+        }
+        for key, number in first.items()
+    ]
+    inserted = {
+        row[0]
+        for row in SeenRequest.insert_many(rows)
+        .on_conflict_ignore()
+        .returning(SeenRequest.key)
+        .tuples()
+        .execute()
+    }
+    taken = [key for key in first if key not in inserted]
+    earlier = (
+        dict(
+            SeenRequest.select(SeenRequest.key, SeenRequest.digest)
+            .where(SeenRequest.key.in_(taken))
+            .tuples()
+        )
+        if taken
+        else {}
+    )
+    for number, inbound in enumerate(inbounds):
+        key = inbound.replay_key
+        if not key or (key in inserted and first[key] == number):
+            continue
+        digest = earlier.get(key, inbounds[first[key]].digest)
+        if digest == inbound.digest:
+            verdicts[number] = IngestReport(duplicates=len(inbound.records))
+        else:
+            verdicts[number] = REPLAYED
+    return verdicts
+
+
+def forget_expired(now: datetime) -> int:
+    """Forget the remembered requests whose signatures have expired (one statement)."""
+    return SeenRequest.delete().where(SeenRequest.expires_at < now).execute()
+
+
+def _naive_utc(unix_time: float) -> datetime:
+    return datetime.fromtimestamp(unix_time, UTC).replace(tzinfo=None)
 
 
 def _failure(exc: BaseException) -> Outcome:

@@ -24,13 +24,19 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from data.ingest.parsing import Received, _lone_surrogate, read_records
+from data.engagement import EVENT_TYPES
+from data.ingest.parsing import NotJSON, Received, _lone_surrogate, load_json, read_records
+from data.text import counted
 
 MAX_BODY = 1 << 20
 """Bytes a request body may have (a larger one is refused with 413)."""
 
 TOLERANCE = 300
 """Seconds a signed timestamp may be from now, either way; older is a replay (401)."""
+
+
+MIN_SECRET = 16
+"""Bytes a shared webhook secret must have at least (a short one is guessed)."""
 
 
 class Refused(Exception):
@@ -58,6 +64,25 @@ class Inbound:
     records: list[Received] = field(default_factory=list)
     noted: frozenset[str] = frozenset()
     """The provider's event types that are recorded without effect."""
+    replay_key: str = ""
+    """What a replay of this request would share with it (a hash: Mailgun's token, else the
+    signed timestamp and body); the receiver remembers it until `expires_at`."""
+    digest: str = ""
+    """A hash of the whole request: the same key with another digest is a forgery."""
+    expires_at: float = 0.0
+    """Unix time after which the signature is stale (refused anyway), so the key is forgotten."""
+
+
+def _sha256(*parts: bytes) -> str:
+    return hashlib.sha256(b".".join(parts)).hexdigest()
+
+
+def _remembered(inbound: Inbound, key: str, digest: str, timestamp: object) -> Inbound:
+    """The inbound with its replay key (a signed timestamp has been checked by now)."""
+    inbound.replay_key = f"{inbound.source}:{key}"
+    inbound.digest = digest
+    inbound.expires_at = float(str(timestamp).strip()) + TOLERANCE
+    return inbound
 
 
 def _check_time(timestamp: object, now: float) -> None:
@@ -74,10 +99,12 @@ def _hmac_hex(secret: str, message: bytes) -> str:
 
 
 def _json(body: bytes):
+    """The body as JSON (read as `campaigns ingest` reads a line), or a 400 saying what is
+    wrong with it."""
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
+        return load_json(body)
+    except NotJSON as exc:
+        raise not_the_format(f"the body is not valid JSON: {exc}") from None
 
 
 def _iso(timestamp) -> object:
@@ -91,9 +118,9 @@ def _iso(timestamp) -> object:
         return str(timestamp)
 
 
-def _received(original: object, event: dict) -> Received:
+def _received(original: object, event: dict, noted: bool = False) -> Received:
     """A provider's event as a received record: our keys, and the provider's event as the line
-    a rejection keeps (compact JSON)."""
+    a rejection keeps (compact JSON). A `noted` one is recorded without effect."""
     raw = json.dumps(original, ensure_ascii=False, separators=(",", ":"))
     line = raw.encode("utf-8", "backslashreplace")
     surrogate = _lone_surrogate(event)
@@ -101,7 +128,7 @@ def _received(original: object, event: dict) -> Received:
         return Received(
             line, problem=("unreadable", f"unreadable text: lone surrogate {surrogate}")
         )
-    return Received(line, event)
+    return Received(line, event, noted=noted)
 
 
 # Mailgun -----------------------------------------------------------------------------------------
@@ -146,7 +173,8 @@ class MailgunEndpoint:
         data = payload.get("event-data")
         if not isinstance(data, dict):
             raise not_the_format("not a Mailgun webhook: no event-data object")
-        return Inbound(self.source, [_received(data, mailgun_event(data))], MAILGUN_NOTED)
+        inbound = Inbound(self.source, [mailgun_event(data)], MAILGUN_NOTED)
+        return _remembered(inbound, _sha256(str(token).encode()), _sha256(body), timestamp)
 
 
 MAILGUN_NOTED = frozenset(
@@ -155,8 +183,10 @@ MAILGUN_NOTED = frozenset(
 """Mailgun's events recorded without effect (a `failed` that is not permanent among them)."""
 
 
-def mailgun_event(data: dict) -> dict:
-    """A Mailgun event-data object in our event format."""
+def mailgun_event(data: dict) -> Received:
+    """A Mailgun event-data object as a received record in our event format: one of Mailgun's
+    documented events with an effect as our type, anything else under its own name and
+    recorded without effect (a Mailgun `convert` converts no one)."""
     name = str(data.get("event", ""))
     kind = MAILGUN_TYPES.get(name)
     if name == "failed" and data.get("severity") == "permanent":
@@ -177,7 +207,7 @@ def mailgun_event(data: dict) -> dict:
     client = data.get("client-info")
     if kind == "open" and isinstance(client, dict) and client.get("bot"):
         event["machine"] = True  # Mailgun names the proxy or scanner that fetched the pixel
-    return event
+    return _received(data, event, noted=kind not in EVENT_TYPES)
 
 
 # SendGrid ----------------------------------------------------------------------------------------
@@ -246,9 +276,11 @@ class SendGridEndpoint:
         if not isinstance(payload, list):
             raise not_the_format("not a SendGrid event batch: the body is not a JSON array")
         inbound = Inbound(self.source, noted=SENDGRID_NOTED)
+        key = _sha256(timestamp.encode(), body)
+        _remembered(inbound, key, key, timestamp)
         for item in payload:
             if isinstance(item, dict):
-                inbound.records.append(_received(item, sendgrid_event(item)))
+                inbound.records.append(sendgrid_event(item))
             else:
                 raw = json.dumps(item, ensure_ascii=False).encode("utf-8", "backslashreplace")
                 inbound.records.append(
@@ -257,8 +289,9 @@ class SendGridEndpoint:
         return inbound
 
 
-def sendgrid_event(item: dict) -> dict:
-    """A SendGrid event object in our event format."""
+def sendgrid_event(item: dict) -> Received:
+    """A SendGrid event object as a received record in our event format (documented events
+    with an effect as our types, anything else recorded without effect, as for Mailgun)."""
     name = str(item.get("event", ""))
     kind = SENDGRID_TYPES.get(name)
     if name == "bounce" and item.get("type") == "blocked":
@@ -276,7 +309,7 @@ def sendgrid_event(item: dict) -> dict:
             event[key] = item[key]
     if kind == "open" and item.get("sg_machine_open") is True:
         event["machine"] = True
-    return event
+    return _received(item, event, noted=kind not in EVENT_TYPES)
 
 
 # Our own format ----------------------------------------------------------------------------------
@@ -298,6 +331,12 @@ class EventsEndpoint:
     env_var = "CAMPAIGNS_WEBHOOK_SECRET"
 
     def __init__(self, secret: str) -> None:
+        size = len(secret.encode("utf-8"))
+        if size < MIN_SECRET:
+            raise ValueError(
+                f"{counted(size, 'byte')} is too short to sign with: use at least {MIN_SECRET} "
+                "(for example: openssl rand -hex 32)"
+            )
         self.secret = secret
 
     def read(self, headers: Mapping[str, str], body: bytes, now: float) -> Inbound:
@@ -315,7 +354,8 @@ class EventsEndpoint:
         if not any(hmac.compare_digest(expected, given.lower()) for given in parts.get("v1", [])):
             raise unauthorized("X-Campaigns-Signature does not match the webhook secret")
         _check_time(timestamps[0], now)
-        return Inbound(self.source, our_events(body))
+        key = _sha256(timestamps[0].encode(), body)
+        return _remembered(Inbound(self.source, our_events(body)), key, key, timestamps[0])
 
 
 def our_events(body: bytes) -> list[Received]:

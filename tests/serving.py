@@ -52,13 +52,14 @@ class Keys:
 
 
 class Server:
-    """`campaigns serve --port 0` on a database; `url` once it accepts connections."""
+    """`campaigns serve --port 0` on a database (and any further options); `url` once it
+    accepts connections."""
 
-    def __init__(self, db, environ: dict[str, str]) -> None:
+    def __init__(self, db, environ: dict[str, str], *options: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGNS_")}
         env.update(environ)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tui_app", "--db", str(db), "serve", "--port", "0"],
+            [sys.executable, "-m", "tui_app", "--db", str(db), "serve", "--port", "0", *options],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env=env,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,9 @@ class Received:
     fields: dict | None = None
     problem: tuple[str, str] | None = None
     """(reason kind, readable reason) when the line could not be read."""
+    noted: bool = False
+    """Recorded without effect whatever its type: a provider's event that is not one of its
+    documented events with an effect (a connector maps only those to our types)."""
 
     @property
     def text(self) -> str:
@@ -115,12 +119,54 @@ def _unreadable(raw: bytes) -> Received | None:
     return None
 
 
+MAX_DIGITS = 4_300
+"""Digits a whole number may have (Python's own limit for reading one)."""
+
+
+class NotJSON(ValueError):
+    """Text that is not JSON as the standard says it; the message says what is wrong."""
+
+
 def _no_constant(name: str):
-    raise ValueError(f"{name} is not a JSON value")
+    raise NotJSON(f"{name} is not a JSON value")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
-"""JSON as the standard says it: NaN and Infinity are not values."""
+def _whole_number(digits: str) -> int:
+    count = len(digits.lstrip("-"))
+    if count > MAX_DIGITS:
+        raise NotJSON(f"a number of {count:,} digits, more than {MAX_DIGITS:,}")
+    return int(digits)
+
+
+def _finite_number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotJSON(f"the number {text[:20]} is out of range")
+    return value
+
+
+_DECODER = json.JSONDecoder(
+    parse_constant=_no_constant, parse_int=_whole_number, parse_float=_finite_number
+)
+"""JSON as the standard says it: NaN and Infinity are not values (nor a number too large to be
+one), and a whole number has at most MAX_DIGITS digits."""
+
+
+def load_json(raw: bytes | str):
+    """One JSON value from UTF-8 bytes or text: the one parser of events, from a file, a stream
+    or a webhook. Raises NotJSON saying what is wrong and where."""
+    try:
+        return _DECODER.decode(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except UnicodeDecodeError as exc:
+        raise NotJSON(f"not UTF-8 at byte {exc.start + 1}") from None
+    except json.JSONDecodeError as exc:
+        raise NotJSON(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise NotJSON("nested too deeply") from None
+    except NotJSON:
+        raise
+    except ValueError as exc:  # a number Python cannot read
+        raise NotJSON(str(exc)) from None
 
 
 def _lone_surrogate(value) -> str | None:
@@ -147,8 +193,8 @@ def _read_json_line(raw: bytes) -> Received:
     if bad:
         return bad
     try:
-        value = _DECODER.decode(raw.decode("utf-8"))
-    except (ValueError, RecursionError):
+        value = load_json(raw)
+    except NotJSON:
         return Received(raw, problem=("malformed", "malformed JSON: not a JSON object"))
     if not isinstance(value, dict):
         return Received(raw, problem=("malformed", "malformed JSON: not a JSON object"))
@@ -226,6 +272,23 @@ def _field_with_nul(event: Event) -> str | None:
     return None
 
 
+TEXT_KEYS = {"type": "text", "campaign": "a name or a whole number", "email": "text"}
+"""What each of these keys must be when it is given (read by `_text`): a number with a
+fraction, true, a list or an object is refused as such, not as a missing key."""
+
+
+def _wrong_kind(record: dict) -> str | None:
+    """Why a given key's value is not of its kind (`campaign must be …, not 2.0`), else None."""
+    for key, kind in TEXT_KEYS.items():
+        value = record.get(key)
+        if value is None or _text(value) is not None:
+            continue
+        shown = json.dumps(value, ensure_ascii=False)
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        return f"{key} must be {kind}, not {shown}"
+    return None
+
+
 def parse_event(received: Received, noted: frozenset[str] = frozenset()) -> Event:
     """Validate one received line; the result carries its rejection reason when invalid.
 
@@ -268,9 +331,11 @@ def parse_event(received: Received, noted: frozenset[str] = frozenset()) -> Even
         event.reject("bad_field", "id must be a string or a whole number")
     elif event.event_id is not None and len(event.event_id) > MAX_ID:
         event.reject("bad_field", f"id longer than {MAX_ID} characters")
+    elif wrong := _wrong_kind(record):
+        event.reject("bad_field", wrong)
     elif not event_type:
         event.reject("missing_field", "type is required")
-    elif event_type not in EVENT_TYPES and event_type not in noted:
+    elif event_type not in EVENT_TYPES and event_type not in noted and not received.noted:
         event.reject("unknown_type", f"unknown type {event.sent_type!r}")
     elif event_type == STATUS_EVENT and not event.status:
         event.reject("missing_field", "status is required for a status event")
@@ -284,6 +349,6 @@ def parse_event(received: Received, noted: frozenset[str] = frozenset()) -> Even
         event.reject("bad_timestamp", f"bad timestamp {when!r}")
     if not event.reason:
         event.type = event_type
-        event.noted = event_type in noted
+        event.noted = received.noted or event_type in noted
         event.machine = event_type == "open" and record.get("machine") is True
     return event

@@ -10,17 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from data.text import visible
 from tui_app.cli.common import UserError, open_db, say
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
+HEADER_TIMEOUT = 30.0
+"""Seconds a request's headers may take to arrive (from the connection, or the last answer)."""
+BODY_TIMEOUT = 30.0
+"""Seconds a request's body may take to arrive after its headers."""
+MAX_CONNECTIONS = 500
+"""Connections open at once; one more is answered 503 and closed."""
+MAX_HEADER = 64 << 10
+"""Bytes a request's line and headers may have (431 beyond; a provider sends about 1 KiB)."""
+DRAIN_BYTES = 8 << 20
+"""Bytes of a body over 1 MiB read and dropped before the 413, so a sender that writes its whole
+body before reading (urllib, many HTTP libraries) reads the answer instead of a broken pipe."""
+DRAIN_SECONDS = 10.0
+"""Seconds spent at most reading and dropping such a body."""
 
 
 def register(sub, common) -> None:
@@ -34,6 +49,27 @@ def register(sub, common) -> None:
     )
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on ({DEFAULT_HOST})")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close a request whose headers are not in after this long ({HEADER_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=BODY_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close a request whose body is not in this long after its headers ({BODY_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help=f"connections open at once; more are answered 503 ({MAX_CONNECTIONS})",
+    )
     p.set_defaults(handler=cmd_serve)
 
 
@@ -57,7 +93,7 @@ def endpoints_from(environ: Mapping[str, str]) -> dict:
 def build_app(endpoints: Mapping, writer):
     """The ASGI application: POST /hooks/<name> for every endpoint (404 for one that is off)."""
     from starlette.applications import Starlette
-    from starlette.requests import Request
+    from starlette.requests import ClientDisconnect, Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
@@ -65,15 +101,34 @@ def build_app(endpoints: Mapping, writer):
 
     async def read_body(request: Request) -> bytes:
         length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_BODY:
-            raise Refused(413, "the body is larger than 1 MiB")
+        too_large = length.isascii() and length.isdigit() and int(length) > MAX_BODY
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY:
+        stream = request.stream()
+        try:
+            if not too_large:
+                async for chunk in stream:
+                    size += len(chunk)
+                    if size > MAX_BODY:
+                        too_large = True
+                        break
+                    chunks.append(chunk)
+            if too_large:
+                await discard(stream, size)
                 raise Refused(413, "the body is larger than 1 MiB")
-            chunks.append(chunk)
+        except ClientDisconnect:
+            raise Refused(400, "the sender closed the connection before its body was in") from None
         return b"".join(chunks)
+
+    async def discard(stream, size: int) -> None:
+        """Read and drop the rest of a body too large to take, up to DRAIN_BYTES within
+        DRAIN_SECONDS: answering while the sender still writes would close the connection
+        under it, and a sender that reads only once it has written all never sees the 413."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(DRAIN_SECONDS):
+                async for chunk in stream:
+                    size += len(chunk)
+                    if size > DRAIN_BYTES:
+                        return
 
     async def receive(request: Request) -> JSONResponse:
         name = request.path_params["name"]
@@ -92,7 +147,17 @@ def build_app(endpoints: Mapping, writer):
             return JSONResponse({"error": refused.reason}, status_code=refused.status)
         outcome = await committed(writer, inbound)
         if outcome.report is None:
-            status = 503 if outcome.unavailable else 400 if outcome.refused else 500
+            if outcome.replayed:
+                writer.note_refusal(f"{endpoint.source}: {outcome.error} (401)")
+            status = (
+                503
+                if outcome.unavailable
+                else 401
+                if outcome.replayed
+                else 400
+                if outcome.refused
+                else 500
+            )
             headers = {"Retry-After": "5"} if outcome.unavailable else None
             return JSONResponse({"error": outcome.error}, status_code=status, headers=headers)
         counts = outcome.report.as_dict()
@@ -125,6 +190,100 @@ async def committed(writer, inbound):
     return await future
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one sender may hold of the receiver: how long its headers and body may take, and
+    how many connections all senders may have open at once."""
+
+    header_timeout: float = HEADER_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT
+    connections: int = MAX_CONNECTIONS
+    header_bytes: int = MAX_HEADER
+
+
+def guarded_protocol(limits: Limits):
+    """uvicorn's h11 protocol with the limits a receiver open to the internet needs: headers
+    capped at `header_bytes` (431) and due within `header_timeout` (408), a body due within
+    `body_timeout` of its headers (408), and no more than `connections` open (503). Each is
+    answered in one line and the connection closed, so a slow or huge request holds neither
+    memory nor a connection for long."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedH11Protocol(H11Protocol):
+        _timer: asyncio.TimerHandle | None = None
+        _waiting_for: str = ""
+        _refused = False
+
+        def connection_made(self, transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > limits.connections:
+                self._refuse(503, "too many connections at once; try again shortly")
+                return
+            self._expect("headers", limits.header_timeout)
+
+        def data_received(self, data: bytes) -> None:
+            if self._refused:
+                return
+            super().data_received(data)
+            if self._refused or self.transport.is_closing():
+                return
+            state = self.conn.their_state
+            if state is h11.IDLE:  # the request line and headers are still coming
+                if len(self.conn.trailing_data[0]) > limits.header_bytes:
+                    self._refuse(
+                        431, f"the headers are larger than {limits.header_bytes >> 10} KiB"
+                    )
+                elif self._waiting_for != "headers":
+                    self._expect("headers", limits.header_timeout)
+            elif state is h11.SEND_BODY:
+                if self._waiting_for != "body":
+                    self._expect("body", limits.body_timeout)
+            else:
+                self._expect("", 0)
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+                self._expect("headers", limits.header_timeout)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._expect("", 0)
+            super().connection_lost(exc)
+
+        def _expect(self, what: str, seconds: float) -> None:
+            """Wait `seconds` for `what` ("headers", "body"; "" for nothing)."""
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._waiting_for = what
+            if what:
+                self._timer = self.loop.call_later(seconds, self._late, what)
+
+        def _late(self, what: str) -> None:
+            self._timer = None
+            if self._waiting_for == what and not self.transport.is_closing():
+                seconds = limits.header_timeout if what == "headers" else limits.body_timeout
+                self._refuse(408, f"the request's {what} did not arrive within {seconds:g} s")
+
+        def _refuse(self, status: int, reason: str) -> None:
+            """Answer `status` with `reason` and close, whatever state the request is in."""
+            from http import HTTPStatus
+
+            self._refused = True
+            self._expect("", 0)
+            body = json.dumps({"error": reason}).encode()
+            head = (
+                f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+                "content-type: application/json\r\n"
+                f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+            )
+            self.transport.write(head.encode() + body)
+            self.transport.close()
+
+    return GuardedH11Protocol
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
     """The bound socket, or a one-line error (a port in use, an address not of this machine)."""
     try:
@@ -152,6 +311,14 @@ def cmd_serve(args) -> None:
 
     if not 0 <= args.port <= 65535:
         raise UserError("--port takes a number from 0 to 65535")
+    for option, value in (
+        ("--header-timeout", args.header_timeout),
+        ("--body-timeout", args.body_timeout),
+    ):
+        if not 0 < value <= 3600:
+            raise UserError(f"{option} takes seconds from 0 to 3600")
+    if not 1 <= args.max_connections <= 100_000:
+        raise UserError("--max-connections takes a number from 1 to 100000")
     endpoints = endpoints_from(os.environ)
     open_db(args)
     sock = listening_socket(args.host, args.port)
@@ -165,8 +332,12 @@ def cmd_serve(args) -> None:
         say("no endpoint is on: set at least one secret (see campaigns serve --help)")
     writer = GroupCommit(host, port, [e.source for e in endpoints.values()])
     app = build_app(endpoints, writer)
+    limits = Limits(args.header_timeout, args.body_timeout, args.max_connections)
     config = uvicorn.Config(
         app,
+        http=guarded_protocol(limits),
+        h11_max_incomplete_event_size=4 * MAX_HEADER,  # ours answers 431 first
+        limit_concurrency=limits.connections + 1,  # each request's task too
         log_level="warning",
         access_log=False,
         lifespan="on",
