@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from peewee import (
     AutoField,
@@ -24,12 +25,14 @@ from peewee import (
     SqliteDatabase,
     TextField,
 )
-from playhouse.migrate import SchemaMigrator
 
 from data.errors import DatabaseError
 from data.models import MODELS, SchemaVersion, utcnow
 from data.postgres import check_references_per_statement, lock_schema, prepare_schema
 from data.sql import one_of
+
+if TYPE_CHECKING:  # imported where a step runs: it brings every server dialect of Peewee
+    from playhouse.migrate import SchemaMigrator
 
 SCHEMA_VERSION = 15
 """The version the current models describe."""
@@ -571,6 +574,8 @@ def upgrade(db: Database) -> int:
             prepare_schema(db, list(MODELS))
             SchemaVersion.create(version=SCHEMA_VERSION, applied_at=utcnow())
             return before
+        from playhouse.migrate import SchemaMigrator
+
         migrator = SchemaMigrator.from_database(db)
         for version in sorted(v for v in MIGRATIONS if before < v <= SCHEMA_VERSION):
             MIGRATIONS[version](db, migrator)
