@@ -15,6 +15,7 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 import peewee
 from peewee import Database, SqliteDatabase
 
+from data import use_server_driver
 from data.errors import DatabaseError
 from data.migrations import refusal, upgrade
 from data.sql import data_version, database, in_list, insert_rows, is_sqlite, rows_where_in
@@ -296,6 +297,7 @@ def make_database(
     try:
         from playhouse.db_url import connect as connect_url  # only for URLs: keeps start-up light
 
+        use_server_driver()
         if scheme.startswith("postgres") and "options=" not in location:
             # No JIT compilation: it costs about a second on each large statement (a rollup, an
             # enrollment) and never pays that back in this kind of work.

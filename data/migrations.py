@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from peewee import (
     AutoField,
@@ -27,7 +28,6 @@ from peewee import (
     SqliteDatabase,
     TextField,
 )
-from playhouse.migrate import SchemaMigrator
 
 from data.content import content_from_extra
 from data.emails import normalize_email
@@ -37,6 +37,9 @@ from data.postgres import check_references_per_statement, lock_schema, prepare_s
 from data.score import STOPPING, points, weight
 from data.scores import Touch, add_to_scores
 from data.sql import one_of
+
+if TYPE_CHECKING:  # imported where a step runs: it brings every server dialect of Peewee
+    from playhouse.migrate import SchemaMigrator
 
 SCHEMA_VERSION = 17
 """The version the current models describe."""
@@ -678,6 +681,8 @@ def upgrade(db: Database) -> int:
             prepare_schema(db, list(MODELS))
             SchemaVersion.create(version=SCHEMA_VERSION, applied_at=utcnow())
             return before
+        from playhouse.migrate import SchemaMigrator
+
         migrator = SchemaMigrator.from_database(db)
         for version in sorted(v for v in MIGRATIONS if before < v <= SCHEMA_VERSION):
             MIGRATIONS[version](db, migrator)

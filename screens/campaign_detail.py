@@ -175,6 +175,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         self.view = "all"
         self.gauge_figures: dict[str, int] = {}
         self.members_total = 0
+        self.opened = False
+        """Whether the screen has been shown once (its first resume is its opening)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -209,6 +211,11 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         self.load()
 
     def on_screen_resume(self) -> None:
+        """Back from a screen pushed over this one: read afresh what may have changed
+        meanwhile. The first resume is the opening itself, which `on_mount` has loaded."""
+        if not self.opened:
+            self.opened = True
+            return
         self.load()
         self.query_one(MemberTable).reload()
 
@@ -227,6 +234,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
 
     @reads("campaign-facts")
     def load(self) -> None:
+        """The facts, gauges and label funnel: a few rows, whatever the campaign's size (the
+        rollups and label counts are kept counters)."""
         campaign = Campaign.get_by_id(self.campaign_id)  # gone: the screen closes, saying so
         counts = label_counts([campaign.id])[campaign.id]
         funnel = [

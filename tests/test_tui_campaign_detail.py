@@ -470,3 +470,37 @@ async def test_the_converted_view_shows_each_deal_and_a_changed_stage(make_tui):
         await settle(pilot)
         assert [c.title for c in table.columns] == [" ", *titles]
         assert table.cells_at(table.cursor)[titles.index("Stage") + 1][0] == "Closed Won"
+
+
+async def test_opening_a_campaign_reads_it_once_and_coming_back_reads_it_again(
+    make_tui, monkeypatch
+):
+    """Opening the detail reads the facts, gauges and labels once and the member list's first
+    page once (a 1,000,000-member campaign's were read twice, in overlapping threads); coming
+    back to it from a screen pushed over it reads both again."""
+    import screens.campaign_detail as detail
+    from tui_app.widgets.member_table import Members
+
+    reads = {"metrics": 0, "pages": 0}
+    metrics, page = detail.campaign_metrics, Members.page
+
+    def counted_metrics(campaign):
+        reads["metrics"] += 1
+        return metrics(campaign)
+
+    def counted_page(self, plan):
+        reads["pages"] += 1
+        return page(self, plan)
+
+    monkeypatch.setattr(detail, "campaign_metrics", counted_metrics)
+    monkeypatch.setattr(Members, "page", counted_page)
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot)
+        assert reads == {"metrics": 1, "pages": 1}
+        await pilot.press("j")  # the journal, over the detail
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignDetailScreen)
+        assert reads == {"metrics": 2, "pages": 2}
