@@ -347,3 +347,70 @@ def test_a_webhook_secret_under_16_bytes_is_refused_at_start(demo_db):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert "CAMPAIGNS_WEBHOOK_SECRET: 1 byte is too short" in lines[0]
+
+
+def at_once(*sends) -> list[int]:
+    """Each (server, path, request) posted from its own thread, all released together."""
+    import threading
+
+    start = threading.Barrier(len(sends))
+    statuses = [0] * len(sends)
+
+    def send(slot: int) -> None:
+        target, path, request = sends[slot]
+        start.wait()
+        statuses[slot] = post(target, path, request).status_code
+
+    threads = [threading.Thread(target=send, args=(slot,)) for slot in range(len(sends))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_a_token_sent_to_two_receivers_at_once_is_taken_by_one(demo_db, keys):
+    """The database decides which of two receivers takes a token: never both."""
+    members = sent_members(40)
+    first, second = Server(demo_db, keys.environ()), Server(demo_db, keys.environ())
+    answers = []
+    try:
+        for n in range(20):
+            (c1, e1, _), (c2, e2, _) = members[2 * n], members[2 * n + 1]
+            captured, headers = mailgun_request(mailgun_event(e1, c1, "opened", f"race-o-{n}"))
+            forged = with_signature_of(
+                captured, mailgun_event(e2, c2, "unsubscribed", f"race-u-{n}")
+            )
+            answers.append(
+                at_once(
+                    (first, "/hooks/mailgun", (captured, headers)),
+                    (second, "/hooks/mailgun", (forged, headers)),
+                )
+            )
+    finally:
+        first.stop(signal.SIGKILL)
+        second.stop(signal.SIGKILL)
+    assert all(sorted(pair) == [200, 401] for pair in answers), answers
+    E = EngagementEvent
+    logged = E.select().where(E.event_id.startswith("race-")).count()
+    assert logged == 20, "one event of each pair, the other refused"
+
+
+def test_a_version_13_database_upgrades_to_remember_requests(empty_db):
+    from data.db import open_database
+    from data.migrations import SCHEMA_VERSION
+    from data.models import SchemaVersion
+
+    db = open_database(str(empty_db))
+    db.execute_sql('DROP TABLE "seen_request"')
+    SchemaVersion.update(version=13).execute()
+    db.close()
+    db = open_database(str(empty_db))
+    try:
+        assert SchemaVersion.select().order_by(SchemaVersion.version.desc()).first().version == (
+            SCHEMA_VERSION
+        )
+        SeenRequest.create(key="k", digest="d", expires_at=utcnow())
+        assert SeenRequest.select().count() == 1
+    finally:
+        db.close()
