@@ -316,7 +316,7 @@ def cmd_serve(args) -> None:
         ("--body-timeout", args.body_timeout),
     ):
         if not 0 < value <= 3600:
-            raise UserError(f"{option} takes seconds from 0 to 3600")
+            raise UserError(f"{option} takes seconds, more than 0 and at most 3600")
     if not 1 <= args.max_connections <= 100_000:
         raise UserError("--max-connections takes a number from 1 to 100000")
     endpoints = endpoints_from(os.environ)
