@@ -414,3 +414,19 @@ def test_a_version_13_database_upgrades_to_remember_requests(empty_db):
         assert SeenRequest.select().count() == 1
     finally:
         db.close()
+
+
+def test_a_body_too_large_to_drain_or_not_yet_sent_is_answered_413_at_once(server):
+    """The drain is for senders already writing: one that waits for 100 Continue, or declares
+    more than is worth reading, is answered before it sends anything."""
+    for extra in (
+        "Content-Length: 104857600\r\n",
+        "Content-Length: 2000000\r\nExpect: 100-continue\r\n",
+    ):
+        sock = connect(server)
+        try:
+            sock.sendall(f"POST /hooks/events HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode())
+            head = sock.recv(65536)
+        finally:
+            sock.close()
+        assert head.startswith(b"HTTP/1.1 413 "), (extra, head[:80])

@@ -101,7 +101,13 @@ def build_app(endpoints: Mapping, writer):
 
     async def read_body(request: Request) -> bytes:
         length = request.headers.get("content-length", "")
-        too_large = length.isascii() and length.isdigit() and int(length) > MAX_BODY
+        declared = int(length) if length.isascii() and length.isdigit() else 0
+        too_large = declared > MAX_BODY
+        if too_large and (
+            declared > DRAIN_BYTES  # more than is worth reading: its sender is answered at once
+            or request.headers.get("expect", "").lower() == "100-continue"  # it waits to send
+        ):
+            raise Refused(413, "the body is larger than 1 MiB")
         chunks, size = [], 0
         stream = request.stream()
         try:
@@ -217,7 +223,7 @@ def guarded_protocol(limits: Limits):
         _header_bytes = 0
         _refused = False
 
-        def connection_made(self, transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport) -> None:
             super().connection_made(transport)
             if len(self.connections) > limits.connections:
                 self._refuse(503, "too many connections at once; try again shortly")
