@@ -24,7 +24,8 @@ from tui_app.cli.common import UserError, open_db, say
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
 HEADER_TIMEOUT = 30.0
-"""Seconds a request's headers may take to arrive (from the connection, or the last answer)."""
+"""Seconds a request's headers may take to arrive (from the connection, or the request's first
+byte on a connection kept open, which an idle one keeps for 5 s)."""
 BODY_TIMEOUT = 30.0
 """Seconds a request's body may take to arrive after its headers."""
 MAX_CONNECTIONS = 500
