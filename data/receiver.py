@@ -331,7 +331,7 @@ def remember_requests(inbounds: list[Inbound]) -> list[IngestReport | str | None
             SeenRequest.digest: inbounds[number].digest,
             SeenRequest.expires_at: _naive_utc(inbounds[number].expires_at),
         }
-        for key, number in first.items()
+        for key, number in sorted(first.items())  # one order of keys for every writer
     ]
     inserted = {
         row[0]

@@ -196,8 +196,6 @@ def strict_server(demo_db, keys):
         "0.5",
         "--body-timeout",
         "0.5",
-        "--max-connections",
-        "4",
     )
     yield running
     running.stop(signal.SIGKILL)
@@ -242,10 +240,18 @@ def test_a_body_that_stalls_is_answered_408_and_nothing_is_written(strict_server
     assert event_count() == before
 
 
-def test_connections_beyond_the_cap_are_answered_503_and_the_receiver_recovers(strict_server):
-    held = [connect(strict_server) for _ in range(4)]
+@pytest.fixture
+def capped_server(demo_db, keys):
+    """At most 4 connections (its timeouts as they are: the held ones stay open)."""
+    running = Server(demo_db, keys.environ(), "--max-connections", "4")
+    yield running
+    running.stop(signal.SIGKILL)
+
+
+def test_connections_beyond_the_cap_are_answered_503_and_the_receiver_recovers(capped_server):
+    held = [connect(capped_server) for _ in range(4)]
     try:
-        extra = connect(strict_server)
+        extra = connect(capped_server)
         try:
             assert answer_on(extra).startswith(b"HTTP/1.1 503 ")
         finally:
@@ -258,7 +264,7 @@ def test_connections_beyond_the_cap_are_answered_503_and_the_receiver_recovers(s
              "at": "2026-03-02T09:00:00Z"}  # fmt: skip
     deadline = time.monotonic() + PATIENCE
     while (
-        status := post(strict_server, "/hooks/events", events_request(event)).status_code
+        status := post(capped_server, "/hooks/events", events_request(event)).status_code
     ) != 200:
         assert status == 503 and time.monotonic() < deadline  # the closes not yet seen
     assert outcomes("after-cap")[0][1] == "applied"
@@ -347,3 +353,86 @@ def test_a_webhook_secret_under_16_bytes_is_refused_at_start(demo_db):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert "CAMPAIGNS_WEBHOOK_SECRET: 1 byte is too short" in lines[0]
+
+
+def at_once(*sends) -> list[int]:
+    """Each (server, path, request) posted from its own thread, all released together."""
+    import threading
+
+    start = threading.Barrier(len(sends))
+    statuses = [0] * len(sends)
+
+    def send(slot: int) -> None:
+        target, path, request = sends[slot]
+        start.wait()
+        statuses[slot] = post(target, path, request).status_code
+
+    threads = [threading.Thread(target=send, args=(slot,)) for slot in range(len(sends))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_a_token_sent_to_two_receivers_at_once_is_taken_by_one(demo_db, keys):
+    """The database decides which of two receivers takes a token: never both."""
+    members = sent_members(40)
+    first, second = Server(demo_db, keys.environ()), Server(demo_db, keys.environ())
+    answers = []
+    try:
+        for n in range(20):
+            (c1, e1, _), (c2, e2, _) = members[2 * n], members[2 * n + 1]
+            captured, headers = mailgun_request(mailgun_event(e1, c1, "opened", f"race-o-{n}"))
+            forged = with_signature_of(
+                captured, mailgun_event(e2, c2, "unsubscribed", f"race-u-{n}")
+            )
+            answers.append(
+                at_once(
+                    (first, "/hooks/mailgun", (captured, headers)),
+                    (second, "/hooks/mailgun", (forged, headers)),
+                )
+            )
+    finally:
+        first.stop(signal.SIGKILL)
+        second.stop(signal.SIGKILL)
+    assert all(sorted(pair) == [200, 401] for pair in answers), answers
+    E = EngagementEvent
+    logged = E.select().where(E.event_id.startswith("race-")).count()
+    assert logged == 20, "one event of each pair, the other refused"
+
+
+def test_a_version_13_database_upgrades_to_remember_requests(empty_db):
+    from data.db import open_database
+    from data.migrations import SCHEMA_VERSION
+    from data.models import SchemaVersion
+
+    db = open_database(str(empty_db))
+    db.execute_sql('DROP TABLE "seen_request"')
+    SchemaVersion.update(version=13).execute()
+    db.close()
+    db = open_database(str(empty_db))
+    try:
+        assert SchemaVersion.select().order_by(SchemaVersion.version.desc()).first().version == (
+            SCHEMA_VERSION
+        )
+        SeenRequest.create(key="k", digest="d", expires_at=utcnow())
+        assert SeenRequest.select().count() == 1
+    finally:
+        db.close()
+
+
+def test_a_body_too_large_to_drain_or_not_yet_sent_is_answered_413_at_once(server):
+    """The drain is for senders already writing: one that waits for 100 Continue, or declares
+    more than is worth reading, is answered before it sends anything."""
+    for extra in (
+        "Content-Length: 104857600\r\n",
+        "Content-Length: 2000000\r\nExpect: 100-continue\r\n",
+    ):
+        sock = connect(server)
+        try:
+            sock.sendall(f"POST /hooks/events HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode())
+            head = sock.recv(65536)
+        finally:
+            sock.close()
+        assert head.startswith(b"HTTP/1.1 413 "), (extra, head[:80])

@@ -24,7 +24,8 @@ from tui_app.cli.common import UserError, open_db, say
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
 HEADER_TIMEOUT = 30.0
-"""Seconds a request's headers may take to arrive (from the connection, or the last answer)."""
+"""Seconds a request's headers may take to arrive (from the connection, or the request's first
+byte on a connection kept open, which an idle one keeps for 5 s)."""
 BODY_TIMEOUT = 30.0
 """Seconds a request's body may take to arrive after its headers."""
 MAX_CONNECTIONS = 500
@@ -101,7 +102,13 @@ def build_app(endpoints: Mapping, writer):
 
     async def read_body(request: Request) -> bytes:
         length = request.headers.get("content-length", "")
-        too_large = length.isascii() and length.isdigit() and int(length) > MAX_BODY
+        declared = int(length) if length.isascii() and length.isdigit() else 0
+        too_large = declared > MAX_BODY
+        if too_large and (
+            declared > DRAIN_BYTES  # more than is worth reading: its sender is answered at once
+            or request.headers.get("expect", "").lower() == "100-continue"  # it waits to send
+        ):
+            raise Refused(413, "the body is larger than 1 MiB")
         chunks, size = [], 0
         stream = request.stream()
         try:
@@ -202,68 +209,68 @@ class Limits:
 
 
 def guarded_protocol(limits: Limits):
-    """uvicorn's h11 protocol with the limits a receiver open to the internet needs: headers
-    capped at `header_bytes` (431) and due within `header_timeout` (408), a body due within
-    `body_timeout` of its headers (408), and no more than `connections` open (503). Each is
-    answered in one line and the connection closed, so a slow or huge request holds neither
-    memory nor a connection for long."""
-    import h11
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+    """uvicorn's httptools protocol with the limits a receiver open to the internet needs:
+    headers capped at `header_bytes` (431) and due within `header_timeout` (408), a body due
+    within `body_timeout` of its headers (408), and no more than `connections` open (503).
+    Each is answered in one line and the connection closed, so a slow or huge request holds
+    neither memory nor a connection for long."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    class GuardedH11Protocol(H11Protocol):
+    class GuardedProtocol(HttpToolsProtocol):
         _timer: asyncio.TimerHandle | None = None
-        _waiting_for: str = ""
+        _waiting_for = ""
+        """"headers" from the connection or a request's first byte, "body" once its headers
+        are in, "" once it is whole (the answer is the receiver's to give)."""
+        _header_bytes = 0
         _refused = False
 
-        def connection_made(self, transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport) -> None:
             super().connection_made(transport)
             if len(self.connections) > limits.connections:
                 self._refuse(503, "too many connections at once; try again shortly")
                 return
-            self._expect("headers", limits.header_timeout)
+            self._expect("headers")
 
         def data_received(self, data: bytes) -> None:
             if self._refused:
                 return
             super().data_received(data)
-            if self._refused or self.transport.is_closing():
-                return
-            state = self.conn.their_state
-            if state is h11.IDLE:  # the request line and headers are still coming
-                if len(self.conn.trailing_data[0]) > limits.header_bytes:
-                    self._refuse(
-                        431, f"the headers are larger than {limits.header_bytes >> 10} KiB"
-                    )
-                elif self._waiting_for != "headers":
-                    self._expect("headers", limits.header_timeout)
-            elif state is h11.SEND_BODY:
-                if self._waiting_for != "body":
-                    self._expect("body", limits.body_timeout)
-            else:
-                self._expect("", 0)
+            if self._waiting_for == "headers" and not self.transport.is_closing():
+                self._header_bytes += len(data)  # none of it completed the headers
+                if self._header_bytes > limits.header_bytes:
+                    size = limits.header_bytes >> 10
+                    self._refuse(431, f"the headers are larger than {size} KiB")
 
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
-                self._expect("headers", limits.header_timeout)
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            if self._waiting_for != "headers":
+                self._expect("headers")
+
+        def on_headers_complete(self) -> None:
+            super().on_headers_complete()
+            self._expect("body")
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._expect("")
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._expect("", 0)
+            self._expect("")
             super().connection_lost(exc)
 
-        def _expect(self, what: str, seconds: float) -> None:
-            """Wait `seconds` for `what` ("headers", "body"; "" for nothing)."""
+        def _expect(self, what: str) -> None:
+            """Start waiting for `what` ("headers", "body"; "" for nothing) against its clock."""
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-            self._waiting_for = what
+            self._waiting_for, self._header_bytes = what, 0
             if what:
-                self._timer = self.loop.call_later(seconds, self._late, what)
+                seconds = limits.header_timeout if what == "headers" else limits.body_timeout
+                self._timer = self.loop.call_later(seconds, self._late, what, seconds)
 
-        def _late(self, what: str) -> None:
+        def _late(self, what: str, seconds: float) -> None:
             self._timer = None
             if self._waiting_for == what and not self.transport.is_closing():
-                seconds = limits.header_timeout if what == "headers" else limits.body_timeout
                 self._refuse(408, f"the request's {what} did not arrive within {seconds:g} s")
 
         def _refuse(self, status: int, reason: str) -> None:
@@ -271,7 +278,7 @@ def guarded_protocol(limits: Limits):
             from http import HTTPStatus
 
             self._refused = True
-            self._expect("", 0)
+            self._expect("")
             body = json.dumps({"error": reason}).encode()
             head = (
                 f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
@@ -281,7 +288,7 @@ def guarded_protocol(limits: Limits):
             self.transport.write(head.encode() + body)
             self.transport.close()
 
-    return GuardedH11Protocol
+    return GuardedProtocol
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -316,7 +323,7 @@ def cmd_serve(args) -> None:
         ("--body-timeout", args.body_timeout),
     ):
         if not 0 < value <= 3600:
-            raise UserError(f"{option} takes seconds from 0 to 3600")
+            raise UserError(f"{option} takes seconds, more than 0 and at most 3600")
     if not 1 <= args.max_connections <= 100_000:
         raise UserError("--max-connections takes a number from 1 to 100000")
     endpoints = endpoints_from(os.environ)
@@ -336,7 +343,6 @@ def cmd_serve(args) -> None:
     config = uvicorn.Config(
         app,
         http=guarded_protocol(limits),
-        h11_max_incomplete_event_size=4 * MAX_HEADER,  # ours answers 431 first
         limit_concurrency=limits.connections + 1,  # each request's task too
         log_level="warning",
         access_log=False,
