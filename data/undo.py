@@ -157,9 +157,9 @@ def undo(
             raise ValidationError(
                 f"journal entry {entry_id}: the campaign {entry.campaign_name!r} no longer exists"
             )
-        lock_campaign(entry.campaign_id)
-        result = UndoResult(entry.id, entry.action, entry.campaign_name)
         action = JournalAction(entry.action)
+        lock_campaign(entry.campaign_id, from_ingest=action.removes_members)
+        result = UndoResult(entry.id, entry.action, entry.campaign_name)
         if action.adds_members and not force and (engaged := engaged_added(entry.id)):
             raise EngagedMembers(entry.id, engaged)
         if action.adds_members:
