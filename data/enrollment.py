@@ -9,6 +9,7 @@ campaign (`lock_campaign`).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -112,16 +113,33 @@ def preview(campaign: Campaign, people: dict | None = None) -> EnrollmentResult:
     return _result(counts, counts[NEW])
 
 
-def lock_campaign(campaign_id: int) -> None:
+def lock_campaign(campaign_id: int, *, from_ingest: bool = False) -> None:
     """One change of a campaign's membership at a time (enrollment, undo): the address rule (one
     membership per address, a contact before its lead) is decided over the whole campaign, so a
     second writer waits here rather than deciding from members the first has not committed yet.
     SQLite's one writer already holds it. `NO KEY UPDATE`, not `UPDATE`: rows that merely refer
     to the campaign (an ingest's log rows) still go in meanwhile; were they held, an ingest
-    holding the counters and an enrollment waiting for them would deadlock."""
+    holding the counters and an enrollment waiting for them would deadlock.
+
+    `from_ingest` (the undo of a removal): also wait for the ingest batches deciding about the
+    campaign's members now, and keep new ones from deciding until this transaction ends
+    (`hold_campaigns`): a batch that found no member before the members come back would log
+    its events "no such member" after the undo has applied those it could see."""
     if not is_sqlite():
+        clause = "FOR UPDATE" if from_ingest else "FOR NO KEY UPDATE"
         query = Campaign.select(Campaign.id).where(Campaign.id == campaign_id)
-        query.for_update("FOR NO KEY UPDATE").execute()  # type: ignore[arg-type]  # peewee takes the clause
+        query.for_update(clause).execute()  # type: ignore[arg-type]  # peewee takes the clause
+
+
+def hold_campaigns(campaign_ids: Iterable[int]) -> None:
+    """An ingest batch, before it looks up the members its events reach: hold these campaigns
+    (in id order) against an undo of a removal until the batch ends (`lock_campaign`). A key
+    share: enrollments, cleans and removals go on meanwhile, as the log rows' own references
+    let them."""
+    ids = sorted(set(campaign_ids))
+    if ids and not is_sqlite():
+        query = Campaign.select(Campaign.id).where(Campaign.id.in_(ids)).order_by(Campaign.id)
+        query.for_update("FOR KEY SHARE").execute()  # type: ignore[arg-type]
 
 
 def enroll(

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import replace
 
-from peewee import JOIN, IntegrityError, Value, chunked
+from peewee import JOIN, IntegrityError, Value, chunked, fn
 
 from data.engagement import (
     CLICKED,
@@ -23,13 +23,21 @@ from data.engagement import (
     OPENED,
     RESPONDED,
     SENT,
+    STATUS_EVENT,
     StatusLabel,
     StatusLadder,
     displayed_label,
     ladder_problem,
 )
 from data.errors import ValidationError
-from data.models import Campaign, CampaignMember, LabelStats, MemberStatusLabel, length_problem
+from data.models import (
+    Campaign,
+    CampaignMember,
+    EngagementEvent,
+    LabelStats,
+    MemberStatusLabel,
+    length_problem,
+)
 from data.sql import database, is_sqlite, rows_where_in
 from data.text import counted
 from data.vocab import CampaignType
@@ -252,6 +260,29 @@ def rename_label(campaign: Campaign, old: str, new: str) -> None:
             MemberStatusLabel.update(name=new).where(MemberStatusLabel.id == target.id).execute()
         except IntegrityError:
             raise LabelRefused(f"the campaign already has a status {new!r}") from None
+        _follow_in_log(campaign.id, target.name, new)
+
+
+def _follow_in_log(campaign_id: int, old: str, new: str) -> None:
+    """The campaign's logged status events that named the label by its old name name it by the
+    new one: an event names the label it reached, as a member holds it, so an undo that applies
+    them again (`data.undo`) reaches the same label after a rename. The event log keeps no
+    label id; the name, followed through renames, is one."""
+    if old == new:
+        return
+    E = EngagementEvent
+    escaped = json.dumps(old, ensure_ascii=False)[1:-1]  # as it appears in the JSON text
+    query = E.select(E.id, E.extra).where(
+        (E.campaign == campaign_id)
+        & (fn.LOWER(fn.TRIM(E.type)) == STATUS_EVENT)
+        & E.extra.contains(escaped)
+    )
+    named = [(i, extra) for i, extra in query.tuples() if status_named(extra) == old]
+    for event_id, extra in named:
+        keys = json.loads(extra)
+        keys["status"] = new
+        extra = json.dumps(keys, ensure_ascii=False)
+        E.update(extra=extra).where(E.id == event_id).execute()
 
 
 def remove_label(campaign: Campaign, name: str) -> None:

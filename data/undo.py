@@ -90,14 +90,52 @@ class UndoResult:
         }
 
 
+class EngagedMembers(ValidationError):
+    """Undoing an enrollment or addition would delete members that have engaged since: refused
+    unless forced, with how many."""
+
+    def __init__(self, entry_id: int, engaged: int) -> None:
+        self.entry_id, self.engaged = entry_id, engaged
+        super().__init__(
+            f"journal entry {entry_id}: {engaged_text(engaged)} (opens, clicks, responses, "
+            "bounces, unsubscribes, status events); undoing it deletes their records and "
+            "engagement (use --force to undo it anyway)"
+        )
+
+
+def engaged_text(engaged: int) -> str:
+    """How many of the members an entry added have engaged, as the CLI and the app say it."""
+    return f"{counted(engaged, 'member it added has', 'members it added have')} engaged since"
+
+
+def engaged_added(entry_id: int) -> int:
+    """How many members an enrollment or addition added, still in the campaign, have engaged
+    since: any milestone, exit or event of theirs, which undoing the entry would delete."""
+    M, J, E = CampaignMember, JournalMember, EngagementEvent
+    has_event = fn.EXISTS(E.select(SQL("1")).where(E.member == M.id))
+    return (
+        M.select()
+        .join(J, on=_same_person(J, M))
+        .where(
+            (J.entry == entry_id)
+            & ((M.rung > 0) | (M.bounced == True) | (M.unsubscribed == True) | has_event)  # noqa: E712
+        )
+        .count()
+    )
+
+
 def undo(
     entry_id: int | None = None,
     *,
     campaign_id: int | None = None,
     now: datetime | None = None,
     who: str | None = None,
+    force: bool = False,
 ) -> UndoResult:
-    """Undo a journal entry (default: the newest not undone, of one campaign if given)."""
+    """Undo a journal entry (default: the newest not undone, of one campaign if given).
+
+    An enrollment or addition whose members have engaged since is refused (`EngagedMembers`,
+    with how many) unless `force`: its undo deletes those members' records."""
     if entry_id is None:
         latest = latest_open(campaign_id)
         if latest is None:
@@ -119,9 +157,11 @@ def undo(
             raise ValidationError(
                 f"journal entry {entry_id}: the campaign {entry.campaign_name!r} no longer exists"
             )
-        lock_campaign(entry.campaign_id)
-        result = UndoResult(entry.id, entry.action, entry.campaign_name)
         action = JournalAction(entry.action)
+        lock_campaign(entry.campaign_id, from_ingest=action.removes_members)
+        result = UndoResult(entry.id, entry.action, entry.campaign_name)
+        if action.adds_members and not force and (engaged := engaged_added(entry.id)):
+            raise EngagedMembers(entry.id, engaged)
         if action.adds_members:
             _remove_added(entry, result)
         elif action.removes_members:
@@ -357,7 +397,7 @@ def _restore_changed(entry: JournalEntry, result: UndoResult) -> None:
         for kind, at, extra in happened:
             label = ladder.find(status_named(extra)) if kind == STATUS_EVENT else None
             if kind == STATUS_EVENT and label is None:
-                continue  # a label renamed away since: the kept record already holds it
+                continue  # a label removed since (names follow renames): nothing to reach
             state = state.apply(kind, at, ladder, label)
         if state != before:
             _write_state(member_id, state)

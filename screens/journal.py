@@ -15,7 +15,8 @@ from textual.widgets import DataTable, Header, Static
 from data.journal import JournalRow, entries, latest_open
 from data.models import Campaign
 from data.text import counted
-from data.undo import undo
+from data.undo import engaged_added, engaged_text, undo
+from data.vocab import JournalAction
 from screens.base import AppScreen
 from screens.modals import ConfirmScreen
 from tui_app.widgets.footer import AppFooter
@@ -55,11 +56,19 @@ JOURNAL_COLUMNS = (
 
 
 class UndoFound(Message):
-    """The change `z` would undo (None: nothing to undo)."""
+    """The change `z` would undo (None: nothing to undo), and how many of the members it
+    added have engaged since (undoing it deletes their records)."""
 
-    def __init__(self, row: JournalRow | None) -> None:
+    def __init__(self, row: JournalRow | None, engaged: int = 0) -> None:
         super().__init__()
         self.row = row
+        self.engaged = engaged
+
+
+def _found(row: JournalRow | None) -> UndoFound:
+    """The change to undo, with its engaged members counted when it added members."""
+    adds = row is not None and JournalAction(row.action).adds_members
+    return UndoFound(row, engaged_added(row.id) if adds and row is not None else 0)
 
 
 class UndoActions:
@@ -75,28 +84,37 @@ class UndoActions:
 
     @reads("undo-find")
     def _find_undo(self, campaign_id: int | None) -> None:
-        deliver(self, UndoFound(latest_open(campaign_id)))  # type: ignore[arg-type]
+        deliver(self, _found(latest_open(campaign_id)))  # type: ignore[arg-type]
+
+    def ask_undo(self, row: JournalRow) -> None:
+        """Ask before undoing this change (after counting its engaged members, if it added)."""
+        self._check_undo(row)
+
+    @reads("undo-find")
+    def _check_undo(self, row: JournalRow) -> None:
+        deliver(self, _found(row))  # type: ignore[arg-type]
 
     def on_undo_found(self, message: UndoFound) -> None:
         row = message.row
         if row is None:
             self.notify("Nothing to undo here.")  # type: ignore[attr-defined]
             return
-        self.ask_undo(row)
-
-    def ask_undo(self, row: JournalRow) -> None:
+        question = assemble("Undo ", described(row), "?")
+        if message.engaged:
+            warning = (
+                f"{engaged_text(message.engaged)}: undoing deletes their records and "
+                "engagement too."
+            )
+            question = assemble(question, "\n\n", (warning, "bold"))
         self.app.push_screen(  # type: ignore[attr-defined]
-            ConfirmScreen(
-                "Undo this change?",
-                assemble("Undo ", described(row), "?"),
-                confirm="Undo",
-            ),
-            lambda yes: self._undo(row.id) if yes else None,
+            ConfirmScreen("Undo this change?", question, confirm="Undo"),
+            # Confirmed with the count in view: the engaged members go too.
+            lambda yes: self._undo(row.id, bool(message.engaged)) if yes else None,
         )
 
     @writes("undo")
-    def _undo(self, entry_id: int) -> None:
-        result = undo(entry_id, now=self.app.now())  # type: ignore[attr-defined]
+    def _undo(self, entry_id: int, force: bool = False) -> None:
+        result = undo(entry_id, now=self.app.now(), force=force)  # type: ignore[attr-defined]
         self.post_message(  # type: ignore[attr-defined]
             Notice(f"Undone: {result.summary()}.", changed=True)
         )

@@ -167,6 +167,24 @@ def test_remove_and_undo_beside_a_stream_restore_no_stale_copy(fresh_db):
 
     assert _race(streams, remove_then_undo, cycles=150) >= 3
     _assert_nothing_lost(campaign, people)
+    _assert_every_event_shows(campaign)
+
+
+def _assert_every_event_shows(campaign) -> None:
+    """Every open and click sent shows on its member's record, however it was logged (applied
+    then, or "no such member" while removed and applied by the undo)."""
+    E, M = EngagementEvent, CampaignMember
+    shown = {
+        member.lead.email: member
+        for member in M.select().where(M.campaign == campaign.id)  # every member is back
+    }
+    missing = [
+        (event.email, event.type, event.outcome)
+        for event in E.select().where(E.source == "ingest")
+        if getattr(shown[event.email], MILESTONE_OF[event.type]) is None
+        or getattr(shown[event.email], MILESTONE_OF[event.type]) > event.at
+    ]
+    assert not missing, f"{len(missing)} events sent that their member does not show: {missing[:5]}"
 
 
 def _deadlock(sqlstate_error):

@@ -32,6 +32,7 @@ from data.engagement import (
     manual_change,
     rollup_buckets,
 )
+from data.enrollment import hold_campaigns
 from data.identity import members_reached
 from data.ingest.record import Event, IngestReport, storable
 from data.labels import ladders as campaign_ladders
@@ -103,6 +104,7 @@ def resolve_members(events: Iterable[Event]) -> dict[int, LockedMember]:
     Read afresh in every batch's transaction, so a member removed and enrolled again while a
     long ingest runs is found under its new id."""
     wanted = [e for e in events if not e.reason]
+    hold_campaigns(e.campaign_id for e in wanted if e.campaign_id is not None)
     found = members_reached((e.campaign_id, e.address) for e in wanted if e.campaign_id is not None)
     for event in wanted:
         if event.campaign_id is not None:

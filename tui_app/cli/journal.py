@@ -18,6 +18,12 @@ def register(sub, common) -> None:
         "undo", parents=[common], help="undo a journal entry (default: the latest not undone)"
     )
     p.add_argument("id", nargs="?", type=int, metavar="ID")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="undo an enrollment or addition even though members it added have engaged since "
+        "(their records are deleted)",
+    )
     p.set_defaults(handler=cmd_undo)
 
 
@@ -45,7 +51,7 @@ def cmd_undo(args) -> None:
 
     open_db(args)
     try:
-        result = undo(args.id)
+        result = undo(args.id, force=args.force)
     except ValidationError as exc:
         raise UserError(str(exc)) from None
     text = f"undid journal entry {result.entry_id} ({result.action}, "
