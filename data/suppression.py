@@ -30,6 +30,7 @@ from data.models import (
     length_problem,
     utcnow,
 )
+from data.progress import OnProgress
 from data.sql import database, in_list, insert_rows
 from data.vocab import SuppressionKind
 
@@ -148,37 +149,56 @@ def _flag_addresses(emails: list[str], flag: str, value: bool) -> None:
         model.update({column: value}).where(condition & (column != value)).execute()
 
 
-def follow_flags(emails: Iterable[str] | None = None, now: datetime | None = None) -> None:
+FLAG_KINDS = (("do_not_email", "unsubscribe"), ("email_bounced", "bounce"))
+"""Each reachability flag of a record, and the suppression kind it stands for."""
+
+
+def follow_flags(
+    emails: Iterable[str] | None = None,
+    now: datetime | None = None,
+    on_progress: OnProgress | None = None,
+) -> None:
     """Make records and addresses agree after people were written outside the event path (an
     import, demo data): a flagged record suppresses its address, and every record with a
-    suppressed address gets that suppression's flag. `emails` limits it to those addresses."""
+    suppressed address gets that suppression's flag. `emails` limits it to those addresses,
+    ADDRESS_CHUNK at a time (each look-up one `in_list`); `on_progress` hears the addresses
+    done of them."""
     now = now or utcnow()
     S = Suppression
     batches: list = [None]
+    addresses: list[str] = []
     if emails is not None:
-        batches = list(chunked(list(dict.fromkeys(emails)), ADDRESS_CHUNK))
+        addresses = list(dict.fromkeys(emails))
+        batches = list(chunked(addresses, ADDRESS_CHUNK))
+    done = 0
     for chunk in batches:
         entries: list[SuppressionEntry] = []
         for model in (Lead, Contact):
-            for flag, kind in (("do_not_email", "unsubscribe"), ("email_bounced", "bounce")):
-                query = model.select(model.email).where(getattr(model, flag))
-                if chunk is not None:
-                    query = query.where(model.email.in_(chunk))
-                label = flag.replace("_", " ")
+            flags = [getattr(model, flag) for flag, _ in FLAG_KINDS]
+            query = model.select(model.email, *flags).where(flags[0] | flags[1])
+            if chunk is not None:
+                query = query.where(in_list(model.email, chunk))
+            for email, *values in query.tuples():
                 entries.extend(
-                    SuppressionEntry(email, kind, now, reason=f"recorded as {label}")
-                    for (email,) in query.tuples()
+                    SuppressionEntry(
+                        email, kind, now, reason=f"recorded as {flag.replace('_', ' ')}"
+                    )
+                    for (flag, kind), value in zip(FLAG_KINDS, values, strict=True)
+                    if value
                 )
         suppress_addresses(entries, now)
         active = S.select(S.email, S.kind).where(S.lifted_at.is_null())
         if chunk is not None:
-            active = active.where(S.email.in_(chunk))
+            active = active.where(in_list(S.email, chunk))
         by_flag: dict[str, list[str]] = {}
         for email, kind in active.tuples():
             by_flag.setdefault(FLAG_OF_KIND[kind], []).append(email)
         for flag, flagged in by_flag.items():
             for part in chunked(flagged, ADDRESS_CHUNK):
                 _flag_addresses(list(part), flag, True)
+        if on_progress and chunk is not None:
+            done += len(chunk)
+            on_progress(done, len(addresses))
 
 
 # A user's actions -------------------------------------------------------------------------------

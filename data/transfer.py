@@ -202,7 +202,8 @@ def import_people(
     on_progress: OnProgress | None = None,
 ) -> ImportReport:
     """Upsert people by email. All or nothing unless skip_invalid; never clears a flag.
-    `on_progress` hears the rows written so far of the valid rows."""
+    `on_progress` hears the work done of twice the valid rows: each row is written, then the
+    suppression of its address followed."""
     now = now or utcnow()
     model = Lead if kind == "lead" else Contact
     good, bad = read_people(kind, stream)
@@ -244,6 +245,7 @@ def import_people(
             update[Contact.account] = fn.COALESCE(EXCLUDED.account_id, Contact.account)
         for flag in FLAG_COLUMNS:  # set, never clear: re-importing must not re-subscribe anyone
             update[getattr(model, flag)] = getattr(EXCLUDED, flag) | getattr(model, flag)
+        work = 2 * len(rows)  # each row is written, then its address's suppression followed
         for start in range(0, len(rows), IMPORT_CHUNK):
             insert_rows(
                 model,
@@ -252,8 +254,13 @@ def import_people(
                 conflict=lambda q: q.on_conflict(conflict_target=[model.email], update=update),
             )
             if on_progress:
-                on_progress(min(start + IMPORT_CHUNK, len(rows)), len(rows))
-        follow_flags(emails, now)  # suppression follows the address, also into this import
+                on_progress(min(start + IMPORT_CHUNK, len(rows)), work)
+        # suppression follows the address, also into this import
+        follow_flags(
+            emails,
+            now,
+            on_progress and (lambda done, _total: on_progress(len(rows) + done, work)),
+        )
     report.created = len(good) - len(existing)
     report.updated = len(existing)
     report.written = True

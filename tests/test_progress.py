@@ -55,7 +55,20 @@ def test_people_import_reports_rows_written(fresh_db, monkeypatch):
     heard = Heard()
     report = import_people("lead", io.StringIO(_leads_csv(5)), on_progress=heard)
     assert report.created == 5
-    assert heard.calls == [(2, 5), (4, 5), (5, 5)]
+    assert heard.calls == [(2, 10), (4, 10), (5, 10), (10, 10)]  # written, then followed
+
+
+def test_people_import_keeps_reporting_while_suppression_follows_the_addresses(
+    fresh_db, monkeypatch
+):
+    """A million-row import used to sit at 100 % while its addresses' suppression was followed
+    in one silent step; each chunk of addresses is now reported."""
+    from data import suppression
+
+    monkeypatch.setattr(suppression, "ADDRESS_CHUNK", 2)
+    heard = Heard()
+    import_people("lead", io.StringIO(_leads_csv(5)), on_progress=heard)
+    assert heard.calls == [(5, 10), (7, 10), (9, 10), (10, 10)]
 
 
 def test_status_import_reports_rows_done(fresh_db, monkeypatch):
