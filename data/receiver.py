@@ -30,6 +30,7 @@ from data.ingest.applying import apply_resolved, resolve_campaigns, resolve_memb
 from data.ingest.parsing import parse_event
 from data.ingest.record import Event, IngestReport
 from data.models import EngagementEvent, ReceivedCount, Receiver, utcnow
+from data.rollups import counters_written_once
 from data.vocab import EventOutcome
 from data.webhooks import Inbound
 
@@ -188,7 +189,7 @@ class GroupCommit:
             for request, events in zip(group, parsed):
                 by_source.setdefault(request.inbound.source, []).extend(events)
             try:
-                with database.atomic():
+                with database.atomic(), counters_written_once():  # all sources' at once
                     everything = [event for events in parsed for event in events]
                     resolve_campaigns(everything)
                     members = resolve_members(everything)
