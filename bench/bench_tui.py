@@ -6,12 +6,18 @@ Uses the database `bench/bench_data.py` builds (200,000 people, 20 campaigns, ov
 members) and adds a 100-member campaign to compare with. Measures start-up to the first screen
 (beside a minimal Textual app), opening the Members tab of a 200,000-member campaign (beside the
 100-member one), End on that list, and the app's resident memory.
+
+Then a campaign of 1,000,000 members (`--million`, a database of its own built on first use, about
+a minute, and kept): opening its detail, when the gauges, the label counts ("Members by status")
+and the first rows are on screen, opening it a second time, each beside the 100-member campaign of
+the same database and beside raw sqlite3 reading the same rows (the floor).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -23,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SMALL = "Bench 100 members"
+MILLION = "Bench 1,000,000 members"
 NOW = datetime(2026, 11, 20, 12)
 
 CHILD_MINIMAL = """
@@ -149,6 +156,145 @@ async def measure_app(db: str, big: int, small: int, runs: int = 5) -> dict[str,
     return results
 
 
+def build_million(path: Path, members: int = 1_000_000) -> None:
+    """A database with one campaign of `members` members (a quarter opened, some clicked,
+    registered, attended, bounced), through the product's enrollment and recount, plus the
+    100-member campaign. People are made by one INSERT … SELECT: the bench is about reading."""
+    from data.campaigns import create_campaign
+    from data.db import database, open_database
+    from data.enrollment import enroll
+    from data.models import Lead
+    from data.rollups import recount
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"building {members:,} people and their campaign in {path} …", flush=True)
+    start = time.perf_counter()
+    open_database(str(path))
+    with database.atomic():
+        database.execute_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+            "INSERT INTO lead (first_name, last_name, email, title, country, industry, "
+            "created_at, do_not_email, email_bounced, company, lead_source, lead_status) "
+            "SELECT 'P' || i, 'Q' || (i % 9973), 'p' || i || '@example.com', '', "
+            "CASE i % 3 WHEN 0 THEN 'DE' WHEN 1 THEN 'FR' ELSE 'US' END, '', ?, 0, 0, '', '', "
+            "'Open' FROM n",
+            (members, NOW.isoformat(" ")),
+        )
+    big = create_campaign(MILLION, "Webinar", "leads", {}, now=NOW)
+    enroll(big, now=NOW)
+    labels = dict(
+        database.execute_sql(
+            "SELECT name, id FROM member_status_label WHERE campaign_id = ?", (big.id,)
+        ).fetchall()
+    )
+    with database.atomic():  # then counted afresh by the product's recount
+        for rung, status, label, every in (
+            (1, "Opened", "Opened", 4),
+            (2, "Clicked", "Clicked", 12),
+            (3, "Responded", "Registered", 40),
+            (3, "Responded", "Attended", 120),
+        ):
+            database.execute_sql(
+                "UPDATE campaign_member SET rung = ?, status = ?, label_id = ?, "
+                "has_responded = ?, first_opened_at = ? WHERE campaign_id = ? AND id % ? = 0",
+                (rung, status, labels[label], rung >= 3, NOW.isoformat(" "), big.id, every),
+            )
+        database.execute_sql(
+            "UPDATE campaign_member SET status = 'Bounced', bounced = 1 "
+            "WHERE campaign_id = ? AND id % 97 = 1",
+            (big.id,),
+        )
+        recount([big.id])
+    small = create_campaign(SMALL, "Webinar", "leads", {}, now=NOW)
+    ids = [lid for (lid,) in Lead.select(Lead.id).order_by(Lead.id).limit(100).tuples()]
+    enroll(small, {"lead": ids}, now=NOW)
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    print(f"  built in {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def million_ids(path: Path) -> tuple[int, int]:
+    con = sqlite3.connect(path)
+    ids = dict(con.execute("SELECT name, id FROM campaign WHERE name IN (?, ?)", (MILLION, SMALL)))
+    con.close()
+    return ids[MILLION], ids[SMALL]
+
+
+def detail_floor(path: Path, campaign_id: int, runs: int = 9) -> float:
+    """Raw sqlite3 reading what the detail shows: the campaign, its counters, its labels with
+    their counts, and its first page of members with their names and addresses."""
+    con = sqlite3.connect(path)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        con.execute("SELECT * FROM campaign WHERE id = ?", (campaign_id,)).fetchall()
+        con.execute("SELECT * FROM campaign_stats WHERE campaign_id = ?", (campaign_id,)).fetchall()
+        con.execute(
+            "SELECT l.name, s.members FROM member_status_label l LEFT JOIN label_stats s "
+            "ON s.label_id = l.id WHERE l.campaign_id = ? ORDER BY l.position",
+            (campaign_id,),
+        ).fetchall()
+        con.execute(
+            "SELECT m.id, m.status, l.email, l.first_name, l.last_name FROM campaign_member m "
+            "JOIN lead l ON l.id = m.lead_id WHERE m.campaign_id = ? ORDER BY m.id LIMIT 100",
+            (campaign_id,),
+        ).fetchall()
+        times.append(time.perf_counter() - start)
+    con.close()
+    return statistics.median(times)
+
+
+async def measure_detail(db: str, big: int, small: int, runs: int = 5) -> dict[str, float]:
+    """Per campaign, medians over `runs` openings of its detail: until the gauges and label
+    counts are on screen (one message: both are kept counters), until the first rows are,
+    until everything is (the member count too); and a second opening right after the first."""
+    from screens.campaign_detail import CampaignDetailScreen
+    from tui_app.app import make_app
+    from tui_app.widgets.member_table import MemberTable
+
+    app = make_app(db, now=NOW)
+    results: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+
+        async def open_detail(campaign_id: int) -> dict[str, float]:
+            start = time.perf_counter()
+            app.open_campaign(campaign_id)
+            seen: dict[str, float] = {}
+            while len(seen) < 3:
+                await pilot.pause(0.001)
+                screen = app.screen
+                if not isinstance(screen, CampaignDetailScreen):
+                    continue
+                now = time.perf_counter() - start
+                table = screen.query_one(MemberTable)
+                if screen.gauge_figures:
+                    seen.setdefault("gauges", now)
+                if table.current_row is not None:
+                    seen.setdefault("rows", now)
+                if table.counted and screen.gauge_figures:
+                    seen.setdefault("all", now)
+            await app.workers.wait_for_complete()
+            return seen
+
+        async def back() -> None:
+            app.pop_screen()
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.05)
+
+        for name, cid in (("small", small), ("big", big)):
+            runs_seen, again = [], []
+            for _ in range(runs):  # each time opened, left, and opened again at once
+                runs_seen.append(await open_detail(cid))
+                await back()
+                again.append((await open_detail(cid))["all"])
+                await back()
+            for key in ("gauges", "rows", "all"):
+                results[f"{name} {key}"] = statistics.median(r[key] for r in runs_seen)
+            results[f"{name} again"] = statistics.median(again)
+    return results
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -159,7 +305,18 @@ def rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="/tmp/campaigns-bench/bench.db")
+    parser.add_argument(
+        "--million",
+        default="/tmp/campaigns-bench/million.db",
+        help="the 1,000,000-member campaign's database (built on first use); '' to skip it",
+    )
+    parser.add_argument(
+        "--only-million", action="store_true", help="measure only the 1,000,000-member campaign"
+    )
     args = parser.parse_args()
+    if args.only_million:
+        million(Path(args.million))
+        return
     if not Path(args.db).exists():
         raise SystemExit(f"{args.db} is missing: run `python bench/bench_data.py` first")
     big, small = prepare(args.db)
@@ -198,6 +355,33 @@ def main() -> None:
     print(f"\n{'measure':<36} {'ours':>12}  {'compared with':<26} {'target':<9} ok")
     for name, ours_text, floor, target, ok in rows:
         print(f"{name:<36} {ours_text:>12}  {floor:<26} {target:<9} {'yes' if ok else 'NO'}")
+    if args.million:
+        million(Path(args.million))
+
+
+def million(path: Path) -> None:
+    if not path.exists():
+        build_million(path)
+    big, small = million_ids(path)
+    floor_big, floor_small = detail_floor(path, big), detail_floor(path, small)
+    figures = asyncio.run(measure_detail(str(path), big, small))
+    print(
+        f"\n{'1,000,000-member campaign detail':<36} {'ours':>10} {'100 members':>12} "
+        f"{'raw sqlite3':>12}  target   ok"
+    )
+    for key, label in (
+        ("gauges", "gauges and Members by status"),
+        ("rows", "first rows"),
+        ("all", "everything (with the count)"),
+        ("again", "opened a second time"),
+    ):
+        ours, small_ms = figures[f"big {key}"] * 1000, figures[f"small {key}"] * 1000
+        ok = ours <= 1.5 * small_ms
+        print(
+            f"{label:<36} {ours:>8.0f} ms {small_ms:>9.0f} ms "
+            f"{floor_big * 1000:>9.1f} ms  <= 1.5x  {'yes' if ok else 'NO'}"
+        )
+    print(f"(raw sqlite3 for 100 members: {floor_small * 1000:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import sys
 
-if "peewee" not in sys.modules:
-    _hidden = sys.modules.setdefault("psycopg", None)  # type: ignore[arg-type]  # None: "import psycopg" fails
+if "peewee" not in sys.modules and "psycopg" not in sys.modules:
+    sys.modules["psycopg"] = None  # type: ignore[assignment]  # None: "import psycopg" fails
     try:
         import peewee  # noqa: F401  # imported now, without the driver
     finally:
-        if _hidden is None and sys.modules.get("psycopg", 0) is None:
-            del sys.modules["psycopg"]
+        del sys.modules["psycopg"]
 
 
 def use_server_driver() -> None:
@@ -24,9 +23,12 @@ def use_server_driver() -> None:
 
     if getattr(peewee, "psycopg", None) is not None:
         return
-    import psycopg
-    from psycopg.pq import TransactionStatus
-    from psycopg.types.json import Json, Jsonb
+    try:
+        import psycopg
+        from psycopg.pq import TransactionStatus
+        from psycopg.types.json import Json, Jsonb
+    except ImportError:  # not installed: Peewee says so when asked to connect, as it would
+        return
 
     found = {"psycopg": psycopg, "TransactionStatus": TransactionStatus}
     found |= {"Json_pg3": Json, "Jsonb_pg3": Jsonb}

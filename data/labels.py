@@ -295,8 +295,8 @@ def remove_label(campaign: Campaign, name: str) -> None:
                 f"{target.name} is the default given on enrollment: make another label the "
                 "default first"
             )
-        M = CampaignMember
-        holding = M.select().where((M.campaign == campaign.id) & (M.label == target.id)).count()
+        S = LabelStats  # the kept count (the members' reference refuses the deletion anyway)
+        holding = S.select(S.members).where(S.label == target.id).scalar() or 0
         if holding:
             raise LabelRefused(
                 f"{counted(holding, 'member holds', 'members hold')} {target.name}: a "

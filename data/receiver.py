@@ -31,6 +31,7 @@ from data.ingest.parsing import parse_event
 from data.ingest.record import Event, IngestReport
 from data.ingest.running import conflicted, retry_after_conflict
 from data.models import EngagementEvent, ReceivedCount, Receiver, SeenRequest, utcnow
+from data.rollups import counters_written_once
 from data.vocab import EventOutcome
 from data.webhooks import Inbound
 
@@ -200,7 +201,7 @@ class GroupCommit:
                 for request in group
             ]
             try:
-                with database.atomic():
+                with database.atomic(), counters_written_once():  # all sources' at once
                     seen = remember_requests([request.inbound for request in group])
                     if self._prune_due():
                         forget_expired(now)

@@ -1,8 +1,9 @@
 """Campaign rollups: counters kept per campaign, and the metrics derived from them.
 
 Counting a million members on every screen refresh is too slow, so each service that changes
-members adjusts `CampaignStats` and `LabelStats` in the same transaction, once, through
-`add_to_counters` (one lock order for every counter): enrollment adds to Sent and the default
+members adjusts `CampaignStats` and `LabelStats` in the same transaction through
+`add_to_counters`, all written at once in one lock order (`CounterChanges.write`; a transaction
+of several steps collects them in `counters_written_once`): enrollment adds to Sent and the default
 label, ingest and status changes add the difference each member's change makes
 (`rollup_buckets(after) - rollup_buckets(before)`, one off the old label and one on the new), and
 removal and undo recount the campaign. `recount` is the from-scratch definition the tests hold
@@ -12,8 +13,10 @@ The buckets are `engagement.ROLLUP_BUCKETS`; `bucket_condition` reads them as SQ
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from peewee import Case, fn
@@ -48,47 +51,97 @@ def bucket_count(bucket: RollupBucket):
     return fn.SUM(Case(None, [(condition, 1)], 0))
 
 
-def recount(campaign_ids: Iterable[int]) -> None:
-    """Recompute the counters of these campaigns from their members (their rollups and how many
-    members hold each label), in campaign order (`add_to_counters`). Machine opens come from the
-    event log, not from members: they stay as they are."""
-    ids = sorted(set(campaign_ids))
-    if not ids:
+@dataclass
+class CounterChanges:
+    """What one transaction changes in the counters, written at once by `write`."""
+
+    rollups: dict[int, list[int]] = field(default_factory=dict)
+    """Per campaign, differences to its rollups (in `ROLLUP_FIELDS` order)."""
+    labels: dict[tuple[int, int], int] = field(default_factory=dict)
+    """Per (campaign, label), the difference in members holding it."""
+    machine_opens: dict[int, int] = field(default_factory=dict)
+    recounts: set[int] = field(default_factory=set)
+    """Campaigns counted afresh from their members (their differences are in the count)."""
+
+    def add(self, rollups, labels, machine_opens) -> None:
+        for cid, delta in rollups.items():
+            kept = self.rollups.setdefault(cid, [0] * len(ROLLUP_FIELDS))
+            self.rollups[cid] = [a + b for a, b in zip(kept, delta)]
+        for key, amount in labels.items():
+            self.labels[key] = self.labels.get(key, 0) + amount
+        for cid, amount in machine_opens.items():
+            self.machine_opens[cid] = self.machine_opens.get(cid, 0) + amount
+
+    def write(self) -> None:
+        """Every counter changed, in one order: by campaign, its rollups row first (it also
+        stands for the campaign's label rows: taken even when only labels changed), then its
+        labels by id. Two writers lock the counters they share in the same order, whatever
+        they changed, and cannot deadlock on them. A missing counter row is recounted."""
+        by_campaign: dict[int, list[tuple[int, int]]] = {}
+        for (cid, lid), amount in self.labels.items():
+            if amount:
+                by_campaign.setdefault(cid, []).append((lid, amount))
+        changed = {cid for cid, delta in self.rollups.items() if any(delta)}
+        changed |= {cid for cid, amount in self.machine_opens.items() if amount}
+        S = CampaignStats
+        for cid in sorted(changed | set(by_campaign) | self.recounts):
+            machine = self.machine_opens.get(cid, 0)
+            if cid in self.recounts or not self._add_to_rollups(cid):
+                _recount(cid)
+                if machine:
+                    S.update(machine_opens=S.machine_opens + machine).where(
+                        S.campaign == cid
+                    ).execute()
+                continue
+            for lid, amount in sorted(by_campaign.get(cid, ())):
+                found = (
+                    LabelStats.update(members=LabelStats.members + amount)
+                    .where(LabelStats.label == lid)
+                    .execute()
+                )
+                if not found:
+                    _recount(cid)
+                    break
+
+    def _add_to_rollups(self, cid: int) -> bool:
+        """Add the campaign's differences to its rollups row, or lock the row; False when the
+        campaign has none."""
+        S = CampaignStats
+        updates = {
+            getattr(S, field): getattr(S, field) + amount
+            for field, amount in zip(ROLLUP_FIELDS, self.rollups.get(cid, ()))
+            if amount
+        }
+        if self.machine_opens.get(cid):
+            updates[S.machine_opens] = S.machine_opens + self.machine_opens[cid]
+        if updates:
+            return bool(S.update(updates).where(S.campaign == cid).execute())
+        if is_sqlite():  # the one writer: nothing to wait for
+            return bool(S.select(S.campaign).where(S.campaign == cid).exists())
+        lock = S.select(S.campaign).where(S.campaign == cid).for_update("FOR NO KEY UPDATE")  # type: ignore[arg-type]
+        return len(lock.execute()) > 0
+
+
+_collecting: ContextVar[CounterChanges | None] = ContextVar("counter_changes", default=None)
+
+
+@contextmanager
+def counters_written_once() -> Iterator[None]:
+    """Collect the counter changes of the work inside (all of one transaction: put it inside
+    the transaction) and write them once as it ends, in one order (`CounterChanges.write`).
+    Work that changes the counters of several campaigns in several steps (a receiver's group
+    of requests from several sources, an import's batches) runs inside one. Nested: the
+    outermost writes. Not written when the work fails."""
+    if _collecting.get() is not None:
+        yield
         return
-    if not is_sqlite():  # wait for writers still adding to these counters, then count
-        lock = CampaignStats.select(CampaignStats.campaign).where(CampaignStats.campaign.in_(ids))
-        lock.order_by(CampaignStats.campaign).for_update("FOR NO KEY UPDATE").execute()  # type: ignore[arg-type]
-    M, L = CampaignMember, MemberStatusLabel
-    counted = M.select(M.campaign, *[bucket_count(b) for b in ROLLUP_BUCKETS])
-    rows = {
-        row[0]: row[1:] for row in counted.where(M.campaign.in_(ids)).group_by(M.campaign).tuples()
-    }
-    held = dict(
-        M.select(M.label, fn.COUNT(M.id))
-        .where(M.campaign.in_(ids) & M.label.is_null(False))
-        .group_by(M.label)
-        .tuples()
-    )
-    labels = L.select(L.campaign, L.id).where(L.campaign.in_(ids)).order_by(L.campaign, L.id)
-    none = (0,) * len(ROLLUP_FIELDS)
-    data = [{"campaign": cid, **dict(zip(ROLLUP_FIELDS, rows.get(cid, none)))} for cid in ids]
-    (
-        CampaignStats.insert_many(data)
-        .on_conflict(
-            conflict_target=[CampaignStats.campaign],
-            preserve=[getattr(CampaignStats, f) for f in ROLLUP_FIELDS],
-        )
-        .execute()
-    )
-    counts = [
-        {"label": lid, "campaign": cid, "members": held.get(lid, 0)} for cid, lid in labels.tuples()
-    ]
-    if counts:
-        (
-            LabelStats.insert_many(counts)
-            .on_conflict(conflict_target=[LabelStats.label], preserve=[LabelStats.members])
-            .execute()
-        )
+    changes = CounterChanges()
+    token = _collecting.set(changes)
+    try:
+        yield
+    finally:
+        _collecting.reset(token)
+    changes.write()
 
 
 def add_to_counters(
@@ -96,54 +149,56 @@ def add_to_counters(
     labels: Mapping[tuple[int, int], int] | None = None,
     machine_opens: Mapping[int, int] | None = None,
 ) -> None:
-    """Add what a transaction changed to the counters, inside it: per campaign, differences
-    to its rollups (in `ROLLUP_FIELDS` order) and machine opens, and per (campaign, label) to
-    how many members hold the label.
+    """Add what the caller's transaction changed to the counters: per campaign, differences
+    to its rollups (in `ROLLUP_FIELDS` order) and machine opens; per (campaign, label), to how
+    many members hold the label. Collected until the end of `counters_written_once` when one
+    is open, else written now (`CounterChanges.write`: one order for every counter)."""
+    collecting = _collecting.get()
+    changes = collecting if collecting is not None else CounterChanges()
+    changes.add(rollups or {}, labels or {}, machine_opens or {})
+    if collecting is None:
+        changes.write()
 
-    One call per transaction, with everything it changed: every counter is written in one
-    order, by campaign, its rollups row first (it also stands for the campaign's label rows:
-    taken even when only labels changed), then its labels by id. Two writers therefore lock
-    the counters they share in the same order, whatever they changed, and cannot deadlock on
-    them. A counter row found missing is recounted from the members in its place."""
-    rollups, labels, machine_opens = rollups or {}, labels or {}, machine_opens or {}
-    by_campaign: dict[int, list[tuple[int, int]]] = {}
-    for (cid, lid), amount in labels.items():
-        if amount:
-            by_campaign.setdefault(cid, []).append((lid, amount))
-    changed = {cid for cid, delta in rollups.items() if any(delta)}
-    changed |= {cid for cid, amount in machine_opens.items() if amount}
-    for cid in sorted(changed | set(by_campaign)):
-        S = CampaignStats
-        updates = {
-            getattr(S, field): getattr(S, field) + amount
-            for field, amount in zip(ROLLUP_FIELDS, rollups.get(cid, ()))
-            if amount
-        }
-        if machine_opens.get(cid):
-            updates[S.machine_opens] = S.machine_opens + machine_opens[cid]
-        if updates:
-            found = S.update(updates).where(S.campaign == cid).execute()
-        elif is_sqlite():  # the one writer: nothing to wait for
-            found = 1
-        else:
-            lock = S.select(S.campaign).where(S.campaign == cid).for_update("FOR NO KEY UPDATE")  # type: ignore[arg-type]
-            found = len(lock.execute())
-        if not found:  # a campaign without its counters row: made from its members
-            recount([cid])
-            if machine_opens.get(cid):
-                S.update(machine_opens=S.machine_opens + machine_opens[cid]).where(
-                    S.campaign == cid
-                ).execute()
-            continue
-        for lid, amount in sorted(by_campaign.get(cid, ())):
-            found = (
-                LabelStats.update(members=LabelStats.members + amount)
-                .where(LabelStats.label == lid)
-                .execute()
-            )
-            if not found:
-                recount([cid])
-                break
+
+def recount(campaign_ids: Iterable[int]) -> None:
+    """Recompute the counters of these campaigns from their members (their rollups and how many
+    members hold each label): at the end of `counters_written_once` when one is open, else
+    now. Machine opens come from the event log, not from members: they stay as they are."""
+    collecting = _collecting.get()
+    changes = collecting if collecting is not None else CounterChanges()
+    changes.recounts.update(campaign_ids)
+    if collecting is None:
+        changes.write()
+
+
+def _recount(cid: int) -> None:
+    """One campaign's counters from its members (in its place in `CounterChanges.write`)."""
+    S, M, L = CampaignStats, CampaignMember, MemberStatusLabel
+    if not is_sqlite():  # wait for writers still adding to these counters, then count
+        S.select(S.campaign).where(S.campaign == cid).for_update("FOR NO KEY UPDATE").execute()  # type: ignore[arg-type]
+    counted = M.select(*[bucket_count(b) for b in ROLLUP_BUCKETS]).where(M.campaign == cid)
+    row = counted.tuples().first() or (0,) * len(ROLLUP_FIELDS)
+    (
+        S.insert({"campaign": cid, **dict(zip(ROLLUP_FIELDS, (n or 0 for n in row)))})
+        .on_conflict(conflict_target=[S.campaign], preserve=[getattr(S, f) for f in ROLLUP_FIELDS])
+        .execute()
+    )
+    held = dict(
+        M.select(M.label, fn.COUNT(M.id))
+        .where((M.campaign == cid) & M.label.is_null(False))
+        .group_by(M.label)
+        .tuples()
+    )
+    counts = [
+        {"label": lid, "campaign": cid, "members": held.get(lid, 0)}
+        for (lid,) in L.select(L.id).where(L.campaign == cid).order_by(L.id).tuples()
+    ]
+    if counts:
+        (
+            LabelStats.insert_many(counts)
+            .on_conflict(conflict_target=[LabelStats.label], preserve=[LabelStats.members])
+            .execute()
+        )
 
 
 @dataclass

@@ -281,3 +281,68 @@ def test_two_writers_changing_two_campaigns_in_opposite_orders_never_deadlock(fr
     }
     assert stats[a.id] == (ROUNDS, ROUNDS)
     assert stats[b.id] == (ROUNDS, ROUNDS)
+
+
+RECEIVER = textwrap.dedent(
+    """
+    import json, sys
+    from data.db import open_database
+    from data.ingest.parsing import Received
+    from data.receiver import GroupCommit
+    from data.webhooks import Inbound
+
+    open_database(sys.argv[1])
+    first, second, prefix = sys.argv[2], sys.argv[3], sys.argv[4]
+    outcomes = []
+    for round in range(int(sys.argv[5])):
+        # one group of two requests, as a receiver commits them: the first source's open
+        # reaches the first campaign, the second source's the second
+        commit = GroupCommit()
+        for source, campaign in (("one", first), ("two", second)):
+            row = {"type": "open", "campaign": int(campaign), "at": "2026-03-02T09:00:00Z",
+                   "email": f"{prefix}{round}@example.com"}
+            received = Received(json.dumps(row).encode(), row)
+            commit.submit(Inbound(source, [received]), outcomes.append)
+        commit.start()
+        commit.stop()
+    print(json.dumps([o.error for o in outcomes]))
+    """
+)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_receivers_committing_two_sources_in_opposite_orders_never_deadlock(fresh_db):
+    """Two receiver processes each commit a group of requests from two sources in one
+    transaction: one's first source reaches campaign A and its second B, the other's the
+    reverse. With counters written source by source they deadlocked on `campaign_stats`
+    (a trigger slows each counter update by 20 ms); written once, in one order, never."""
+    a, b = (create_campaign(f"Receiver {name}", "Email", "both", {}) for name in "AB")
+    for i in range(ROUNDS):
+        f.lead(email=f"x{i}@example.com")
+        f.lead(email=f"y{i}@example.com")
+    enroll(a)
+    enroll(b)
+    database.execute_sql(
+        "CREATE FUNCTION slow_counter() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(0.02); "
+        "RETURN NEW; END; $$ LANGUAGE plpgsql"
+    )
+    database.execute_sql(
+        "CREATE TRIGGER slow_counter BEFORE UPDATE ON campaign_stats FOR EACH ROW "
+        "EXECUTE FUNCTION slow_counter()"
+    )
+    receivers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RECEIVER, str(fresh_db), str(one.id), str(other.id), prefix]
+            + [str(ROUNDS)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for one, other, prefix in ((a, b, "x"), (b, a, "y"))
+    ]
+    for receiver in receivers:
+        out, err = receiver.communicate(timeout=300)
+        assert receiver.returncode == 0, err
+        assert json.loads(out.strip().splitlines()[-1]) == [""] * (2 * ROUNDS)
+    opened = dict(CampaignStats.select(CampaignStats.campaign, CampaignStats.opened).tuples())
+    assert opened[a.id] == opened[b.id] == 2 * ROUNDS  # every open of both, none lost

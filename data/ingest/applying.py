@@ -45,7 +45,7 @@ from data.models import (
     Lead,
     utcnow,
 )
-from data.rollups import add_to_counters
+from data.rollups import add_to_counters, counters_written_once
 from data.score import STOPPING, points, weight
 from data.scores import Touch, add_to_scores
 from data.sql import ARRAY_PARAM, chunked, pg_type, transaction
@@ -198,7 +198,7 @@ def apply_resolved(
     caller read them in the same transaction (`members`, from `resolve_members`)."""
     report = IngestReport()
     now = now or utcnow()
-    with transaction():
+    with transaction(), counters_written_once():
         if members is None:
             members = lock_members(e.member_id for e in events if e.member_id and not e.reason)
         ids = [e.event_id for e in events if e.event_id and not e.reason]
