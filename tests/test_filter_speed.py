@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from peewee import JOIN
+from textual.widgets import Input
 
 from data import word_index
 from data.conversion import convert_lead
@@ -24,6 +25,8 @@ from data.sql import is_sqlite
 from data.transfer import import_people
 from tests import factories as f
 from tests.conftest import backend_of
+from tests.pilot import settle, wait_until
+from tests.test_tui_campaign_detail import open_detail
 
 PIECES = ["Anna", "anna", "ANN", "Müller", "müller", "straße", "o'neil", "50%", "a_b", "zoë", "Co"]
 """Text people hold: case, accents, quotes and LIKE's wildcards."""
@@ -234,3 +237,56 @@ def test_a_read_given_up_on_is_stopped_in_the_database(fresh_db):
     given_up.set()
     reader.join(30)
     assert not reader.is_alive() and outcome == ["stopped"]
+
+
+async def test_a_stale_filter_query_is_stopped_and_its_rows_never_shown(make_tui, monkeypatch):
+    """A filter typed on while its query still runs: that query is stopped in the database (it
+    could not end otherwise) and the list shows the text typed since."""
+    from tui_app.widgets import member_table
+
+    started, outcome = threading.Event(), []
+    listed = member_table.member_page
+
+    def page(campaign_id, view, search, **options):
+        if search != "endless":
+            return listed(campaign_id, view, search, **options)
+        started.set()
+        try:
+            _endless_query()
+        except Exception as exc:
+            outcome.append(type(exc).__name__)
+            raise
+        outcome.append("finished")
+        return [listed(campaign_id, view, "", **options)[0]._replace(name="STALE")]
+
+    monkeypatch.setattr(member_table, "member_page", page)
+    app = make_tui()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_detail(pilot)
+        box = app.screen.query_one("#member-filter", Input)
+        box.focus()
+        box.value = "endless"
+        await wait_until(pilot, started.is_set)
+        box.value = "endles"
+        await wait_until(pilot, lambda: bool(outcome), seconds=30)
+        await settle(pilot)
+        assert outcome != ["finished"]
+        assert table.source.search == "endles" and table.counted
+        assert all(row.name != "STALE" for row in table.rows.values())
+
+
+async def test_a_filter_that_does_not_read_yet_keeps_the_rows_before(make_tui):
+    """`status:o` is a term still being typed: the line under the box says why it does not
+    read, and the list keeps the rows of the text that last read."""
+    app = make_tui()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_detail(pilot)
+        box = app.screen.query_one("#member-filter", Input)
+        box.focus()
+        box.value = "status:opened"
+        await settle(pilot)
+        opened = dict(table.rows)
+        box.value = "status:opene"
+        await settle(pilot)
+        assert table.source.search == "status:opened" and table.rows == opened
+        assert "not one of" in str(app.screen.query_one("FilterProblems").render())
