@@ -33,7 +33,7 @@ KEEP_ROWS = 4 * PAGE
 NEAR = 3 * PAGE
 """A missing row this close to a loaded one is fetched by key from that row."""
 
-SETTLE = 0.04
+SETTLE = 0.025
 """Seconds a list shown for text as it is typed waits for the next key before it asks the
 database (a key typed sooner replaces it; at 10 keys a second each key still asks at once)."""
 
