@@ -19,7 +19,7 @@ from data.engagement import LADDER
 from data.filters import DATE_FIELDS, LIST_FIELDS, ParsedFilter, Term, parse_filter
 from data.identity import suppressed_email
 from data.models import FILTER_INDEXES, Account, CampaignMember, Contact, Lead, Person
-from data.word_index import has_word_index, indexable, is_rare, narrowing
+from data.word_index import has_word_index, indexable, is_rare, narrowing, narrows_exactly
 
 TRUE, FALSE = SQL("1 = 1"), SQL("1 = 0")
 
@@ -55,8 +55,10 @@ class Fields:
     def contains(self, word: str):
         """A bare word: the name, email or company contains it (the rule: the index only
         narrows the rows it is checked on)."""
-        exact = self.name.contains(word) | self.email.contains(word) | self.company.contains(word)
         narrowed = self.worded(word)
+        if narrowed is not None and narrows_exactly():
+            return narrowed
+        exact = self.name.contains(word) | self.email.contains(word) | self.company.contains(word)
         return exact if narrowed is None else (narrowed & exact)
 
 

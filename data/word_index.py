@@ -114,12 +114,29 @@ def _match(word: str) -> str:
     return " AND ".join('"' + piece.replace('"', '""') + '"' for piece in sorted(pieces))
 
 
+_SERVER_INDEXES: dict[tuple[str, str], bool] = {}
+"""Whether each server database has each table's index, once asked (it is made with the
+schema, or by a DBA: the app sees a DBA's index when next started)."""
+
+
 def _has_postgres_index(table: str) -> bool:
-    found = database.execute_sql(
-        "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = %s",
-        (_words_table(table),),
-    ).fetchone()
-    return found is not None
+    key = (str(database.obj.database), table)
+    if key not in _SERVER_INDEXES:
+        found = database.execute_sql(
+            "SELECT 1 FROM pg_class WHERE relname = %s AND relkind = 'i' "
+            "AND relnamespace = current_schema()::regnamespace",
+            (_words_table(table),),
+        ).fetchone()
+        _SERVER_INDEXES[key] = found is not None
+    return _SERVER_INDEXES[key]
+
+
+def narrows_exactly() -> bool:
+    """Whether `narrowing` names exactly the people whose text contains the word. On a server
+    it is the same LIKE, column by column (a word the index narrows has no space, so it lies
+    within the first or the last name), which the trigram index answers and rechecks; SQLite's
+    FTS5 query is every trigram of the word, somewhere in the row, so the LIKE must decide."""
+    return not is_sqlite()
 
 
 def has_word_index() -> bool:
