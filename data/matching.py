@@ -12,12 +12,14 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from peewee import SQL, Field, fn
+from peewee import SQL, Field, NodeList, fn
 
+from data import word_index
 from data.engagement import LADDER
 from data.filters import DATE_FIELDS, LIST_FIELDS, ParsedFilter, Term, parse_filter
 from data.identity import suppressed_email
 from data.models import FILTER_INDEXES, Account, CampaignMember, Contact, Lead, Person
+from data.word_index import has_word_index, indexable, is_rare, narrowing, narrows_exactly
 
 TRUE, FALSE = SQL("1 = 1"), SQL("1 = 0")
 
@@ -34,12 +36,30 @@ class Fields:
     do_not_email: Any
     email_bounced: Any
 
+    walk_rungs = False
+    """Whether the list walks its own order past a status term's members (they are many), so
+    the database must not start from the (campaign, rung, id) index (`data.members`)."""
+
     def column(self, name: str):
         raise NotImplementedError
 
     def membership(self, condition: Callable[[type[CampaignMember]], Any]):
         """SQL: the row's membership (or, for a person, any of its memberships) matches."""
         raise NotImplementedError
+
+    def worded(self, word: str):
+        """SQL narrowing the rows to those whose person may contain a bare word, from the word
+        index (`data.word_index`); None when the index cannot narrow it."""
+        raise NotImplementedError
+
+    def contains(self, word: str):
+        """A bare word: the name, email or company contains it (the rule: the index only
+        narrows the rows it is checked on)."""
+        narrowed = self.worded(word)
+        if narrowed is not None and narrows_exactly():
+            return narrowed
+        exact = self.name.contains(word) | self.email.contains(word) | self.company.contains(word)
+        return exact if narrowed is None else (narrowed & exact)
 
 
 class PersonFields(Fields):
@@ -62,6 +82,13 @@ class PersonFields(Fields):
         person = M.lead if self.model is Lead else M.contact
         return fn.EXISTS(M.select(SQL("1")).where((person == self.model.id) & condition(M)))
 
+    def worded(self, word: str):
+        """A rare word's few people are found from the index; a common one's by walking the
+        list's own order (they come soon: the index would only cost the time to read it)."""
+        if not is_rare(self.model, word, word_index.SORTED_PROBE):
+            return None
+        return narrowing(self.model, word, self.model.id)
+
 
 class MembersOfFields(PersonFields):
     """A campaign's members who are leads (or contacts), read from that table joined to their
@@ -75,21 +102,47 @@ class MembersOfFields(PersonFields):
     def membership(self, condition):
         return condition(CampaignMember)
 
+    def worded(self, word: str):
+        """These members are found from the people (`indexed`): from those the index names."""
+        return narrowing(self.model, word, self.model.id)
 
-def indexed(parsed: ParsedFilter | str) -> bool:
-    """Whether a filter narrows people by a field a person table's index finds (a country or
-    industry term that is not negated): such a filter's members are best found from people."""
+
+def indexed(parsed: ParsedFilter | str, counting: bool = False) -> bool:
+    """Whether a member list finds a filter's members from the people its term names (by a
+    person table's index) rather than walking the campaign's members: a term that is not
+    negated, a country or industry term or a bare word the word index narrows, naming few
+    people (`PROBE`: a page of a common one's members comes soon on the walk). `counting`:
+    however many it names, as a count reads them all anyway."""
     if isinstance(parsed, str):
         parsed = parse_filter(parsed)
-    return any(
-        not term.negated and LIST_FIELDS.get(term.field) in FILTER_INDEXES for term in parsed.terms
-    )
+    for term in parsed.terms:
+        if term.negated:
+            continue
+        if LIST_FIELDS.get(term.field) in FILTER_INDEXES:
+            if counting or all(_few_listed(model, term) for model in (Lead, Contact)):
+                return True
+        elif not term.field:
+            word = term.values[0]
+            if counting and indexable(word) and has_word_index():
+                return True
+            if all(is_rare(model, word) for model in (Lead, Contact)):
+                return True
+    return False
+
+
+def _few_listed(model: type[Person], term: Term) -> bool:
+    """Whether fewer than `PROBE` people of the table have one of a list term's values (read
+    from the LOWER index, no further than that)."""
+    column = fn.LOWER(getattr(model, LIST_FIELDS[term.field]))
+    named = model.select(SQL("1")).where(column.in_([v.lower() for v in term.values]))
+    return named.limit(word_index.PROBE).count() < word_index.PROBE
 
 
 class MemberFields(Fields):
     """Campaign members joined (outer) to their lead, contact and the contact's account."""
 
-    def __init__(self) -> None:
+    def __init__(self, walk_rungs: bool = False) -> None:
+        self.walk_rungs = walk_rungs
         first = fn.COALESCE(Lead.first_name, Contact.first_name)
         last = fn.COALESCE(Lead.last_name, Contact.last_name)
         self.name = first.concat(" ").concat(last)
@@ -108,14 +161,22 @@ class MemberFields(Fields):
     def membership(self, condition):
         return condition(CampaignMember)
 
+    def worded(self, word: str):
+        """None: a member list with a rare word finds its members from the people the index
+        names (`indexed`, `data.members`); a common word's come soon walking the list."""
+        return None
 
-def _status(value: str):
-    """A status word as a condition on a member: a rung reached, or an exit."""
+
+def _status(value: str, walked: bool = False):
+    """A status word as a condition on a member: a rung reached, or an exit. `walked`: the
+    list walks past the members (on SQLite a unary plus keeps the rung index out of it)."""
     if value == "bounced":
         return lambda M: M.bounced == True  # noqa: E712 (SQL)
     if value == "unsubscribed":
         return lambda M: M.unsubscribed == True  # noqa: E712
     rung = [status.lower() for status in LADDER].index(value)
+    if walked:
+        return lambda M: NodeList((SQL("+"), M.rung), glue="") >= rung
     return lambda M: M.rung >= rung
 
 
@@ -155,10 +216,7 @@ def _text(expression):
 def term_condition(term: Term, fields: Fields):
     """One term as SQL over the list's fields (before its negation)."""
     if not term.field:
-        word = term.values[0]
-        return (
-            fields.name.contains(word) | fields.email.contains(word) | fields.company.contains(word)
-        )
+        return fields.contains(term.values[0])
     if term.field in LIST_FIELDS:
         column = fields.column(LIST_FIELDS[term.field])
         if column is None:  # contacts have no lead source or lead status
@@ -182,7 +240,7 @@ def term_condition(term: Term, fields: Fields):
         }
         return _any(flags[value] for value in term.values)
     assert term.field == "status", term.field
-    statuses = [_status(value) for value in term.values]
+    statuses = [_status(value, fields.walk_rungs) for value in term.values]
     return fields.membership(lambda M: _any(status(M) for status in statuses))
 
 

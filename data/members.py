@@ -13,6 +13,7 @@ from peewee import JOIN, SQL, Case, fn
 
 from data.audience import NEW, id_set
 from data.engagement import LADDER, MILESTONE_FIELDS, VIEW_BUCKETS, StatusLabel, displayed_label
+from data.filters import parse_filter
 from data.identity import linked_people, membership_category
 from data.matching import (
     FALSE,
@@ -95,11 +96,18 @@ def view_condition(view: str):
     return condition
 
 
-def _member_query(campaign_id: int, view: str, search: str, walk: type[Person] | None = None):
+def _member_query(
+    campaign_id: int,
+    view: str,
+    search: str,
+    walk: type[Person] | None = None,
+    walk_rungs: bool = False,
+):
     """The members of a view matching a filter. `walk`: read only the members who are leads
     (or contacts), starting from that table (CROSS JOIN keeps SQLite from turning the join
     around), so the database can walk them along that table's index; the filter then reads
-    that table's columns (`MembersOfFields`), which its indexes hold."""
+    that table's columns (`MembersOfFields`), which its indexes hold. `walk_rungs`: the page
+    walks the members in id order past a status term's many members (`_statuses_common`)."""
     M = CampaignMember
     first = fn.COALESCE(Lead.first_name, Contact.first_name)
     last = fn.COALESCE(Lead.last_name, Contact.last_name)
@@ -147,7 +155,7 @@ def _member_query(campaign_id: int, view: str, search: str, walk: type[Person] |
     condition = view_condition(view)
     if condition is not None:
         query = query.where(condition)
-    fields = MemberFields() if walk is None else MembersOfFields(walk)
+    fields = MemberFields(walk_rungs) if walk is None else MembersOfFields(walk)
     condition = filter_condition(search, fields)
     if condition is not None:
         query = query.where(condition)
@@ -237,7 +245,8 @@ def member_page(
             campaign_id, view, search, marked, after, before, last, offset, limit
         )
         return _with_deals(campaign_id, view, rows)
-    query = _member_query(campaign_id, view, search)
+    walk_rungs = _statuses_common(campaign_id, search)
+    query = _member_query(campaign_id, view, search, walk_rungs=walk_rungs)
     if marked is not None:
         query = query.where(marked.condition())
     if after is not None:
@@ -250,6 +259,39 @@ def member_page(
         query = query.offset(offset)
     rows = [_row(values) for values in query.tuples()]
     return _with_deals(campaign_id, view, rows[::-1] if backwards else rows)
+
+
+STATUS_COUNTERS = {
+    "sent": "sent",
+    "opened": "opened",
+    "clicked": "clicked",
+    "responded": "responded",
+    "converted": "converted",
+    "bounced": "bounced",
+    "unsubscribed": "unsubscribed",
+}
+"""The kept counter (`CampaignStats`) that tells about how many members a status term matches."""
+
+WALK_DENSITY = 100
+"""A page in id order walks past a status term's members when at least one member in this many
+matches it: the walk reads about this many rows per row shown (fewer than sorting them all);
+rarer, the database finds them from the (campaign, rung, id) index and sorts them."""
+
+
+def _statuses_common(campaign_id: int, search: str) -> bool:
+    """Whether every status term of the filter (not negated) matches a share of the campaign
+    a page in id order finds by walking its members (told by the kept counters, at no cost)."""
+    terms = [t for t in parse_filter(search).terms if t.field == "status" and not t.negated]
+    if not terms:
+        return False
+    stats = CampaignStats.get_or_none(CampaignStats.campaign == campaign_id)
+    if stats is None or not stats.sent:
+        return False
+    for term in terms:
+        matching = sum(getattr(stats, STATUS_COUNTERS[value]) for value in term.values)
+        if matching * WALK_DENSITY < stats.sent:
+            return False
+    return True
 
 
 def _people_parts(campaign_id: int, view: str, search: str, marked: Marked | None) -> list[Part]:
@@ -387,7 +429,7 @@ def member_count(campaign_id: int, view: str = "all", search: str = "") -> int:
             return sum(getattr(stats, bucket.name) for bucket in VIEW_BUCKETS[MemberView(view)])
         view_condition(view)  # an unknown view is an error even for an empty campaign
         return 0
-    if indexed(search):
+    if indexed(search, counting=True):
         return sum(part.query.count() for part in _people_parts(campaign_id, view, search, None))
     return _member_query(campaign_id, view, search).count()
 

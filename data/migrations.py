@@ -37,6 +37,7 @@ from data.postgres import check_references_per_statement, lock_schema, prepare_s
 from data.score import STOPPING, points, weight
 from data.scores import Touch, add_to_scores
 from data.sql import one_of
+from data.word_index import install_word_index
 
 if TYPE_CHECKING:  # imported where a step runs: it brings every server dialect of Peewee
     from playhouse.migrate import SchemaMigrator
@@ -615,6 +616,13 @@ def _status_named(extra: str | None) -> str:
     return status.strip() if isinstance(status, str) else ""
 
 
+def _add_word_index(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 16: the index a filter's bare word is found by (`data.word_index`): trigrams of
+    people's names, emails and companies, kept by the database, filled here from the rows there
+    are (on SQLite about 20 s for a million people)."""
+    install_word_index(db)
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -630,6 +638,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     13: _references_per_statement,
     14: _add_seen_requests,
     15: _keep_label_counts,
+    16: _add_word_index,
     17: _add_content_and_scores,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
@@ -679,6 +688,7 @@ def upgrade(db: Database) -> int:
         if before == 0:
             db.create_tables(MODELS)
             prepare_schema(db, list(MODELS))
+            install_word_index(db)
             SchemaVersion.create(version=SCHEMA_VERSION, applied_at=utcnow())
             return before
         from playhouse.migrate import SchemaMigrator

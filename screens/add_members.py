@@ -340,9 +340,9 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
         order = self.table(kind).order
         return Pickable(self.campaign_id, kind, self.search, self.selection.filters, order)
 
-    def _filter(self) -> None:
+    def _filter(self, typed: bool = False) -> None:
         for kind in KINDS:
-            self.table(kind).show(self._source(kind))
+            self.table(kind).show(self._source(kind), typed=typed)
 
     @on(PagedTable.Loaded)
     def _loaded(self, event: PagedTable.Loaded) -> None:
@@ -371,8 +371,8 @@ class AddMembersScreen(AppModal[EnrollmentResult | None]):
 
     @on(Input.Changed, "#picker-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(FilterProblems).explain(event.value)
-        self._filter()
+        if self.query_one(FilterProblems).explain(event.value):
+            self._filter(typed=True)
 
     @on(Input.Submitted, "#picker-filter")
     def _filter_done(self) -> None:

@@ -341,20 +341,20 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
 
     @on(Input.Changed, "#member-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(FilterProblems).explain(event.value)
-        self._show_members()
+        if self.query_one(FilterProblems).explain(event.value):
+            self._show_members(typed=True)
 
     @on(Input.Submitted, "#member-filter")
     def _filter_done(self) -> None:
         self.query_one(MemberTable).focus()
 
-    def _show_members(self) -> None:
+    def _show_members(self, typed: bool = False) -> None:
         search = self.query_one("#member-filter", Input).value
         if self.marks.matching is not None:  # they stood for the list that was on screen
             self.marks.clear()
             self.query_one(MemberTable).rows_changed()
             self.notify("Marks cleared: they were every match of the list before.")
-        self.query_one(MemberTable).show_members(self.campaign_id, self.view, search)
+        self.query_one(MemberTable).show_members(self.campaign_id, self.view, search, typed=typed)
 
     # marking rows
     @property

@@ -141,10 +141,10 @@ class PeopleScreen(AppScreen):
         for kind in KINDS:
             self.table(kind).reload()
 
-    def _search(self) -> None:
+    def _search(self, typed: bool = False) -> None:
         for kind in KINDS:
             table = self.table(kind)
-            table.show(People(kind, self.search, table.order))
+            table.show(People(kind, self.search, table.order), typed=typed)
 
     @on(PagedTable.Counting)
     @on(PagedTable.Loaded)
@@ -160,8 +160,8 @@ class PeopleScreen(AppScreen):
 
     @on(Input.Changed, "#people-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(FilterProblems).explain(event.value)
-        self._search()
+        if self.query_one(FilterProblems).explain(event.value):
+            self._search(typed=True)
 
     @on(Input.Submitted, "#people-filter")
     def _filter_done(self) -> None:

@@ -19,7 +19,11 @@ class FilterProblems(Static):
     FilterProblems { height: auto; color: $error; padding: 0 1; display: none; }
     """
 
-    def explain(self, text: str) -> None:
+    def explain(self, text: str) -> bool:
+        """Show what the text cannot read; whether it all reads (a list filters by it only
+        then: a term still being typed, such as `status:o`, keeps the rows of the text before
+        instead of asking the database for a list the next key replaces)."""
         problems = parse_filter(text).problems
         self.display = bool(problems)
         self.update(Text("\n".join(visible(p) for p in problems)))
+        return not problems

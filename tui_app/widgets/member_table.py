@@ -174,9 +174,12 @@ class MemberTable(PagedTable[MemberRow]):
     def search(self) -> str:
         return self.source.search if isinstance(self.source, Members) else ""
 
-    def show_members(self, campaign_id: int, view: str = "all", search: str = "") -> None:
-        """Switch to a campaign's view and filter (keeping the order): from the first row."""
-        self.show(Members(campaign_id, view, search, self.order))
+    def show_members(
+        self, campaign_id: int, view: str = "all", search: str = "", *, typed: bool = False
+    ) -> None:
+        """Switch to a campaign's view and filter (keeping the order): from the first row
+        (`typed`: the filter as it is typed, `PagedTable.show`)."""
+        self.show(Members(campaign_id, view, search, self.order), typed=typed)
 
     def cells(self, row: MemberRow) -> list[Cell]:
         mark = [MARK if self.marks.is_marked(row.id) else ("", "")] if self.marks else []

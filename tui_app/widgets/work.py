@@ -16,6 +16,7 @@ from textual.message_pump import MessagePump
 from textual.worker import get_current_worker
 
 from data.db import database
+from data.interrupt import Interrupted, interrupted_when
 
 F = TypeVar("F", bound=Callable)
 
@@ -29,13 +30,31 @@ def _in_connection(method: F) -> F:
     return run  # type: ignore[return-value]
 
 
+def _interruptible(method: F) -> F:
+    """The reads stop in the database once the worker is cancelled: Textual only marks a
+    cancelled thread worker, and its query would run on to the end (`data.interrupt`)."""
+
+    @wraps(method)
+    def run(*args, **kwargs):
+        worker = get_current_worker()
+        with database.connection_context():
+            try:
+                with interrupted_when(worker.cancelled_event):
+                    return method(*args, **kwargs)
+            except Interrupted:
+                return None  # superseded: nobody waits for its result
+
+    return run  # type: ignore[return-value]
+
+
 def reads(group: str) -> Callable[[F], F]:
     """A query on a thread of its own connection; calling it again cancels the stale one
-    (`exclusive`), so a result for text the user has typed on is never shown."""
+    (`exclusive`), so a result for text the user has typed on is never shown, and stops its
+    query in the database, so the new one has the machine to itself."""
 
     def decorate(method: F) -> F:
         return work(thread=True, exclusive=True, exit_on_error=False, group=group)(
-            _in_connection(method)
+            _interruptible(method)
         )
 
     return decorate
