@@ -124,3 +124,28 @@ async def test_a_burst_reported_at_once_is_two_rereads_at_most(make_tui, monkeyp
         await pilot.press("slash", *emails[-1], "enter")
         await settle(pilot)
         assert screen.query_one(MemberTable).current_row.status == "Opened"
+
+
+async def test_a_screen_left_during_a_reread_reads_no_more(make_tui, monkeypatch):
+    """Commits reported while a re-read is in flight, then the screen is left: when the read
+    ends nothing more is read for the closed screen, and the app goes on without an error."""
+    emails = sent_members(2)
+    gate = Gate(monkeypatch)
+    app = make_tui(watch_interval=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_roadshow(pilot)
+        gate.open.clear()
+        gate.entered.clear()
+        commit_open(0, emails[0])
+        app.notify_changed()
+        await wait_until(pilot, gate.entered.is_set)
+        commit_open(1, emails[1])
+        app.notify_changed()
+        await wait_until(pilot, lambda: screen.rereads.again)
+        rereads, calls = screen.rereads.rereads, gate.calls
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen not in app.screen_stack)
+        gate.open.set()
+        await settle(pilot)
+        assert (screen.rereads.rereads, gate.calls) == (rereads, calls)
+        assert app.is_running
