@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib.resources import files
 
-from peewee import chunked
+from peewee import JOIN, chunked, fn
 
 from data.audience import parse_where
 from data.campaigns import create_campaign
+from data.content import content_of
 from data.conversion import convert_lead, create_opportunity
+from data.demo_content import demo_content
 from data.enrollment import enroll
 from data.errors import ValidationError
 from data.ingest import BATCH_SIZE, Event, apply_resolved
@@ -282,22 +284,32 @@ def generate(
         if planned:
             continue
         made["members"] += enroll(campaign, now=starts).enrolled
-        made["events"] += _engage(rng, campaign, starts, now)
+        made["events"] += _engage(rng, campaign, starts, now, template.name)
         made["opportunities"] += _convert_some(rng, campaign, now)
     if on_progress:
         on_progress(steps, steps)
     return made
 
 
-def _engage(rng: random.Random, campaign: Campaign, start: datetime, now: datetime) -> int:
+def _engage(
+    rng: random.Random, campaign: Campaign, start: datetime, now: datetime, template: str = ""
+) -> int:
     M = CampaignMember
-    members = M.select(M.id).where(M.campaign == campaign.id).order_by(M.id).tuples()
+    members = (
+        M.select(M.id, fn.COALESCE(Lead.email, Contact.email))
+        .join_from(M, Lead, JOIN.LEFT_OUTER)
+        .join_from(M, Contact, JOIN.LEFT_OUTER)
+        .where(M.campaign == campaign.id)
+        .order_by(M.id)
+        .tuples()
+    )
     events: list[Event] = []
     count = 0
-    for (member_id,) in members.iterator():
+    for member_id, address in members.iterator():
         produced = _engagement_for(rng, start, now)
         for etype, at in produced:
             n = produced.index((etype, at))  # a re-sent event carries its original id
+            keys = demo_content(template, etype, member_id)
             events.append(
                 Event(
                     event_id=f"demo-{campaign.id}-{member_id}-{n}",
@@ -306,6 +318,9 @@ def _engage(rng: random.Random, campaign: Campaign, start: datetime, now: dateti
                     at=at,
                     campaign_id=campaign.id,
                     member_id=member_id,
+                    address=address,
+                    extra=json.dumps(keys) if keys else "",
+                    content=content_of(keys),
                 )
             )
     for chunk in chunked(events, BATCH_SIZE):

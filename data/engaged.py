@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from peewee import JOIN, SQL, fn
 
@@ -30,8 +31,8 @@ from data.models import (
     Lead,
     Person,
 )
-from data.score import MAX_AGE_DAYS, STOPPING, decayed, score_now, weight
-from data.sql import one_of
+from data.score import MAX_AGE_DAYS, STOPPING, counts, decayed, score_now, weight
+from data.sql import database, one_of
 from data.vocab import EventOutcome, EventType
 
 ENGAGED = one_of("outcome", (EventOutcome.APPLIED, EventOutcome.UNCHANGED))
@@ -58,6 +59,9 @@ VERBS = {
 }
 """What each event type reads as; a status event reads as its label ("Attended")."""
 
+JOINERS: dict[str, str] = {EventType.RESPOND: " to ", EventType.CONVERT: " in "}
+"""How a line without content joins its verb to the campaign: "Responded to Spring Webinar"."""
+
 TIMELINE_PAGE = 50
 SUMMARY_LINES = 3
 SPARK_WEEKS = 12
@@ -78,6 +82,7 @@ class Activity:
     """The type in words, a status event's label ("Attended")."""
     content: str | None
     label_rung: int | None = None
+    outcome: str = EventOutcome.APPLIED
 
     def as_dict(self) -> dict:
         return {
@@ -118,25 +123,41 @@ def _as_datetime(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def _activities(member_ids: list[int], before: tuple[datetime, int] | None, limit: int):
+def _shown(member_ids: list[int]):
+    E = EngagementEvent
+    return E.member.in_(member_ids) & SQL(ENGAGED) & E.type.in_(SHOWN_TYPES)
+
+
+def timeline_count(member_ids: list[int]) -> int:
+    """How many events a person's timeline holds."""
+    if not member_ids:
+        return 0
+    return EngagementEvent.select().where(_shown(member_ids)).count()
+
+
+def _activities(
+    member_ids: list[int], before: tuple[datetime, int] | None, limit: int, offset: int = 0
+):
     E = EngagementEvent
     if not member_ids:
         return []
     query = (
-        E.select(E.id, E.at, Campaign.name, E.campaign, E.type, E.content, E.extra)
+        E.select(E.id, E.at, Campaign.name, E.campaign, E.type, E.content, E.extra, E.outcome)
         .join(Campaign, JOIN.LEFT_OUTER, on=(E.campaign == Campaign.id))
-        .where(E.member.in_(member_ids) & SQL(ENGAGED) & E.type.in_(SHOWN_TYPES))
+        .where(_shown(member_ids))
         .order_by(E.at.desc(), E.id.desc())
         .limit(limit)
     )
+    if offset:
+        query = query.offset(offset)
     if before is not None:
         at, eid = before
         query = query.where((E.at < at) | ((E.at == at) & (E.id < eid)))
-    rows = list(query.tuples())
+    rows = database.execute(query).fetchall()  # as the driver gives them: no per-row converters
     campaigns = {row[3] for row in rows if row[4] == EventType.STATUS and row[3] is not None}
     found = ladders(campaigns) if campaigns else {}
     activities = []
-    for eid, at, name, cid, kind, content, extra in rows:
+    for eid, at, name, cid, kind, content, extra, outcome in rows:
         what, rung = VERBS.get(kind, kind), None
         if kind == EventType.STATUS:
             what = _status_named(extra) or "Status"
@@ -144,18 +165,29 @@ def _activities(member_ids: list[int], before: tuple[datetime, int] | None, limi
             rung = label.counts_as if label else None
         activities.append(
             Activity(
-                eid, _as_datetime(at), name or "a deleted campaign", cid, kind, what, content, rung
+                eid,
+                _as_datetime(at),
+                name or "a deleted campaign",
+                cid,
+                kind,
+                what,
+                content,
+                rung,
+                outcome,
             )
         )
     return activities
 
 
 def timeline_page(
-    member_ids: list[int], before: tuple[datetime, int] | None = None, limit: int = TIMELINE_PAGE
+    member_ids: list[int],
+    after: tuple[datetime, int] | None = None,
+    limit: int = TIMELINE_PAGE,
+    offset: int = 0,
 ) -> list[Activity]:
-    """A page of the person's activity across campaigns, newest first, after `before`
-    (the last row of the previous page: its time and id)."""
-    return _activities(member_ids, before, limit)
+    """A page of the person's activity across campaigns, newest first: the rows older than
+    `after` (a row's time and id, the last of the previous page), else from `offset`."""
+    return _activities(member_ids, after, limit, 0 if after is not None else offset)
 
 
 def when(at: datetime, now: datetime) -> str:
@@ -168,6 +200,10 @@ def when(at: datetime, now: datetime) -> str:
     if days < 14:
         return f"{days} days ago"
     return f"{at.day} {at:%b}" if at.year == now.year else f"{at.day} {at:%b %Y}"
+
+
+REPEATED = (EventType.OPEN, EventType.CLICK)
+"""What a summary line counts ("clicked twice"); a response or conversion is said once."""
 
 
 def _times(count: int) -> str:
@@ -190,11 +226,11 @@ def summary_lines(events: Iterable[Activity], now: datetime) -> list[str]:
     for group in chosen:
         newest = group[0]
         verb = newest.what
+        times = _times(len(group)) if newest.type in REPEATED else ""
         if newest.content:
-            line = f"{verb} ‘{newest.content}’{_times(len(group))} in {newest.campaign}"
+            line = f"{verb} ‘{newest.content}’{times} in {newest.campaign}"
         else:
-            joiner = " to " if newest.type == EventType.RESPOND else " "
-            line = f"{verb}{joiner}{newest.campaign}{_times(len(group))}"
+            line = f"{verb}{JOINERS.get(newest.type, ' ')}{newest.campaign}{times}"
         lines.append(f"{line} · {when(newest.at, now)}")
     return lines
 
@@ -216,7 +252,7 @@ def explain(events: Iterable[Activity], now: datetime) -> list[ScorePart]:
     parts: dict[tuple, list] = {}
     for event in events:
         gained = decayed(weight(event.type, event.label_rung), event.at, now)
-        if gained <= 0:
+        if gained <= 0 or not counts(event.type, event.outcome):
             continue
         key = (event.what, event.content, event.campaign)
         part = parts.setdefault(key, [0, 0.0])
@@ -303,13 +339,43 @@ class HotPerson:
 HOT_LIMIT = 100
 
 
-def _hot_query(model: type[Person], condition, limit: int):
-    S, M = EngagementScore, CampaignMember
-    company = Lead.company if model is Lead else fn.COALESCE(Account.name, "")
-    member_of = M.lead if model is Lead else M.contact
-    converted = fn.EXISTS(
-        M.select(SQL("1")).where((member_of == model.id) & M.converted_at.is_null(False))
+def _converted(model: type[Person]):
+    """SQL: the person with this row's address has converted: a lead or contact with it has
+    a converted membership, or a lead with it was converted (into this contact or another)."""
+    M = CampaignMember
+    email = model.email
+    conditions = []
+    for person, member_of in ((Lead, M.lead), (Contact, M.contact)):
+        alias = person.alias()
+        converted_member = M.select(SQL("1")).where(
+            (member_of == alias.id) & M.converted_at.is_null(False)
+        )
+        conditions.append(
+            fn.EXISTS(
+                alias.select(SQL("1")).where((alias.email == email) & fn.EXISTS(converted_member))
+            )
+        )
+    lead = Lead.alias()
+    conditions.append(
+        fn.EXISTS(
+            lead.select(SQL("1")).where(
+                (lead.email == email) & lead.converted_contact.is_null(False)
+            )
+        )
     )
+    if model is Contact:
+        conditions.append(
+            fn.EXISTS(lead.select(SQL("1")).where(lead.converted_contact == Contact.id))
+        )
+    joined: Any = conditions[0]
+    for condition in conditions[1:]:
+        joined = joined | condition
+    return joined
+
+
+def _hot_query(model: type[Person], condition, limit: int):
+    S = EngagementScore
+    company = Lead.company if model is Lead else fn.COALESCE(Account.name, "")
     query = model.select(
         model.id,
         model.first_name,
@@ -329,10 +395,8 @@ def _hot_query(model: type[Person], condition, limit: int):
         & (model.do_not_email == False)  # noqa: E712
         & (model.email_bounced == False)  # noqa: E712
         & ~suppressed_email(model.email)
-        & ~converted
+        & ~_converted(model)
     )
-    if model is Lead:
-        where &= Lead.converted_contact.is_null()
     if condition is not None:
         where &= condition
     return query.where(where).order_by(S.points.desc(), model.id).limit(limit)

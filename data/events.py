@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
+from data.content import CONTENT_KEYS, content_of
 from data.labels import status_named
 from data.models import CampaignMember, EngagementEvent
 from data.vocab import EventOutcome
@@ -29,6 +30,25 @@ class LoggedEvent(NamedTuple):
     def label(self) -> str:
         """The label a status event named (empty for any other event)."""
         return status_named(self.extra) if self.type == "status" else ""
+
+    def in_words(self) -> str:
+        """The event's extra keys for a person to read: its content first (`content`), then
+        the other keys as "key value", never as JSON."""
+        try:
+            keys = json.loads(self.extra) if self.extra else {}
+        except ValueError:
+            return self.extra
+        if not isinstance(keys, dict):
+            return self.extra
+        content = content_of(keys)
+        words = [f"‘{content}’"] if content else []
+        skipped = {*CONTENT_KEYS, "status"} if content else {"status"}
+        words += [
+            f"{key} {value}"
+            for key, value in keys.items()
+            if key not in skipped and isinstance(value, (str, int, float, bool))
+        ]
+        return " · ".join(words)
 
     def original(self) -> dict | None:
         """The event as it was sent (to fix and send again); None for a line that was not a

@@ -34,7 +34,7 @@ from data.emails import normalize_email
 from data.errors import DatabaseError
 from data.models import CONTENT_INDEX, MODELS, SchemaVersion, utcnow
 from data.postgres import check_references_per_statement, lock_schema, prepare_schema
-from data.score import STOPPING, points, weight
+from data.score import STOPPING, counts, points, weight
 from data.scores import Touch, add_to_scores
 from data.sql import one_of
 from data.word_index import install_word_index
@@ -572,7 +572,7 @@ def _add_content_and_scores(db: Database, migrator: SchemaMigrator) -> None:
     last = 0
     while True:
         rows = db.execute_sql(
-            "SELECT e.id, e.type, e.at, e.extra, e.campaign_id, e.email, "
+            "SELECT e.id, e.type, e.outcome, e.at, e.extra, e.campaign_id, e.email, "
             "COALESCE(l.email, c.email) FROM engagement_event e "
             "LEFT JOIN campaign_member m ON m.id = e.member_id "
             "LEFT JOIN lead l ON l.id = m.lead_id LEFT JOIN contact c ON c.id = m.contact_id "
@@ -584,7 +584,7 @@ def _add_content_and_scores(db: Database, migrator: SchemaMigrator) -> None:
             break
         last = rows[-1][0]
         contents = []
-        for eid, kind, at, extra, campaign, email, member_email in rows:
+        for eid, kind, outcome, at, extra, campaign, email, member_email in rows:
             content = content_from_extra(extra)
             if content is not None:
                 contents.append((content, eid))
@@ -594,7 +594,7 @@ def _add_content_and_scores(db: Database, migrator: SchemaMigrator) -> None:
             gained = points(weight(kind, rung), at, now) if at is not None else 0.0
             stops = kind in STOPPING
             address = normalize_email(email or "") or member_email
-            if not (gained or stops) or not address:
+            if not (gained or stops) or not address or not counts(kind, outcome):
                 continue
             touch = touches.setdefault(address, Touch())
             touch.stopped = touch.stopped or stops

@@ -54,6 +54,12 @@ _RUNG_EVENT = {
 }
 
 
+def counts(event_type: str, outcome: str) -> bool:
+    """Whether a logged event counts: a person converts once in a campaign, so a conversion
+    logged again (unchanged) adds nothing; a second click or response does count."""
+    return not (event_type == EventType.CONVERT and outcome == "unchanged")
+
+
 def weight(event_type: str, label_rung: int | None = None) -> float:
     """What an event weighs when new (0 for one that is not engagement)."""
     if event_type == EventType.STATUS:

@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from data.models import EngagementScore
-from data.sql import database, is_sqlite
+from peewee import JOIN, fn
+
+from data.models import CampaignMember, Contact, EngagementScore, Lead
+from data.sql import chunked, database, is_sqlite
 
 
 @dataclass(slots=True)
@@ -73,3 +75,18 @@ def add_to_scores(touches: dict[str, Touch]) -> None:
         points = 0.0 if t.stopped else t.points
         rows.append((email, points, t.stopped, at, t.last_type, t.last_content, t.last_campaign))
     database.cursor().executemany(_upsert_sql(), rows)
+
+
+def members_addresses(member_ids: set[int]) -> dict[int, str]:
+    """Each member's address (its lead's or contact's email)."""
+    M = CampaignMember
+    found: dict[int, str] = {}
+    for chunk in chunked(sorted(member_ids), 5_000):
+        query = (
+            M.select(M.id, fn.COALESCE(Lead.email, Contact.email))
+            .join_from(M, Lead, JOIN.LEFT_OUTER)
+            .join_from(M, Contact, JOIN.LEFT_OUTER)
+            .where(M.id.in_(chunk))
+        )
+        found.update(query.tuples())
+    return found

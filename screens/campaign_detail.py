@@ -44,6 +44,7 @@ from screens.campaign_list import CAMPAIGN_STATUS_STYLES
 from screens.campaign_status import CampaignStatusActions
 from screens.journal import JournalScreen, UndoActions
 from screens.modals import ChoiceScreen, ConfirmScreen, SaveFileScreen
+from tui_app.widgets.content_pane import ContentPane
 from tui_app.widgets.filter_box import FILTER_HINT, FilterProblems
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import STATUS_STYLES, assemble, money
@@ -202,6 +203,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
                             style="dim",
                         )
                     )
+            with TabPane("Content", id="content-tab"):
+                yield ContentPane(self.campaign_id, id="content")
             with TabPane("About", id="about-tab"):
                 yield Static(id="about")
         yield AppFooter()

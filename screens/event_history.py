@@ -47,7 +47,7 @@ def _details(event: LoggedEvent) -> Text:
     if event.event_id:
         parts.append(f"id {event.event_id}")
     if event.extra:
-        parts.append(event.extra)
+        parts.append(event.in_words())
     return literal("  ".join(parts), overflow="ellipsis", no_wrap=True)
 
 

@@ -96,6 +96,7 @@ class PeopleScreen(AppScreen):
         Binding("slash", "filter", "Search"),
         Binding("l", "kind('lead')", "Leads"),
         Binding("c", "kind('contact')", "Contacts"),
+        Binding("k", "app.hot_list", "Hot list"),
         Binding("ctrl+o", "sort", "Sort", priority=True),
         Binding("enter", "open", "Open", show=False),
     ]

@@ -1,4 +1,5 @@
-"""Lead or contact detail: fields, reachability flags, and the Campaign Memberships sidebar."""
+"""Lead or contact detail: what they engaged with (summary, score, weekly activity), fields and
+reachability flags, the Campaign Memberships sidebar, the activity timeline, the score explained."""
 
 from __future__ import annotations
 
@@ -12,18 +13,32 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Header, Input, Label, Select, Static
+from textual.widgets import (
+    Button,
+    DataTable,
+    Header,
+    Input,
+    Label,
+    Select,
+    Sparkline,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 
 from data.conversion import ConversionResult, convert_lead, parse_amount
+from data.engaged import SPARK_WEEKS, PersonActivity, ScorePart, person_activity
 from data.enrollment import enroll
 from data.journal import PersonChange, history_of
-from data.members import Membership, campaigns_open_to, memberships_of
+from data.members import Membership, campaigns_open_to
 from data.models import Campaign, Contact, Lead, Person, ValidationError
 from data.opportunities import OpportunityRow, opportunities_of, set_stage
 from data.people import company_of, person_model
+from data.score import HALF_LIFE_DAYS, WEIGHTS
 from data.vocab import JournalAction, OpportunityStage
 from screens.base import AppModal, AppScreen
 from screens.modals import ChoiceScreen
+from tui_app.widgets.activity_table import ActivitySource, ActivityTable
 from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import (
     STAGE_STYLES,
@@ -34,6 +49,7 @@ from tui_app.widgets.formatting import (
     money,
 )
 from tui_app.widgets.messages import Notice
+from tui_app.widgets.paged_table import PagedTable
 from tui_app.widgets.work import deliver, reads, writes
 
 CAMPAIGN_WIDTH = 22
@@ -154,6 +170,59 @@ def history_lines(changes: list[PersonChange]) -> Text:
     return text
 
 
+def score_line(activity: PersonActivity) -> Text:
+    """The score, beside the weekly sparkline."""
+    text = assemble(("Engagement ", "bold"), (f" {activity.score}/100 ", "bold reverse"))
+    if activity.stopped:
+        text.append("  bounced or unsubscribed: 0 for good", style="red")
+    text.append("  3 explains it", style="dim")
+    return text
+
+
+def summary_text(activity: PersonActivity) -> Text:
+    """What a rep reads first: two or three lines of what the person engaged with."""
+    text = Text(no_wrap=True, overflow="ellipsis")  # a line each, cut rather than wrapped
+    for line in activity.summary or ["No engagement yet."]:
+        if text:
+            text.append("\n")
+        text.append_text(literal(line))
+    return text
+
+
+def score_explanation(activity: PersonActivity) -> Text:
+    """Which events gave the score what, and the rule (`score`)."""
+    text = assemble(("Score ", "bold"), (f"{activity.score}/100", "bold"))
+    text.no_wrap, text.overflow = True, "ellipsis"
+    if activity.stopped:
+        text.append("\nA bounce or an unsubscribe made it 0 for good.", style="red")
+    parts: list[ScorePart] = activity.explanation
+    for part in parts[:12]:
+        text.append("\n")
+        text.append(f"+{part.points:5.1f}  ", style="bold green" if part.points >= 1 else "dim")
+        text.append_text(literal(part.what, "bold"))
+        if part.content:
+            text.append_text(assemble(" ‘", (part.content, ""), "’"))
+        text.append_text(assemble(("  in ", "dim"), (part.campaign, "dim")))
+        if part.count > 1:
+            text.append(f"  ×{part.count}", style="dim")
+    if len(parts) > 12:
+        text.append(f"\n… {len(parts) - 12} more, each worth less", style="dim")
+    if not parts and not activity.stopped:
+        text.append("\nNo engagement in the last year.", style="dim")
+    return text
+
+
+def score_rule() -> Text:
+    """The rule in one sentence, from the weights themselves (`score`)."""
+    weights = ", ".join(f"{kind} {weight:g}" for kind, weight in WEIGHTS.items())
+    return Text(
+        f"Each event weighs ({weights}; an attendance as a response), halving every "
+        f"{HALF_LIFE_DAYS} days; machine opens and events over a year old count nothing; a "
+        "bounce or an unsubscribe makes it 0.",
+        style="dim",
+    )
+
+
 class PersonDetailScreen(AppScreen):
     """One lead or contact, and every campaign they are in, newest first."""
 
@@ -164,14 +233,15 @@ class PersonDetailScreen(AppScreen):
             self,
             person: Person,
             converted_to: Contact | None,
-            memberships: list[Membership],
+            activity: PersonActivity,
             history: list[PersonChange],
             deals: list[OpportunityRow],
         ) -> None:
             super().__init__()
             self.person = person
             self.converted_to = converted_to
-            self.memberships = memberships
+            self.activity = activity
+            self.memberships = activity.memberships
             self.history = history
             self.deals = deals
 
@@ -183,9 +253,24 @@ class PersonDetailScreen(AppScreen):
             self.campaigns = campaigns
 
     DEFAULT_CSS = """
+    PersonDetailScreen #engagement-bar { height: auto; background: $boost; }
+    PersonDetailScreen #score-row { height: 1; }
+    PersonDetailScreen #engagement { width: 1fr; padding: 0 1; }
+    PersonDetailScreen #weeks-title { width: auto; color: $text-muted; }
+    PersonDetailScreen #weeks { width: 24; height: 1; margin: 0 1; }
+    PersonDetailScreen #summary {
+        height: auto; max-height: 3; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    PersonDetailScreen #score-rule { width: 1fr; height: auto; padding: 1 1 0 1; }
     PersonDetailScreen #person-body { height: 1fr; }
+    PersonDetailScreen #person-tabs { width: 1fr; height: 1fr; }
+    PersonDetailScreen #person-tabs TabPane { padding: 0; }
+    PersonDetailScreen #activity { height: 1fr; }
+    PersonDetailScreen #score-explained {
+        width: 1fr; height: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     PersonDetailScreen #person-facts {
-        width: 32; height: 100%; padding: 1 1; border-right: tall $panel;
+        width: 32; height: 100%; padding: 0 1; border-right: tall $panel;
     }
     PersonDetailScreen #memberships-side { width: 1fr; }
     PersonDetailScreen #memberships-title { padding: 0 1; height: 1; background: $boost; }
@@ -197,6 +282,11 @@ class PersonDetailScreen(AppScreen):
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
+        Binding("1", "view('memberships')", "Memberships"),
+        Binding("2", "view('activity')", "Activity"),
+        Binding("3", "view('score')", "Score"),
+        Binding("h", "history", "History"),
+        Binding("g", "open_campaign", "Campaign"),
         Binding("a", "add_to_campaign", "Add to campaign"),
         Binding("v", "convert", "Convert lead"),
         Binding("o", "stage", "Opportunity stage"),
@@ -209,24 +299,40 @@ class PersonDetailScreen(AppScreen):
         self.person: Person | None = None
         self.deals: list[OpportunityRow] = []
         self.memberships: dict[str, Membership] = {}
+        self.member_ids: tuple[int, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
+        with Vertical(id="engagement-bar"):
+            with Horizontal(id="score-row"):
+                yield Static(id="engagement")
+                yield Static(f"last {SPARK_WEEKS} weeks", id="weeks-title")
+                yield Sparkline([0] * SPARK_WEEKS, summary_function=max, id="weeks")
+            yield Static(id="summary")
         with Horizontal(id="person-body"):
             yield Static(id="person-facts")
-            with Vertical(id="memberships-side"):
-                yield Static(Text("Campaign Memberships", style="bold"), id="memberships-title")
-                yield Static(id="membership-line")
-                table = DataTable(id="memberships", cursor_type="row", zebra_stripes=True)
-                # fixed widths: a DataTable sizes automatic columns when idle, which would
-                # make what shows depend on the machine's speed
-                table.add_column("Campaign", width=CAMPAIGN_WIDTH)
-                table.add_column("Status", width=12)
-                for title in ("Added", "Opened", "Clicked", "Responded"):
-                    table.add_column(title, width=10)
-                yield table
-                yield Static(Text("Added and removed", style="bold"), id="history-title")
-                yield Static(id="history")
+            with TabbedContent(id="person-tabs"):
+                with TabPane("Memberships 1", id="memberships-tab"):
+                    with Vertical(id="memberships-side"):
+                        yield Static(
+                            Text("Campaign Memberships", style="bold"), id="memberships-title"
+                        )
+                        yield Static(id="membership-line")
+                        table = DataTable(id="memberships", cursor_type="row", zebra_stripes=True)
+                        # fixed widths: a DataTable sizes automatic columns when idle, which
+                        # would make what shows depend on the machine's speed
+                        table.add_column("Campaign", width=CAMPAIGN_WIDTH)
+                        table.add_column("Status", width=12)
+                        for title in ("Added", "Opened", "Clicked", "Responded"):
+                            table.add_column(title, width=10)
+                        yield table
+                        yield Static(Text("Added and removed", style="bold"), id="history-title")
+                        yield Static(id="history")
+                with TabPane("Activity 2", id="activity-tab"):
+                    yield ActivityTable(id="activity")
+                with TabPane("Score 3", id="score-tab"):
+                    yield Static(id="score-explained")
+                    yield Static(score_rule(), id="score-rule")
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -245,6 +351,8 @@ class PersonDetailScreen(AppScreen):
             return bool(self.deals)
         if action == "convert":
             return self.kind == "lead" and not getattr(self.person, "converted_contact_id", None)
+        if action in ("history", "open_campaign"):
+            return bool(self.memberships)
         return True
 
     def subject(self) -> type:
@@ -257,9 +365,9 @@ class PersonDetailScreen(AppScreen):
         converted_to = None
         if self.kind == "lead" and person.converted_contact_id:
             converted_to = Contact.get_or_none(id=person.converted_contact_id)
-        memberships, history = memberships_of(person), history_of(person)
+        activity, history = person_activity(person, self.app.now()), history_of(person)
         deals = opportunities_of(person)
-        deliver(self, self.Loaded(person, converted_to, memberships, history, deals))
+        deliver(self, self.Loaded(person, converted_to, activity, history, deals))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
@@ -275,8 +383,19 @@ class PersonDetailScreen(AppScreen):
         self.query_one("#person-facts", Static).update(
             person_facts(person, self.kind, converted_to, message.deals)
         )
+        self.query_one("#engagement", Static).update(score_line(message.activity))
+        self.query_one("#summary", Static).update(summary_text(message.activity))
+        self.query_one("#weeks", Sparkline).data = message.activity.weeks
+        self.query_one("#score-explained", Static).update(score_explanation(message.activity))
+        member_ids = tuple(m.member_id for m in memberships)
+        activity = self.query_one("#activity", ActivityTable)
+        if member_ids != self.member_ids:
+            self.member_ids = member_ids
+            activity.show(ActivitySource(member_ids))
+        else:
+            activity.reload()
         summary = (
-            f"  {len(memberships)} · newest first · enter opens the campaign"
+            f"  {len(memberships)} · newest first · enter shows its history"
             if memberships
             else "  not in any campaign yet · a adds one"
         )
@@ -313,10 +432,45 @@ class PersonDetailScreen(AppScreen):
         self.query_one("#membership-line", Static).update(line)
 
     @on(DataTable.RowSelected, "#memberships")
-    def _open_campaign(self, event: DataTable.RowSelected) -> None:
+    def _open_history(self, event: DataTable.RowSelected) -> None:
+        """Enter on a membership: that member's own history, not the whole campaign."""
         chosen = self.memberships.get(event.row_key.value)
         if chosen is not None:
+            self.app.open_member_events(chosen.member_id)
+
+    def _highlighted(self) -> Membership | None:
+        table = self.query_one("#memberships", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.memberships.get(key or "")
+
+    def action_history(self) -> None:
+        chosen = self._highlighted()
+        if chosen is not None:
+            self.app.open_member_events(chosen.member_id)
+
+    def action_open_campaign(self) -> None:
+        chosen = self._highlighted()
+        if chosen is not None:
             self.app.open_campaign(chosen.campaign_id)
+
+    def action_view(self, view: str) -> None:
+        """1, 2, 3: the memberships, the activity across campaigns, the score explained."""
+        self.query_one("#person-tabs", TabbedContent).active = f"{view}-tab"
+        focus = {"memberships": "#memberships", "activity": "#activity"}.get(view)
+        if focus:
+            self.query_one(focus).focus()
+
+    @on(PagedTable.Selected, "#activity")
+    def _activity_history(self, event: PagedTable.Selected) -> None:
+        """Enter on an activity: the history of the membership it belongs to."""
+        row = event.row
+        chosen = next(
+            (m for m in self.memberships.values() if m.campaign_id == row.campaign_id), None
+        )
+        if chosen is not None:
+            self.app.open_member_events(chosen.member_id)
 
     # Add to Campaign
     def action_add_to_campaign(self) -> None:

@@ -247,9 +247,12 @@ async def test_back_from_a_converted_lead_the_list_shows_the_new_contact(make_tu
 # person detail
 
 
-async def test_memberships_newest_first_and_enter_opens_the_campaign(make_tui):
+async def test_memberships_newest_first_enter_opens_that_members_history(make_tui):
+    """Enter on a membership shows the person's own history in that campaign; g opens the
+    whole campaign."""
     lead = lead_with_memberships()
-    expected = [m.campaign for m in memberships_of(lead)]
+    memberships = memberships_of(lead)
+    expected = [m.campaign for m in memberships]
     app = make_tui()
     async with app.run_test(size=SIZE) as pilot:
         await open_person(pilot, "lead", lead.id)
@@ -258,6 +261,12 @@ async def test_memberships_newest_first_and_enter_opens_the_campaign(make_tui):
         added = cells(table, 2)
         assert added == sorted(added, reverse=True)
         await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MemberEventsScreen"
+        assert app.screen.member_id == memberships[0].member_id
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("g")
         await settle(pilot)
         assert type(app.screen).__name__ == "CampaignDetailScreen"
         assert app.screen.campaign_id == find_campaign(expected[0]).id

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
@@ -169,6 +169,18 @@ class CampaignsApp(App):
         from screens.people import PeopleScreen
 
         self.push_screen(PeopleScreen())
+
+    def action_hot_list(self) -> None:
+        from screens.hot_list import HotListScreen
+
+        self.push_screen(HotListScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette's actions: the hot list beside Textual's own."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Hot list", "People ranked by engagement score: who to call today", self.action_hot_list
+        )
 
     def action_rejected(self) -> None:
         from screens.event_history import RejectedEventsScreen

@@ -46,8 +46,8 @@ from data.models import (
     utcnow,
 )
 from data.rollups import add_to_counters, counters_written_once
-from data.score import STOPPING, points, weight
-from data.scores import Touch, add_to_scores
+from data.score import STOPPING, counts, points, weight
+from data.scores import Touch, add_to_scores, members_addresses
 from data.sql import ARRAY_PARAM, chunked, pg_type, transaction
 from data.suppression import SuppressionEntry, suppress_addresses
 from data.vocab import EventOutcome
@@ -209,6 +209,7 @@ def apply_resolved(
         suppressing: list[SuppressionEntry] = []
         machine: dict[int, int] = {}
         touches: dict[str, Touch] = {}
+        unaddressed: list = []
         for event in events:
             if not event.reason and event.member_id not in members:
                 event.reject("no_member", f"no such member: {event.email} in {event.campaign_ref}")
@@ -254,7 +255,7 @@ def apply_resolved(
                 state[mid] = after
                 event.outcome = EventOutcome.APPLIED
                 report.applied += 1
-            _touch(touches, event, members[mid], label, now)
+            _touch(touches, unaddressed, event, members[mid], label, now)
             if event.type in ("bounce", "unsubscribe"):
                 suppressing.append(
                     SuppressionEntry(
@@ -268,26 +269,52 @@ def apply_resolved(
         _write_events(events, source, now)
         rollups, labels = _write_members(members, before, state)
         add_to_counters(rollups, labels, machine)  # every counter at once, in one order
+        _address_touches(touches, unaddressed)
         add_to_scores(touches)
         suppress_addresses(suppressing, now)  # the address, and every record with it
     return report
 
 
 def _touch(
-    touches: dict[str, Touch], event: Event, member: LockedMember, label, now: datetime
+    touches: dict[str, Touch],
+    unaddressed: list,
+    event: Event,
+    member: LockedMember,
+    label,
+    now: datetime,
 ) -> None:
-    """What an event the person made adds to their score (`score`), kept by address."""
+    """What an event the person made adds to their score (`score`), kept by address; an event
+    that came without one (a manual change) waits in `unaddressed` for its member's."""
     assert event.at is not None
     stops = event.type in STOPPING
     gained = points(weight(event.type, label.counts_as if label else None), event.at, now)
-    if not (stops or gained):
+    if not (stops or gained) or not counts(event.type, event.outcome):
         return
-    address = event.address or _address_of(member)
+    if not event.address:
+        unaddressed.append((member, event, gained, stops))
+        return
+    _add_touch(touches, event.address, event, gained, stops)
+
+
+def _add_touch(touches: dict[str, Touch], address: str, event: Event, gained, stops) -> None:
+    assert event.at is not None
     touch = touches.get(address)
     if touch is None:
         touch = touches[address] = Touch()
     touch.stopped = touch.stopped or stops
     touch.add(gained, event.at, event.type, event.content, event.campaign_id, touch=not stops)
+
+
+def _address_touches(touches: dict[str, Touch], unaddressed: list) -> None:
+    """The touches of events that came without an address, under their members' addresses
+    (one look-up for the batch)."""
+    if not unaddressed:
+        return
+    addresses = members_addresses({member.id for member, *_ in unaddressed})
+    for member, event, gained, stops in unaddressed:
+        address = addresses.get(member.id)
+        if address:
+            _add_touch(touches, address, event, gained, stops)
 
 
 def _stamp(value):
