@@ -4,6 +4,7 @@ the models are bound to and the bulk SQL helpers (re-exported here for existing 
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import stat
@@ -153,10 +154,11 @@ def _check_sqlite_file(path: str) -> None:
     if not file.parent.exists():
         raise DatabaseError(f"cannot create {path}: folder {file.parent} does not exist")
     if info is None or info.st_size == 0:
-        stray = [path + side for side in ("-wal", "-journal") if os.path.lexists(path + side)]
-        if stray:
+        # SQLite writes a file's header before its log exists: a log beside a new or empty
+        # file is another database's (or left over), and SQLite would take it as this one's.
+        if os.path.lexists(path + "-wal"):
             raise DatabaseError(
-                f"{stray[0]} is left over beside a database that is new or empty; "
+                f"{path}-wal is left over beside a database that is new or empty; "
                 "it belongs to another database: move it away first"
             )
     if info is not None:
@@ -178,18 +180,28 @@ def _check_sqlite_file(path: str) -> None:
         pass
 
 
-def refuse_database_file(path: str | os.PathLike, doing: str) -> None:
+class DatabaseFileRefused(OSError):
+    """A file to read or write by hand is the database in use or one of its side files. An
+    OSError, so every place that reports a file it cannot open reports this one alike."""
+
+
+def refuse_database_file(path: str | os.PathLike) -> None:
     """Refuse to read or write `path` by hand when it is the open database or one of its side
     files: closing a descriptor of it would drop this process's SQLite locks (and writing
-    would destroy it). `doing` says what was asked, as in "write to"."""
+    would destroy it)."""
     db = database.obj
     if not isinstance(db, SqliteDatabase):
         return
-    target = os.path.realpath(path)
+    try:
+        target = os.path.realpath(path)
+    except (OSError, ValueError):  # a name no file can have (a NUL byte): opening it says so
+        return
     own = os.path.realpath(db.database)
     if target in {own, *(own + side for side in SIDE_FILES)} or _same_file(target, own):
-        raise DatabaseError(
-            f"cannot {doing} {path}: it is the database in use (or its log); choose another file"
+        raise DatabaseFileRefused(
+            errno.EBUSY,
+            "it is the database in use (or its log); choose another file",
+            os.fspath(path),
         )
 
 
@@ -197,7 +209,7 @@ def _same_file(a: str, b: str) -> bool:
     """Both paths name one file (a hard link), judged by metadata alone."""
     try:
         return os.path.samefile(a, b)
-    except OSError:
+    except (OSError, ValueError):
         return False
 
 

@@ -335,7 +335,7 @@ PRIVATE_MODE = 0o600
 def open_private(path, newline: str | None = None) -> TextIO:
     """Open `path` to write text with personal data in it (an export, saved events): a new file
     is created readable and writable by its owner only, from its first byte."""
-    refuse_database_file(path, "write to")
+    refuse_database_file(path)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
     return open(fd, "w", newline=newline, encoding="utf-8")
 
