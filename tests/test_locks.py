@@ -195,8 +195,10 @@ def test_the_open_app_keeps_its_locks_while_other_commands_come_and_go(
         if backend == "sqlite":
             assert app.deleted_logs() == []
 
+        before = shown_rate(name)
         campaigns_command(*target, "ingest", str(feed))
         expected = shown_rate(name)
+        assert expected != before
         assert app.ask(do="shows", campaign=name, open_rate=expected) == "shown"
 
         assert app.ask(do="write", campaign="Written by the open app") == "wrote"
