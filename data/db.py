@@ -4,6 +4,7 @@ the models are bound to and the bulk SQL helpers (re-exported here for existing 
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import stat
@@ -17,6 +18,7 @@ from peewee import Database, SqliteDatabase
 
 from data import use_server_driver
 from data.errors import DatabaseError
+from data.files import PRIVATE_MODE
 from data.migrations import refusal, upgrade
 from data.sql import data_version, database, in_list, insert_rows, is_sqlite, rows_where_in
 
@@ -54,9 +56,6 @@ SQLITE_PRAGMAS = {
 }
 """Set on every connection. WAL mode is not among them: it changes the file, so `open_database`
 switches it once, after checking the file is ours."""
-
-PRIVATE_MODE = 0o600
-"""A database file's mode: personal data, readable and writable by its owner only."""
 
 POSTGRES_HINT = "PostgreSQL needs its driver: pip install 'campaign-members[postgres]'"
 
@@ -161,10 +160,11 @@ def _check_sqlite_file(path: str) -> None:
     if not file.parent.exists():
         raise DatabaseError(f"cannot create {path}: folder {file.parent} does not exist")
     if info is None or info.st_size == 0:
-        stray = [path + side for side in ("-wal", "-journal") if os.path.lexists(path + side)]
-        if stray:
+        # SQLite writes a file's header before its log exists: a log beside a new or empty
+        # file is another database's (or left over), and SQLite would take it as this one's.
+        if os.path.lexists(path + "-wal"):
             raise DatabaseError(
-                f"{stray[0]} is left over beside a database that is new or empty; "
+                f"{path}-wal is left over beside a database that is new or empty; "
                 "it belongs to another database: move it away first"
             )
     if info is not None:
@@ -186,18 +186,28 @@ def _check_sqlite_file(path: str) -> None:
         pass
 
 
-def refuse_database_file(path: str | os.PathLike, doing: str) -> None:
+class DatabaseFileRefused(OSError):
+    """A file to read or write by hand is the database in use or one of its side files. An
+    OSError, so every place that reports a file it cannot open reports this one alike."""
+
+
+def refuse_database_file(path: str | os.PathLike) -> None:
     """Refuse to read or write `path` by hand when it is the open database or one of its side
     files: closing a descriptor of it would drop this process's SQLite locks (and writing
-    would destroy it). `doing` says what was asked, as in "write to"."""
+    would destroy it)."""
     db = database.obj
     if not isinstance(db, SqliteDatabase):
         return
-    target = os.path.realpath(path)
+    try:
+        target = os.path.realpath(path)
+    except (OSError, ValueError):  # a name no file can have (a NUL byte): opening it says so
+        return
     own = os.path.realpath(db.database)
     if target in {own, *(own + side for side in SIDE_FILES)} or _same_file(target, own):
-        raise DatabaseError(
-            f"cannot {doing} {path}: it is the database in use (or its log); choose another file"
+        raise DatabaseFileRefused(
+            errno.EBUSY,
+            "it is the database in use (or its log); choose another file",
+            os.fspath(path),
         )
 
 
@@ -205,7 +215,7 @@ def _same_file(a: str, b: str) -> bool:
     """Both paths name one file (a hard link), judged by metadata alone."""
     try:
         return os.path.samefile(a, b)
-    except OSError:
+    except (OSError, ValueError):
         return False
 
 

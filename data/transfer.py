@@ -390,6 +390,6 @@ def write_members_csv(
 ) -> int:
     """Export a view (or the marked members) to a file (the app's export, `export -o`); the
     number of rows written."""
-    refuse_database_file(path, "write to")
+    refuse_database_file(path)
     with private_file(path, newline="") as out:
         return export_members(campaign, view, out, search, marked, on_progress)

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Header, Static
 
+from data.db import refuse_database_file
 from data.events import LoggedEvent, member_timeline, rejected_count, rejected_events
 from data.files import private_file
 from data.labels import shown_status
@@ -228,6 +229,7 @@ class RejectedEventsScreen(AppScreen):
 def save_rejected_events(path: Path) -> str:
     """Write every rejected event as it was sent, one per line; what to tell the user."""
     count, after = 0, None
+    refuse_database_file(path)
     with private_file(path) as out:  # personal data: readable by the user only
         while True:
             page = rejected_events(after=after, limit=1_000)

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
-from data.db import DatabaseError, refuse_database_file
+from data.db import refuse_database_file
 from data.files import FileRefused, open_regular_text, typed_path
 from data.models import Campaign, ValidationError
 from data.status_import import StatusImportReport, import_statuses, read_status_rows
@@ -134,13 +134,13 @@ class StatusImportScreen(AppModal[StatusImportReport | None]):
     @reads("status-import-preview")
     def _preview(self, path: str) -> None:
         try:
-            refuse_database_file(path, "read")
+            refuse_database_file(path)
             with open_regular_text(path) as stream:  # a pipe is refused, not waited on
                 rows = read_status_rows(stream)
         except FileRefused as refused:
             self.post_message(self.Problem(refused.strerror))
             return
-        except (OSError, UnicodeDecodeError, ValidationError, DatabaseError) as exc:
+        except (OSError, UnicodeDecodeError, ValidationError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             self.post_message(self.Problem(f"Cannot read {path}: {reason}"))
             return

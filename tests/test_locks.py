@@ -195,8 +195,10 @@ def test_the_open_app_keeps_its_locks_while_other_commands_come_and_go(
         if backend == "sqlite":
             assert app.deleted_logs() == []
 
+        before = shown_rate(name)
         campaigns_command(*target, "ingest", str(feed))
         expected = shown_rate(name)
+        assert expected != before
         assert app.ask(do="shows", campaign=name, open_rate=expected) == "shown"
 
         assert app.ask(do="write", campaign="Written by the open app") == "wrote"
@@ -340,3 +342,25 @@ async def test_live_updates_that_fail_say_so_once_and_come_back(make_tui, monkey
         assert len(notices("live updates paused")) == 1
         assert app.watcher._retry == app.watcher.interval  # the next pause starts patient again
         await settle(pilot)
+
+
+@pytest.mark.parametrize("side", ["", "-wal"])
+async def test_the_app_will_not_save_over_its_database(make_tui, demo_db, side, backend):
+    """Saving an export onto the database in use (or its log) is one line under the path: the
+    file is never opened, and the database keeps its data."""
+    if backend != "sqlite":
+        pytest.skip("a file database")
+    from tests.test_tui_save_file import export_dialog, keys, problem, type_path
+
+    app = make_tui()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await export_dialog(pilot)
+        await type_path(pilot, f"{demo_db}{side}")
+        if "already exists" in problem(app):  # the dialog asks first, as for any file
+            await keys(pilot, "enter")
+        assert problem(app) == (
+            f"Cannot write {demo_db}{side}: it is the database in use (or its log); "
+            "choose another file"
+        )
+    with sqlite3.connect(demo_db) as check:
+        assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -140,7 +140,7 @@ def open_input(path: str):
         return sys.stdin
     from data.db import refuse_database_file
 
-    refuse_database_file(path, "read")
+    refuse_database_file(path)
     try:
         return open(path, encoding="utf-8-sig", newline="")
     except FileNotFoundError:

@@ -46,7 +46,7 @@ def open_bytes(path: str):
         return sys.stdin.buffer
     from data.db import refuse_database_file
 
-    refuse_database_file(path, "read")
+    refuse_database_file(path)
     try:
         return open(path, "rb")
     except FileNotFoundError:
