@@ -208,13 +208,15 @@ def test_a_common_status_walks_the_members_in_id_order_a_rare_one_takes_the_rung
 
 
 def _endless_query() -> None:
-    """A read that only ends when it is stopped."""
+    """A read of a minute or more, unless it is stopped (bounded, so that a run where nothing
+    stops it fails on its deadline and still ends)."""
     if is_sqlite():
         database.execute_sql(
-            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3e9) "
+            "SELECT count(*) FROM n"
         )
     else:
-        database.execute_sql("SELECT pg_sleep(600)")
+        database.execute_sql("SELECT pg_sleep(90)")
 
 
 def test_a_read_given_up_on_is_stopped_in_the_database(fresh_db):
