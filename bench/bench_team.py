@@ -622,7 +622,7 @@ def bench(args, location: str, webhook_count: int, ingest_count: int) -> None:
     feeder.join()
     ingest.stdin = None  # closed by the feeder: the end of the stream
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
-    ingest_out, ingest_err = ingest.communicate(timeout=120)
+    ingest_out, ingest_err = ingest.communicate(timeout=600)  # it may be behind: let it finish
     now_reaped = resource.getrusage(resource.RUSAGE_CHILDREN)  # the ingest is the one reaped
     ingest_cpu = (
         now_reaped.ru_utime + now_reaped.ru_stime - reaped.ru_utime - reaped.ru_stime
