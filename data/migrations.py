@@ -598,7 +598,8 @@ def _add_content_and_scores(db: Database, migrator: SchemaMigrator) -> None:
                 continue
             touch = touches.setdefault(address, Touch())
             touch.stopped = touch.stopped or stops
-            touch.add(gained, at, kind, content, campaign, touch=not stops)
+            what = _status_named(extra) if kind == "status" else kind
+            touch.add(gained, at, what, content, campaign, touch=not stops)
         if contents:
             db.cursor().executemany(
                 f"UPDATE engagement_event SET content = {p} WHERE id = {p}", contents

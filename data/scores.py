@@ -22,6 +22,7 @@ class Touch:
     stopped: bool = False
     last_at: datetime | None = None
     last_type: str = ""
+    """The last touch's type, or a status event's label ("Attended")."""
     last_content: str | None = None
     last_campaign: int | None = None
 

@@ -44,11 +44,11 @@ def _when(value: datetime | None) -> str:
 
 
 def _details(event: LoggedEvent) -> Text:
-    parts = []
-    if event.event_id:
-        parts.append(f"id {event.event_id}")
+    parts = []  # what was engaged with first: it is what a reader looks for
     if event.extra:
         parts.append(event.in_words())
+    if event.event_id:
+        parts.append(f"id {event.event_id}")
     return literal("  ".join(parts), overflow="ellipsis", no_wrap=True)
 
 

@@ -29,7 +29,6 @@ TOUCH_WORDS = {
     "open": "opened",
     "click": "clicked",
     "respond": "responded",
-    "status": "status",
     "convert": "converted",
 }
 

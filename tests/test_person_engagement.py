@@ -184,6 +184,12 @@ def test_a_status_label_counting_as_responded_weighs_as_a_response(people):
     )
     activity = person_activity(find_person("cy@example.com"), NOW)
     assert activity.summary == ["Attended ‘Scaling Postgres’ in EMEA Roadshow · yesterday"]
+    (hot,) = hot_list(NOW)
+    assert (hot.last_type, hot.content, hot.campaign) == (
+        "Attended",
+        "Scaling Postgres",
+        "EMEA Roadshow",
+    )
 
 
 # The person, the hot list ------------------------------------------------------------------------

@@ -302,7 +302,8 @@ def _add_touch(touches: dict[str, Touch], address: str, event: Event, gained, st
     if touch is None:
         touch = touches[address] = Touch()
     touch.stopped = touch.stopped or stops
-    touch.add(gained, event.at, event.type, event.content, event.campaign_id, touch=not stops)
+    what = event.status if event.type == STATUS_EVENT else event.type  # a label: "Attended"
+    touch.add(gained, event.at, what, event.content, event.campaign_id, touch=not stops)
 
 
 def _address_touches(touches: dict[str, Touch], unaddressed: list) -> None:
