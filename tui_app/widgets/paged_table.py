@@ -16,13 +16,13 @@ import asyncio
 from dataclasses import dataclass, replace
 from typing import Any, Generic, Protocol, TypeVar
 
-from textual import on, work
+from textual import on
 from textual.message import Message
 from textual.worker import get_current_worker
 
 from data.sorting import Order, next_order
 from tui_app.widgets.row_table import Cell, Column, RowTable
-from tui_app.widgets.work import deliver, reads
+from tui_app.widgets.work import deliver, reads, waits
 
 PAGE = 100
 """Rows fetched at a time."""
@@ -206,7 +206,7 @@ class PagedTable(RowTable, Generic[Row]):
         else:
             self._load(self._generation, source, None, 0)
 
-    @work(exclusive=True, group="table-settle", exit_on_error=False)
+    @waits("table-settle")
     async def _settle(self, generation: int, source: RowSource) -> None:
         """Ask for a typed text's list unless another key comes within `SETTLE`."""
         await asyncio.sleep(SETTLE)

@@ -1,4 +1,5 @@
-"""Database work off the UI thread, in one of two kinds; the only way screens and widgets start it.
+"""Database work off the UI thread, in one of two kinds (and a pause before it, `waits`); the only
+way screens and widgets start workers.
 
 A worker never touches widgets: it posts a typed message (or raises) and the UI thread acts on it.
 `exit_on_error=False` everywhere: a failed worker is reported by its screen (`screens.base`), it
@@ -66,6 +67,17 @@ def writes(group: str) -> Callable[[F], F]:
 
     def decorate(method: F) -> F:
         return work(thread=True, exit_on_error=False, group=group)(_in_connection(method))
+
+    return decorate
+
+
+def waits(group: str) -> Callable[[F], F]:
+    """A pause on the app's own loop (an async method: no thread, no connection) before it
+    starts other work; calling it again replaces the pending one (`exclusive`), so only the
+    last of a burst goes on, as for keys typed in a row."""
+
+    def decorate(method: F) -> F:
+        return work(exclusive=True, exit_on_error=False, group=group)(method)
 
     return decorate
 
