@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import peewee
-from peewee import IntegrityError, fn
+from peewee import fn
 
 from data.db import database, is_sqlite
 from data.ingest.applying import apply_resolved, resolve_campaigns, resolve_members
 from data.ingest.parsing import parse_event
 from data.ingest.record import Event, IngestReport
-from data.ingest.running import conflicted, retry_after_conflict
+from data.ingest.running import conflicted, until_committed
 from data.models import EngagementEvent, ReceivedCount, Receiver, SeenRequest, utcnow
 from data.rollups import counters_written_once
 from data.vocab import EventOutcome
@@ -43,9 +43,6 @@ HEARTBEAT = 5.0
 
 ALIVE = 20.0
 """A receiver not seen for this long is taken to have stopped (killed, or its machine down)."""
-
-RETRIES = 3
-"""Times a group is tried again after losing a race for an event id to another writer."""
 
 PRUNE_EVERY = 60.0
 """Seconds between forgetting the remembered requests whose signatures have expired."""
@@ -193,49 +190,38 @@ class GroupCommit:
 
     def _commit(self, group: list[_Request]) -> list[IngestReport | str]:
         """Each request's counts, or why it was refused (a replay)."""
-        lost_races = conflicts = 0
-        while True:
+
+        def attempt() -> list[IngestReport | str]:
             now = self._clock()
             parsed = [
                 [parse_event(record, request.inbound.noted) for record in request.inbound.records]
                 for request in group
             ]
-            try:
-                with database.atomic(), counters_written_once():  # all sources' at once
-                    seen = remember_requests([request.inbound for request in group])
-                    if self._prune_due():
-                        forget_expired(now)
-                    by_source: dict[str, list[Event]] = {}
-                    for request, events, replay in zip(group, parsed, seen):
-                        if replay is None:
-                            by_source.setdefault(request.inbound.source, []).extend(events)
-                    everything = [event for events in by_source.values() for event in events]
-                    resolve_campaigns(everything)
-                    members = resolve_members(everything)
-                    for number, (source, events) in enumerate(by_source.items()):
-                        # the first source decides from the members just read; the next ones
-                        # read them again, as the first left them
-                        apply_resolved(
-                            events, source=source, now=now, members=None if number else members
-                        )
-                    _count_received({s: len(e) for s, e in by_source.items()}, now)
-                    self._seen(now)
-            except IntegrityError:
-                # Another writer committed one of these event ids first: the next try sees it.
-                if lost_races == RETRIES:
-                    raise
-                lost_races += 1
-                continue
-            except Exception as exc:
-                # A deadlock's victim (another receiver, an ingest): tried again, not a 503.
-                if not retry_after_conflict(exc, conflicts):
-                    raise
-                conflicts += 1
-                continue
+            with database.atomic(), counters_written_once():  # all sources' at once
+                seen = remember_requests([request.inbound for request in group])
+                if self._prune_due():
+                    forget_expired(now)
+                by_source: dict[str, list[Event]] = {}
+                for request, events, replay in zip(group, parsed, seen):
+                    if replay is None:
+                        by_source.setdefault(request.inbound.source, []).extend(events)
+                everything = [event for events in by_source.values() for event in events]
+                resolve_campaigns(everything)
+                members = resolve_members(everything)
+                for number, (source, events) in enumerate(by_source.items()):
+                    # the first source decides from the members just read; the next ones
+                    # read them again, as the first left them
+                    apply_resolved(
+                        events, source=source, now=now, members=None if number else members
+                    )
+                _count_received({s: len(e) for s, e in by_source.items()}, now)
+                self._seen(now)
             return [
                 _report(events) if replay is None else replay
                 for events, replay in zip(parsed, seen)
             ]
+
+        return until_committed(attempt)
 
     def _prune_due(self) -> bool:
         if time.monotonic() - self._pruned_at < PRUNE_EVERY:

@@ -17,10 +17,10 @@ import random
 import stat
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
-from typing import IO
+from typing import IO, TypeVar
 
 from peewee import IntegrityError, chunked
 
@@ -32,6 +32,8 @@ from data.ingest.resuming import RunTracker
 from data.models import utcnow
 from data.progress import OnProgress
 from data.sql import fewer_checkpoints, references_read_inside
+
+T = TypeVar("T")
 
 BATCH_SIZE = 20_000
 """Events per transaction: large enough to amortise a commit, small enough to lose little."""
@@ -77,6 +79,27 @@ def retry_after_conflict(exc: BaseException, attempt: int) -> bool:
         return False
     time.sleep(0.005 * (attempt + 1) * (1 + random.random()))
     return True
+
+
+def until_committed(transaction: Callable[[], T]) -> T:
+    """Run `transaction` (a function that opens and commits a transaction of its own, from its
+    parsing on) until it commits, and return what it returns. It runs again when another writer
+    committed one of its event ids first (up to `RETRIES` times: the next try sees them) and
+    after a conflict (`retry_after_conflict`); anything else is raised. The ingest and the
+    receiver both commit through it."""
+    lost_races = conflicts = 0
+    while True:
+        try:
+            return transaction()
+        except IntegrityError:
+            if lost_races == RETRIES:
+                raise
+            lost_races += 1
+        except Exception as exc:
+            # A deadlock's victim (another receiver, an ingest): tried again, not reported.
+            if not retry_after_conflict(exc, conflicts):
+                raise
+            conflicts += 1
 
 
 def as_received(record: Received | dict | str | bytes) -> Received:
@@ -143,32 +166,21 @@ def _apply_batch(batch: list[Received], report: IngestReport, now, tracker) -> N
     """Parse, resolve and apply one batch in one transaction; `report` gains its counts.
     `now`: the batch's received time, or None for the clock's time as the batch is applied."""
     now = now or utcnow()
-    lost_races = conflicts = 0
-    while True:
+
+    def attempt() -> IngestReport:
         events = [parse_event(received) for received in batch]
-        try:
-            with references_read_inside(), database.atomic():
-                resolve_campaigns(events)
-                members = resolve_members(events)
-                counts = apply_resolved(events, now=now, members=members)
-                if tracker is not None:
-                    progress = IngestReport()
-                    progress.add(report)
-                    progress.add(counts)
-                    tracker.advance(batch, progress)
-        except IntegrityError:
-            # Another writer committed one of these event ids first: the next try sees it.
-            if lost_races == RETRIES:
-                raise
-            lost_races += 1
-            continue
-        except Exception as exc:
-            if not retry_after_conflict(exc, conflicts):
-                raise
-            conflicts += 1
-            continue
-        report.add(counts)
-        return
+        with references_read_inside(), database.atomic():
+            resolve_campaigns(events)
+            members = resolve_members(events)
+            counts = apply_resolved(events, now=now, members=members)
+            if tracker is not None:
+                progress = IngestReport()
+                progress.add(report)
+                progress.add(counts)
+                tracker.advance(batch, progress)
+        return counts
+
+    report.add(until_committed(attempt))
 
 
 def ingest_records(
