@@ -667,6 +667,21 @@ class SeenRequest(BaseModel):
     expires_at = DateTimeField(index=True)
 
 
+class PrivacyKey(BaseModel):
+    """The key of the tombstones' keyed hash (`tombstones`): one row, made on first use."""
+
+    id = IntegerField(primary_key=True)
+    key = CharField()
+
+
+class ErasedAddress(BaseModel):
+    """A tombstone: the keyed hash of a forgotten address and when it was forgotten, so that
+    the address coming back is suppressed (`suppression.suppress_erased`), never the address."""
+
+    digest = CharField(primary_key=True)
+    erased_at = DateTimeField()
+
+
 class SchemaVersion(BaseModel):
     """The migrations applied to this database, one row each."""
 
@@ -694,6 +709,8 @@ MODELS = (
     Receiver,
     ReceivedCount,
     SeenRequest,
+    PrivacyKey,
+    ErasedAddress,
     SchemaVersion,
 )
 """Every table, in an order that creates referenced tables first."""

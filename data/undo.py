@@ -146,6 +146,8 @@ def undo(
         entry = JournalEntry.get_or_none(JournalEntry.id == entry_id)
         if entry is None:
             raise ValidationError(f"no journal entry {entry_id}")
+        if entry.action == JournalAction.FORGET:
+            raise ValidationError(f"journal entry {entry_id}: forgetting a person cannot be undone")
         claimed = (
             JournalEntry.update(undone_at=now, undone_by=who if who is not None else current_user())
             .where((JournalEntry.id == entry_id) & JournalEntry.undone_at.is_null())

@@ -189,6 +189,8 @@ class JournalAction(StrEnum):
     """A status change made by a user."""
     IMPORT = "import"
     """A batch status import."""
+    FORGET = "forget"
+    """A person forgotten on request (`privacy.forget`): recorded, never undone."""
 
     @property
     def adds_members(self) -> bool:
