@@ -1,4 +1,5 @@
-"""`campaigns person forget|export`: a person's right to be forgotten and to know what is held."""
+"""`campaigns person forget|export`, `campaigns people duplicates`: a person's right to be
+forgotten and to know what is held, and the records that are likely one person."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ def register(sub, common) -> None:
     p.add_argument("email")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (mode 0600), not stdout")
     p.set_defaults(handler=cmd_export)
+
+    people = command_group(sub, "people", "people: the hot list, duplicates, merge")
+    p = people.add_parser(
+        "duplicates",
+        parents=[common],
+        help="likely duplicates within leads or within contacts, and why they match",
+    )
+    p.set_defaults(handler=cmd_duplicates)
 
 
 def _listing(counts: dict[str, int]) -> list[str]:
@@ -79,3 +88,16 @@ def cmd_export(args) -> None:
         say(f"wrote everything held about {held['email']} to {args.output}")
     else:
         sys.stdout.write(text + "\n")
+
+
+def cmd_duplicates(args) -> None:
+    from data.duplicates import duplicates
+
+    open_db(args)
+    groups = duplicates()
+    lines = []
+    for group in groups:
+        lines.append(f"{group.kind}s, {'; '.join(group.why)}:")
+        lines.extend(f"  {r.email}  {r.name}" for r in group.records)
+    lines.append(f"{len(groups)} groups of likely duplicates")
+    emit(args, [g.as_dict() for g in groups], "\n".join(lines))
