@@ -624,12 +624,13 @@ def _add_word_index(db: Database, migrator: SchemaMigrator) -> None:
 
 
 JOURNAL_ACTIONS_17 = ("enroll", "add", "remove", "clean", "status", "import")
-"""The journal's actions before version 18 added "forget"."""
+"""The journal's actions before version 18 added "forget" and "merge"."""
 
 
 def _add_tombstones(db: Database, migrator: SchemaMigrator) -> None:
-    """Version 18: forgetting a person (`privacy`). The tombstones of forgotten addresses (a
-    keyed hash each) and the key, and "forget" among the journal's actions: on SQLite the
+    """Version 18: forgetting and merging people (`privacy`, `merge`). The tombstones of
+    forgotten addresses (a keyed hash each) and the key, what a merge keeps to be undone, and
+    "forget" and "merge" among the journal's actions: on SQLite the
     table's recorded CHECK is rewritten in place (every row passes both), on a server it is
     replaced."""
 
@@ -649,9 +650,22 @@ def _add_tombstones(db: Database, migrator: SchemaMigrator) -> None:
             database = db
             table_name = "erased_address"
 
-    db.create_tables([PrivacyKey, ErasedAddress])
+    class JournalEntry(Model):  # only referenced, never created here
+        class Meta:
+            database = db
+            table_name = "journal_entry"
+
+    class JournalPayload(Model):  # frozen as it was at version 18
+        entry = ForeignKeyField(JournalEntry, primary_key=True, on_delete="CASCADE")
+        payload = TextField()
+
+        class Meta:
+            database = db
+            table_name = "journal_payload"
+
+    db.create_tables([PrivacyKey, ErasedAddress, JournalPayload])
     old = one_of("action", JOURNAL_ACTIONS_17)
-    new = one_of("action", (*JOURNAL_ACTIONS_17, "forget"))
+    new = one_of("action", (*JOURNAL_ACTIONS_17, "forget", "merge"))
     if isinstance(db, SqliteDatabase):
         (sql,) = db.execute_sql(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'journal_entry'"

@@ -629,6 +629,14 @@ class JournalEvent(BaseModel):
         indexes = ((("entry", "member_id"), False),)
 
 
+class JournalPayload(BaseModel):
+    """What a journal entry that is not about one campaign's members keeps to be undone (a
+    merge: both records, the memberships and events it changed), as JSON."""
+
+    entry = ForeignKeyField(JournalEntry, primary_key=True, on_delete="CASCADE")
+    payload = TextField()
+
+
 class Receiver(BaseModel):
     """A webhook receiver (`campaigns serve`) on this database: where it listens, whether it
     still runs (`seen_at` is refreshed while it does) and the last request it refused."""
@@ -706,6 +714,7 @@ MODELS = (
     JournalEntry,
     JournalMember,
     JournalEvent,
+    JournalPayload,
     Receiver,
     ReceivedCount,
     SeenRequest,

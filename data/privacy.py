@@ -34,6 +34,7 @@ from data.models import (
     EngagementScore,
     JournalEntry,
     JournalMember,
+    JournalPayload,
     Lead,
     Opportunity,
     Suppression,
@@ -63,12 +64,13 @@ class Forgetting:
     suppressions: int = 0
     scores: int = 0
     journal_entries: int = 0
+    journal_payloads: int = 0
     accounts: int = 0
 
     @property
     def found(self) -> bool:
         return bool(self.leads or self.contacts or self.events or self.rejected_events) or bool(
-            self.suppressions or self.scores or self.journal_entries
+            self.suppressions or self.scores or self.journal_entries or self.journal_payloads
         )
 
     def counts(self) -> dict[str, int]:
@@ -82,6 +84,7 @@ class Forgetting:
             "suppressions deleted": self.suppressions,
             "scores deleted": self.scores,
             "journal summaries blanked": self.journal_entries,
+            "merge records deleted (those merges can no longer be undone)": self.journal_payloads,
             "companies deleted": self.accounts,
         }
 
@@ -131,6 +134,11 @@ def _named_entries(email: str, names: list[str]):
     return condition
 
 
+def _named_payload(email: str):
+    """What merges kept to be undone that names the address (a merged record's copy)."""
+    return _contains(JournalPayload.payload, email)
+
+
 def _names(leads: list[int], contacts: list[int]) -> list[str]:
     """The full names of the records, lower-cased, for finding them in journal summaries."""
     names = set()
@@ -161,6 +169,7 @@ def plan(email: str) -> Forgetting:
     found.scores = EngagementScore.select().where(EngagementScore.email == address).count()
     names = _names(found.leads, found.contacts)
     found.journal_entries = JournalEntry.select().where(_named_entries(address, names)).count()
+    found.journal_payloads = JournalPayload.select().where(_named_payload(address)).count()
     found.accounts = len(_own_accounts(found.contacts))
     return found
 
@@ -245,6 +254,7 @@ def forget(email: str, *, who: str | None = None, now: datetime | None = None) -
             EngagementScore.delete().where(EngagementScore.email == address).execute()
             J = JournalEntry
             J.update(summary="", undo_summary="").where(_named_entries(address, names)).execute()
+            JournalPayload.delete().where(_named_payload(address)).execute()
             bury(address, now)
             J.create(
                 at=now,

@@ -155,6 +155,15 @@ def undo(
         )
         if not claimed:
             raise ValidationError(f"journal entry {entry_id} was already undone")
+        if entry.action == JournalAction.MERGE:
+            from data.merge import unmerge  # merge imports what undo does: asked only here
+
+            result = UndoResult(entry.id, entry.action, "")
+            result.restored = unmerge(entry)
+            JournalEntry.update(undo_summary=result.summary()[:255]).where(
+                JournalEntry.id == entry.id
+            ).execute()
+            return result
         if entry.campaign_id is None:
             raise ValidationError(
                 f"journal entry {entry_id}: the campaign {entry.campaign_name!r} no longer exists"

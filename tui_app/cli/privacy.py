@@ -35,6 +35,14 @@ def register(sub, common) -> None:
         help="likely duplicates within leads or within contacts, and why they match",
     )
     p.set_defaults(handler=cmd_duplicates)
+    p = people.add_parser(
+        "merge",
+        parents=[common],
+        help="merge OTHER into KEEP (two leads or two contacts, by email); undo puts it back",
+    )
+    p.add_argument("keep")
+    p.add_argument("other")
+    p.set_defaults(handler=cmd_merge)
 
 
 def _listing(counts: dict[str, int]) -> list[str]:
@@ -101,3 +109,17 @@ def cmd_duplicates(args) -> None:
         lines.extend(f"  {r.email}  {r.name}" for r in group.records)
     lines.append(f"{len(groups)} groups of likely duplicates")
     emit(args, [g.as_dict() for g in groups], "\n".join(lines))
+
+
+def cmd_merge(args) -> None:
+    from data.merge import merge
+
+    open_db(args)
+    entry = merge(args.keep, args.other)
+    data = {"journal_entry": entry.id, "memberships": entry.count, "summary": entry.summary}
+    emit(
+        args,
+        data,
+        f"{entry.summary}: {entry.count} memberships (journal entry {entry.id}; "
+        f"`campaigns undo {entry.id}` puts it back)",
+    )
