@@ -1,5 +1,6 @@
-"""Privacy commands at scale: `people duplicates` over 200,000 people (target: under 5 s), and
-forgetting one person among them (target: under 1 s), each beside its floor.
+"""Privacy commands at scale: `people duplicates` over 200,000 people (target: under 5 s),
+forgetting one person among them (target: under 1 s) and merging two people with 20
+memberships each (target: under 100 ms), each beside its floor.
 
     python bench/bench_privacy.py [--people 200000] [--db PATH|URL]
 
@@ -19,8 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from data.campaigns import create_campaign
 from data.db import database, open_database
 from data.duplicates import duplicates
+from data.enrollment import enroll
+from data.merge import merge
 from data.models import Contact, Lead
 from data.privacy import forget
 from data.sql import insert_rows
@@ -72,6 +76,12 @@ def main() -> None:
         f"person forget: {took * 1000:.0f} ms (target 1 s; floor, the person's read: "
         f"{read * 1000:.1f} ms)"
     )
+    pair = [Lead.get(Lead.email == e).id for e in ("l8@example.com", "l10@example.com")]
+    for n in range(20):
+        campaign = create_campaign(f"Bench merge {n}", kind="leads")
+        enroll(campaign, {"lead": pair})
+    took = timed(lambda: merge("l8@example.com", "l10@example.com", who="bench"))
+    print(f"people merge: {took * 1000:.0f} ms for 20 memberships each (target 100 ms)")
 
 
 if __name__ == "__main__":
