@@ -221,10 +221,11 @@ def entries(
 
 
 def latest_open(campaign_id: int | None = None) -> JournalRow | None:
-    """The newest entry not yet undone (of one campaign if given), or None."""
+    """The newest entry not yet undone (of one campaign if given), or None; a forgetting is
+    never undone, so never the one."""
     query = (
         JournalEntry.select(*_ROW_FIELDS)
-        .where(JournalEntry.undone_at.is_null())
+        .where(JournalEntry.undone_at.is_null() & (JournalEntry.action != JournalAction.FORGET))
         .order_by(JournalEntry.id.desc())
         .limit(1)
     )

@@ -42,7 +42,7 @@ from data.word_index import install_word_index
 if TYPE_CHECKING:  # imported where a step runs: it brings every server dialect of Peewee
     from playhouse.migrate import SchemaMigrator
 
-SCHEMA_VERSION = 17
+SCHEMA_VERSION = 18
 """The version the current models describe."""
 
 MIGRATION_CHUNK = 5_000
@@ -624,6 +624,65 @@ def _add_word_index(db: Database, migrator: SchemaMigrator) -> None:
     install_word_index(db)
 
 
+JOURNAL_ACTIONS_17 = ("enroll", "add", "remove", "clean", "status", "import")
+"""The journal's actions before version 18 added "forget" and "merge"."""
+
+
+def _add_tombstones(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 18: forgetting and merging people (`privacy`, `merge`). The tombstones of
+    forgotten addresses (a keyed hash each) and the key, what a merge keeps to be undone, and
+    "forget" and "merge" among the journal's actions: on SQLite the
+    table's recorded CHECK is rewritten in place (every row passes both), on a server it is
+    replaced."""
+
+    class PrivacyKey(Model):  # frozen as it was at version 18
+        id = IntegerField(primary_key=True)
+        key = CharField()
+
+        class Meta:
+            database = db
+            table_name = "privacy_key"
+
+    class ErasedAddress(Model):  # frozen as it was at version 18
+        digest = CharField(primary_key=True)
+        erased_at = DateTimeField()
+
+        class Meta:
+            database = db
+            table_name = "erased_address"
+
+    class JournalEntry(Model):  # only referenced, never created here
+        class Meta:
+            database = db
+            table_name = "journal_entry"
+
+    class JournalPayload(Model):  # frozen as it was at version 18
+        entry = ForeignKeyField(JournalEntry, primary_key=True, on_delete="CASCADE")
+        payload = TextField()
+
+        class Meta:
+            database = db
+            table_name = "journal_payload"
+
+    db.create_tables([PrivacyKey, ErasedAddress, JournalPayload])
+    old = one_of("action", JOURNAL_ACTIONS_17)
+    new = one_of("action", (*JOURNAL_ACTIONS_17, "forget", "merge"))
+    if isinstance(db, SqliteDatabase):
+        (sql,) = db.execute_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'journal_entry'"
+        ).fetchone()
+        version = db.execute_sql("PRAGMA schema_version").fetchone()[0]
+        db.execute_sql("PRAGMA writable_schema = ON")
+        db.execute_sql(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'journal_entry'",
+            (sql.replace(old, new),),
+        )
+        db.execute_sql(f"PRAGMA schema_version = {version + 1}")
+        db.execute_sql("PRAGMA writable_schema = OFF")
+    else:
+        _replace_check(db, "journal_entry", "action", f"CHECK ({new})")
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -641,6 +700,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     15: _keep_label_counts,
     16: _add_word_index,
     17: _add_content_and_scores,
+    18: _add_tombstones,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

@@ -629,6 +629,14 @@ class JournalEvent(BaseModel):
         indexes = ((("entry", "member_id"), False),)
 
 
+class JournalPayload(BaseModel):
+    """What a journal entry that is not about one campaign's members keeps to be undone (a
+    merge: both records, the memberships and events it changed), as JSON."""
+
+    entry = ForeignKeyField(JournalEntry, primary_key=True, on_delete="CASCADE")
+    payload = TextField()
+
+
 class Receiver(BaseModel):
     """A webhook receiver (`campaigns serve`) on this database: where it listens, whether it
     still runs (`seen_at` is refreshed while it does) and the last request it refused."""
@@ -667,6 +675,21 @@ class SeenRequest(BaseModel):
     expires_at = DateTimeField(index=True)
 
 
+class PrivacyKey(BaseModel):
+    """The key of the tombstones' keyed hash (`tombstones`): one row, made on first use."""
+
+    id = IntegerField(primary_key=True)
+    key = CharField()
+
+
+class ErasedAddress(BaseModel):
+    """A tombstone: the keyed hash of a forgotten address and when it was forgotten, so that
+    the address coming back is suppressed (`suppression.suppress_erased`), never the address."""
+
+    digest = CharField(primary_key=True)
+    erased_at = DateTimeField()
+
+
 class SchemaVersion(BaseModel):
     """The migrations applied to this database, one row each."""
 
@@ -691,9 +714,12 @@ MODELS = (
     JournalEntry,
     JournalMember,
     JournalEvent,
+    JournalPayload,
     Receiver,
     ReceivedCount,
     SeenRequest,
+    PrivacyKey,
+    ErasedAddress,
     SchemaVersion,
 )
 """Every table, in an order that creates referenced tables first."""

@@ -32,6 +32,7 @@ from data.models import (
 )
 from data.progress import OnProgress
 from data.sql import database, in_list, insert_rows
+from data.tombstones import erased
 from data.vocab import SuppressionKind
 
 FLAG_OF_KIND = {kind.value: kind.flag for kind in SuppressionKind}
@@ -112,6 +113,26 @@ def suppress_addresses(entries: Iterable[SuppressionEntry], now: datetime | None
     return made
 
 
+ERASED_REASON = "erased on {:%Y-%m-%d}"
+"""The reason a forgotten address that comes back is suppressed with."""
+
+
+def suppress_erased(emails: Iterable[str], now: datetime | None = None) -> int:
+    """Suppress those of these addresses that were forgotten (`tombstones`): a person who asked
+    to be erased is never enrolled again by accident, whether the address returns in an import,
+    an event or a webhook. Call inside the transaction that writes them. Returns how many
+    addresses became suppressed."""
+    now = now or utcnow()
+    back = erased(emails)
+    return suppress_addresses(
+        [
+            SuppressionEntry(email, "manual", now, reason=ERASED_REASON.format(at))
+            for email, at in back.items()
+        ],
+        now,
+    )
+
+
 def _active_count(addresses: list[str]) -> int:
     """How many of these addresses are suppressed now."""
     S = Suppression
@@ -172,6 +193,11 @@ def follow_flags(
         batches = list(chunked(addresses, ADDRESS_CHUNK))
     done = 0
     for chunk in batches:
+        if chunk is not None:
+            suppress_erased(chunk, now)
+        else:
+            for model in (Lead, Contact):
+                suppress_erased((e for (e,) in model.select(model.email).tuples()), now)
         entries: list[SuppressionEntry] = []
         for model in (Lead, Contact):
             flags = [getattr(model, flag) for flag, _ in FLAG_KINDS]
@@ -300,6 +326,8 @@ def describe(suppression: Suppression) -> str:
         SuppressionKind.BOUNCE: "hard bounce",
         SuppressionKind.MANUAL: "suppressed by a user",
     }[SuppressionKind(suppression.kind)]
+    if suppression.kind == SuppressionKind.MANUAL and suppression.reason.startswith("erased on "):
+        return suppression.reason  # a forgotten address that came back
     text = f"{what} on {suppression.at:%Y-%m-%d}"
     if suppression.event_id:
         text += f" (event {suppression.event_id})"

@@ -146,6 +146,8 @@ def undo(
         entry = JournalEntry.get_or_none(JournalEntry.id == entry_id)
         if entry is None:
             raise ValidationError(f"no journal entry {entry_id}")
+        if entry.action == JournalAction.FORGET:
+            raise ValidationError(f"journal entry {entry_id}: forgetting a person cannot be undone")
         claimed = (
             JournalEntry.update(undone_at=now, undone_by=who if who is not None else current_user())
             .where((JournalEntry.id == entry_id) & JournalEntry.undone_at.is_null())
@@ -153,6 +155,15 @@ def undo(
         )
         if not claimed:
             raise ValidationError(f"journal entry {entry_id} was already undone")
+        if entry.action == JournalAction.MERGE:
+            from data.merge import unmerge  # merge imports what undo does: asked only here
+
+            result = UndoResult(entry.id, entry.action, "")
+            result.restored = unmerge(entry)
+            JournalEntry.update(undo_summary=result.summary()[:255]).where(
+                JournalEntry.id == entry.id
+            ).execute()
+            return result
         if entry.campaign_id is None:
             raise ValidationError(
                 f"journal entry {entry_id}: the campaign {entry.campaign_name!r} no longer exists"

@@ -189,6 +189,10 @@ class JournalAction(StrEnum):
     """A status change made by a user."""
     IMPORT = "import"
     """A batch status import."""
+    FORGET = "forget"
+    """A person forgotten on request (`privacy.forget`): recorded, never undone."""
+    MERGE = "merge"
+    """Two records of one person merged (`merge.merge`); undone from its `JournalPayload`."""
 
     @property
     def adds_members(self) -> bool:

@@ -49,7 +49,7 @@ from data.rollups import add_to_counters, counters_written_once
 from data.score import STOPPING, counts, points, weight
 from data.scores import Touch, add_to_scores, members_addresses
 from data.sql import ARRAY_PARAM, chunked, pg_type, transaction
-from data.suppression import SuppressionEntry, suppress_addresses
+from data.suppression import SuppressionEntry, suppress_addresses, suppress_erased
 from data.vocab import EventOutcome
 
 CHUNK = 5_000
@@ -272,6 +272,7 @@ def apply_resolved(
         _address_touches(touches, unaddressed)
         add_to_scores(touches)
         suppress_addresses(suppressing, now)  # the address, and every record with it
+        suppress_erased((e.address or e.email for e in events), now)  # a forgotten one is back
     return report
 
 

@@ -149,3 +149,16 @@ def open_input(path: str):
         raise UserError(f"{path} is a folder, not a file") from None
     except PermissionError:
         raise UserError(f"cannot read {path}: permission denied") from None
+
+
+def command_group(sub, name: str, help: str):
+    """The ACTION subparsers of the command group `name` (`person`, `people`): made here if no
+    family made it yet, else the one already there, so several families add actions to one
+    group whatever order they register in."""
+    parser = sub.choices.get(name)
+    if parser is None:
+        parser = sub.add_parser(name, help=help)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest="action", metavar="ACTION", required=True)

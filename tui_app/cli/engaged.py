@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from tui_app.cli.common import UserError, emit, open_db
+from tui_app.cli.common import UserError, command_group, emit, open_db
 
 
 def register(sub, common) -> None:
-    person = sub.add_parser("person", help="one person: score, summary, memberships, timeline")
-    psub = person.add_subparsers(dest="action", metavar="ACTION", required=True)
+    psub = command_group(sub, "person", "one person: show, forget, export")
     p = psub.add_parser(
         "show", parents=[common], help="a lead or contact and what they engaged with"
     )
     p.add_argument("email")
     p.set_defaults(handler=cmd_person_show)
 
-    people = sub.add_parser("people", help="the hot list: who to call today")
-    hsub = people.add_subparsers(dest="action", metavar="ACTION", required=True)
+    hsub = command_group(sub, "people", "people: the hot list, duplicates, merge")
     p = hsub.add_parser(
         "hot",
         parents=[common],
