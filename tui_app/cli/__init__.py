@@ -28,6 +28,7 @@ from tui_app.cli import (
     serve,
     statuses,
     suppression,
+    trend,
 )
 from tui_app.cli.common import UserError, common_options, db_option, demo_option
 
@@ -40,6 +41,7 @@ SUBCOMMANDS = (
     journal,
     ingest,
     metrics,
+    trend,
     engaged,
     export,
     lead,
