@@ -52,6 +52,7 @@ from tui_app.widgets.funnel import LabelFunnel
 from tui_app.widgets.gauge import MetricGauges
 from tui_app.widgets.member_table import MemberMarks, MemberTable
 from tui_app.widgets.messages import Notice
+from tui_app.widgets.trend_pane import TrendPane
 from tui_app.widgets.work import deliver, reads, writes
 
 GAUGES = (
@@ -165,6 +166,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         Binding("ctrl+t", "mark_all", "Mark all matching", priority=True),
         Binding("ctrl+r", "clear_marks", "Clear marks", priority=True),
         Binding("o", "about", "About tab", show=False),
+        Binding("g", "trend", "Trend", show=False),
         Binding("ctrl+o", "sort", "Sort", priority=True),
     ]
     """With rows marked, s, d and x act on the marked rows."""
@@ -207,6 +209,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
                 yield ContentPane(self.campaign_id, id="content")
             with TabPane("About", id="about-tab"):
                 yield Static(id="about")
+            with TabPane("Trend", id="trend-tab"):
+                yield TrendPane(self.campaign_id, id="trend")
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -433,6 +437,11 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         self.query_one("#tabs", TabbedContent).active = "about-tab"
         # the focus leaves the hidden member list for the tab strip (else it brings the
         # Members tab back): ← → then move between the tabs
+        self.query_one("#tabs > Tabs").focus()
+
+    def action_trend(self) -> None:
+        """The engagement chart; ← → move on to the other tabs."""
+        self.query_one("#tabs", TabbedContent).active = "trend-tab"
         self.query_one("#tabs > Tabs").focus()
 
     def action_sort(self) -> None:
