@@ -635,7 +635,7 @@ def _add_trend_and_hierarchy(db: Database, migrator: SchemaMigrator) -> None:
             table_name = "campaign"
 
     parent = ForeignKeyField(
-        Campaign, null=True, on_delete="SET NULL", field="id", column_name="parent_id"
+        Campaign, null=True, on_delete="SET NULL", field=Campaign.id, column_name="parent_id"
     )
     migrator.add_column("campaign", "parent_id", parent).run()
     db.execute_sql('CREATE INDEX IF NOT EXISTS "campaign_parent_id" ON "campaign" ("parent_id")')

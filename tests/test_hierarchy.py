@@ -173,3 +173,28 @@ def test_parents_from_the_command_line(fresh_db, capsys):
     assert run("campaign", "set-parent", "Launch Webinar", "--none") == 0
     assert capsys.readouterr().out.strip() == "Launch Webinar: a root campaign (no parent)"
     assert Campaign.get(Campaign.name == "Launch Webinar").parent_id is None
+
+
+def test_version_20_adds_the_parent_and_the_trend_index(fresh_db):
+    """A database as version 17 left it: no parent column, no trend index."""
+    from playhouse.migrate import SchemaMigrator
+
+    from data.migrations import MIGRATIONS
+    from data.sql import is_sqlite
+
+    top = f.campaign("Launch")
+    db = Campaign._meta.database.obj
+    migrator = SchemaMigrator.from_database(db)
+    db.execute_sql("DROP INDEX engagement_event_trend")
+    db.execute_sql('DROP INDEX "campaign_parent_id"')
+    legacy = {"legacy": True} if is_sqlite() else {}  # SQLite's own DROP refuses a reference
+    migrator.drop_column("campaign", "parent_id", **legacy).run()
+    assert "parent_id" not in {c.name for c in db.get_columns("campaign")}
+    with db.atomic():
+        MIGRATIONS[20](db, SchemaMigrator.from_database(db))
+    indexes = {i.name for i in db.get_indexes("engagement_event")}
+    assert "engagement_event_trend" in indexes
+    assert "campaign_parent_id" in {i.name for i in db.get_indexes("campaign")}
+    child = f.campaign("Launch Webinar", parent=top)
+    assert hierarchy_metrics(Campaign.get_by_id(top.id)).sent == 0
+    assert Campaign.get_by_id(child.id).parent_id == top.id
