@@ -630,13 +630,13 @@ def _add_trend_and_hierarchy(db: Database, migrator: SchemaMigrator) -> None:
     db.execute_sql(TREND_INDEX)
 
     class Campaign(Model):  # frozen as it was at version 20
+        id = AutoField()
+
         class Meta:
             database = db
             table_name = "campaign"
 
-    parent = ForeignKeyField(
-        Campaign, null=True, on_delete="SET NULL", field=Campaign.id, column_name="parent_id"
-    )
+    parent = ForeignKeyField(Campaign, field=Campaign.id, null=True, on_delete="SET NULL")
     migrator.add_column("campaign", "parent_id", parent).run()
     db.execute_sql('CREATE INDEX IF NOT EXISTS "campaign_parent_id" ON "campaign" ("parent_id")')
 
