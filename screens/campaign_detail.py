@@ -30,6 +30,7 @@ from data.enrollment import (
     remove_marked,
     remove_members,
 )
+from data.hierarchy import hierarchy_metrics, in_hierarchy
 from data.ingest import set_member_status
 from data.labels import campaign_ladder, label_counts, shown_status
 from data.members import VIEWS, Marked, MemberRow
@@ -50,6 +51,7 @@ from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import STATUS_STYLES, assemble, money
 from tui_app.widgets.funnel import LabelFunnel
 from tui_app.widgets.gauge import MetricGauges
+from tui_app.widgets.hierarchy import hierarchy_totals
 from tui_app.widgets.member_table import MemberMarks, MemberTable
 from tui_app.widgets.messages import Notice
 from tui_app.widgets.trend_pane import TrendPane
@@ -81,12 +83,18 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         """The campaign's facts and rollups, read afresh."""
 
         def __init__(
-            self, campaign: Campaign, metrics: Metrics, funnel: list[tuple[str, int, bool]]
+            self,
+            campaign: Campaign,
+            metrics: Metrics,
+            funnel: list[tuple[str, int, bool]],
+            hierarchy: tuple[Metrics, int] | None = None,
         ) -> None:
             super().__init__()
             self.campaign = campaign
             self.metrics = metrics
             self.funnel = funnel
+            self.hierarchy = hierarchy
+            """A parent's totals over its hierarchy, and how many campaigns it holds."""
             """(label, members holding it, responded label) in the campaign's order."""
 
     class StatusChoices(Message):
@@ -249,7 +257,9 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             (label.name, counts.get(label.name, 0), label.responded)
             for label in campaign_ladder(campaign)
         ]
-        deliver(self, self.Loaded(campaign, campaign_metrics(campaign), funnel))
+        below = in_hierarchy(campaign)
+        hierarchy = (hierarchy_metrics(campaign), len(below)) if len(below) > 1 else None
+        deliver(self, self.Loaded(campaign, campaign_metrics(campaign), funnel, hierarchy))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
@@ -271,6 +281,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
                 "\n",
                 ("Audience: ", "dim"),
                 (describe_filters(campaign.audience_kind, campaign.filters), ""),
+                *(("\n", hierarchy_totals(*message.hierarchy)) if message.hierarchy else ()),
             )
         )
         figures = [(label, getattr(metrics, key)) for key, label in GAUGES]
