@@ -65,7 +65,9 @@ def _events(campaign_id: int):
 def default_bucket(campaign: Campaign) -> str:
     """Per week when the campaign (its dates, else its events) spans more than ~90 days."""
     E = EngagementEvent
-    first, last = _events(campaign.id).select(fn.MIN(E.at), fn.MAX(E.at)).tuples().get()
+    # MIN and MAX apart: each alone is one step along the trend index, together a scan
+    first = _events(campaign.id).select(fn.MIN(E.at)).scalar()
+    last = _events(campaign.id).select(fn.MAX(E.at)).scalar()
     starts = [d for d in (campaign.start_date, first and _as_date(first)) if d]
     ends = [d for d in (campaign.end_date, last and _as_date(last)) if d]
     if not starts or not ends:
