@@ -198,3 +198,56 @@ def test_version_20_adds_the_parent_and_the_trend_index(fresh_db):
     child = f.campaign("Launch Webinar", parent=top)
     assert hierarchy_metrics(Campaign.get_by_id(top.id)).sent == 0
     assert Campaign.get_by_id(child.id).parent_id == top.id
+
+
+MOVER = """
+import sys
+from data.db import open_database
+from data.errors import ValidationError
+from data.campaigns import find_campaign
+from data.hierarchy import set_parent
+open_database(sys.argv[1])
+child, parent, pairs = sys.argv[2], sys.argv[3], int(sys.argv[4])
+print("ready", flush=True)
+sys.stdin.readline()
+refused = 0
+for i in range(pairs):
+    try:
+        set_parent(find_campaign(f"{child}{i}"), find_campaign(f"{parent}{i}"))
+    except ValidationError:
+        refused += 1
+print(refused, flush=True)
+"""
+
+
+def test_two_processes_moving_campaigns_under_each_other_never_make_a_cycle(fresh_db):
+    """One process puts each A under its B while another puts each B under its A: for every
+    pair exactly one move wins and the other is refused, whatever the interleaving."""
+    import subprocess
+    import sys
+
+    pairs = 40
+    for i in range(pairs):
+        f.campaign(f"A{i}")
+        f.campaign(f"B{i}")
+    movers = [
+        subprocess.Popen(
+            [sys.executable, "-c", MOVER, str(fresh_db), child, parent, str(pairs)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for child, parent in (("A", "B"), ("B", "A"))
+    ]
+    for mover in movers:
+        assert mover.stdout.readline().strip() == "ready"
+    for mover in movers:  # both start at once
+        mover.stdin.write("go\n")
+        mover.stdin.flush()
+    refused = [int(mover.communicate(timeout=120)[0].strip()) for mover in movers]
+    assert sum(refused) == pairs
+    parents = dict(Campaign.select(Campaign.id, Campaign.parent).tuples())
+    for i in range(pairs):
+        a = Campaign.get(Campaign.name == f"A{i}").id
+        b = Campaign.get(Campaign.name == f"B{i}").id
+        assert (parents[a] == b) != (parents[b] == a)
