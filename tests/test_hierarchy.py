@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data.campaigns import update_campaign
@@ -251,3 +251,49 @@ def test_two_processes_moving_campaigns_under_each_other_never_make_a_cycle(fres
         a = Campaign.get(Campaign.name == f"A{i}").id
         b = Campaign.get(Campaign.name == f"B{i}").id
         assert (parents[a] == b) != (parents[b] == a)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 5), st.booleans()), max_size=6), min_size=3, max_size=3
+    )
+)
+def test_each_person_counts_once_across_the_hierarchy(fresh_db, memberships):
+    """Records 0–3 are leads, 4 a contact with lead 0's address, 5 another contact: whichever
+    campaigns of the hierarchy each is in, a person is sent and responded to once."""
+    from data.models import CampaignMember, Contact
+
+    CampaignMember.delete().execute()
+    Campaign.update(parent=None).execute()
+    Campaign.delete().execute()
+    Contact.delete().execute()
+    Lead.delete().execute()
+    records = [f.lead(email=f"p{i}@example.com") for i in range(4)]
+    records += [f.contact(email="p0@example.com"), f.contact(email="p5@example.com")]
+    top = f.campaign("Top")
+    chain = [top, f.campaign("Middle", parent=top)]
+    chain.append(f.campaign("Bottom", parent=chain[1]))
+    sent: set[str] = set()
+    responded: set[str] = set()
+    for campaign, members in zip(chain, memberships):
+        taken: dict[str, tuple[int, bool]] = {}
+        for record, answered in members:
+            taken[records[record].email] = (record, answered)  # one membership a person
+        for email, (record, answered) in taken.items():
+            person = records[record]
+            key = "contact" if record >= 4 else "lead"
+            CampaignMember.create(
+                campaign=campaign,
+                **{key: person},
+                status="Responded" if answered else "Sent",
+                rung=3 if answered else 0,
+                has_responded=answered,
+            )
+            sent.add(email)
+            if answered:
+                responded.add(email)
+    m = hierarchy_metrics(Campaign.get_by_id(top.id))
+    assert (m.sent, m.responded) == (len(sent), len(responded))
