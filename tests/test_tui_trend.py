@@ -48,6 +48,12 @@ async def test_g_shows_the_campaigns_people_per_day(make_tui):
         assert f"peak {max(expected.series('opened')):,}" in peak
 
 
+def test_the_help_screen_names_the_trend_key():
+    from screens.help import bindings_of
+
+    assert ("g", "Trend") in bindings_of(CampaignDetailScreen)
+
+
 async def test_a_campaign_without_events_says_so(make_tui):
     factories.campaign("Quiet Launch")
     app = make_tui()
