@@ -9,6 +9,7 @@ from peewee import IntegrityError
 
 from data.db import database
 from data.enrollment import EnrollmentResult, enroll
+from data.hierarchy import checked_parent
 from data.labels import copy_template
 from data.models import Campaign, CampaignStats, ValidationError
 from data.vocab import AudienceKind, CampaignStatus, CampaignType, is_one_of, listed
@@ -36,6 +37,8 @@ def _save(campaign: Campaign) -> Campaign:
     try:
         with database.atomic():
             is_new = campaign.id is None
+            if campaign.parent_id is not None:
+                checked_parent(campaign.id, campaign.parent_id)
             campaign.save()
             if is_new:
                 CampaignStats.insert(campaign=campaign.id).on_conflict_ignore().execute()
@@ -57,6 +60,7 @@ def create_campaign(
     budgeted_cost: float = 0,
     actual_cost: float = 0,
     description: str = "",
+    parent: Campaign | None = None,
     now: datetime | None = None,
 ) -> Campaign:
     campaign = Campaign(
@@ -70,6 +74,7 @@ def create_campaign(
         budgeted_cost=budgeted_cost,
         actual_cost=actual_cost,
         description=description,
+        parent=parent,
     )
     if now is not None:
         campaign.created_at = now

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from functools import reduce
 from typing import Any
 
-from peewee import Case, Column, ModelCompoundSelectQuery, Select, Table, fn
+from peewee import JOIN, Case, Column, ModelCompoundSelectQuery, Select, Table, fn
 
 from data.audience import ALREADY, BOUNCED, CONTACT_INSTEAD, CONVERTED_LEAD, DO_NOT_EMAIL, NEW
 from data.audience import SUPPRESSED as SUPPRESSED_ADDRESS
@@ -50,6 +50,21 @@ def _same_person_links(model) -> list[tuple[Any, Any, Any, Any]]:
         (Contact.email, M.lead, SameLead, SameLead.email),
         (Contact.id, M.lead, SameLead, SameLead.converted_contact),
     ]
+
+
+def with_person(query):
+    """A query over `CampaignMember` joined to its person, and the person as one SQL value (the
+    contact's address for a contact or for a lead converted into one, else the lead's): members
+    of several campaigns with equal values are one person."""
+    M = CampaignMember
+    ConvertedTo = Contact.alias("converted_to")
+    joined = (
+        query.join(Lead, on=(M.lead == Lead.id), join_type=JOIN.LEFT_OUTER)
+        .join(ConvertedTo, on=(Lead.converted_contact == ConvertedTo.id), join_type=JOIN.LEFT_OUTER)
+        .switch(M)
+        .join(Contact, on=(M.contact == Contact.id), join_type=JOIN.LEFT_OUTER)
+    )
+    return joined, fn.COALESCE(Contact.email, ConvertedTo.email, Lead.email)
 
 
 def already_member(model, campaign_id, *, in_bulk: bool = False):

@@ -32,7 +32,7 @@ from peewee import (
 from data.content import content_from_extra
 from data.emails import normalize_email
 from data.errors import DatabaseError
-from data.models import CONTENT_INDEX, MODELS, SchemaVersion, utcnow
+from data.models import CONTENT_INDEX, MODELS, TREND_INDEX, SchemaVersion, utcnow
 from data.postgres import check_references_per_statement, lock_schema, prepare_schema
 from data.score import STOPPING, counts, points, weight
 from data.scores import Touch, add_to_scores
@@ -42,7 +42,7 @@ from data.word_index import install_word_index
 if TYPE_CHECKING:  # imported where a step runs: it brings every server dialect of Peewee
     from playhouse.migrate import SchemaMigrator
 
-SCHEMA_VERSION = 18
+SCHEMA_VERSION = 20
 """The version the current models describe."""
 
 MIGRATION_CHUNK = 5_000
@@ -683,6 +683,23 @@ def _add_tombstones(db: Database, migrator: SchemaMigrator) -> None:
         _replace_check(db, "journal_entry", "action", f"CHECK ({new})")
 
 
+def _add_trend_and_hierarchy(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 20: a campaign's engagement over time read from one index on the event log
+    (`TREND_INDEX`), and a parent on each campaign (a hierarchy, `data.hierarchy`)."""
+    db.execute_sql(TREND_INDEX)
+
+    class Campaign(Model):  # frozen as it was at version 20
+        id = AutoField()
+
+        class Meta:
+            database = db
+            table_name = "campaign"
+
+    parent = ForeignKeyField(Campaign, field=Campaign.id, null=True, on_delete="SET NULL")
+    migrator.add_column("campaign", "parent_id", parent).run()
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "campaign_parent_id" ON "campaign" ("parent_id")')
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -701,6 +718,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     16: _add_word_index,
     17: _add_content_and_scores,
     18: _add_tombstones,
+    20: _add_trend_and_hierarchy,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 

@@ -207,6 +207,12 @@ class Campaign(BaseModel):
     """JSON: {"country": [...], "industry": [...], "lead_source": [...], "lead_status": [...],
     "title_contains": "...", "created_since": "YYYY-MM-DD"}"""
     created_at = DateTimeField(default=utcnow)
+    parent = ForeignKeyField(
+        "self", null=True, backref="children", on_delete="SET NULL", column_name="parent_id"
+    )
+    """The campaign this one rolls up into (`hierarchy`: at most five levels, no cycle)."""
+    if TYPE_CHECKING:
+        parent_id: int | None
 
     @property
     def filters(self) -> dict:
@@ -474,6 +480,16 @@ CONTENT_INDEX = (
 EngagementEvent.add_index(SQL(CONTENT_INDEX))
 """What content worked, per campaign (`content.content_report`): the people who engaged with
 each piece are counted from this index alone. Partial, so events without content add nothing."""
+
+TREND_OUTCOMES = one_of("outcome", (EventOutcome.APPLIED, EventOutcome.UNCHANGED))
+"""The events a person made (machine opens, duplicates and rejected events left out), as the
+trend index's own condition (a query written with it uses the index)."""
+TREND_INDEX = (
+    "CREATE INDEX IF NOT EXISTS engagement_event_trend ON engagement_event "
+    f"(campaign_id, at, type, member_id) WHERE {TREND_OUTCOMES}"
+)
+EngagementEvent.add_index(SQL(TREND_INDEX))
+"""A campaign's engagement over time (`trend.campaign_trend`), read from this index alone."""
 
 SEEN_OUTCOMES = one_of(
     "outcome", (EventOutcome.APPLIED, EventOutcome.UNCHANGED, EventOutcome.MACHINE)

@@ -229,6 +229,17 @@ def prepare_schema(db: Database, models: list[type[Model]]) -> None:
     check_references_per_statement(db)
 
 
+HIERARCHY_LOCK = 0x43414D48
+"""The advisory lock key that serialises changes to campaign parents ("CAMH")."""
+
+
+def lock_hierarchy(db: Database) -> None:
+    """Hold the hierarchy lock until the transaction ends (SQLite's write lock already does):
+    a parent is checked against the others and written while no one else moves one."""
+    if not isinstance(db, SqliteDatabase):
+        db.execute_sql(f"SELECT pg_advisory_xact_lock({HIERARCHY_LOCK})")
+
+
 def lock_schema(db: Database) -> None:
     """Hold the schema lock until the transaction ends (SQLite's write lock already does)."""
     if not isinstance(db, SqliteDatabase):

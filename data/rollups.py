@@ -229,13 +229,20 @@ class Metrics:
         return asdict(self)
 
 
-def _metrics(campaign: Campaign, counts: dict, won: Decimal | float | None) -> Metrics:
+def metrics_of(
+    campaign: Campaign,
+    counts: dict,
+    won: Decimal | float | None,
+    cost: Decimal | float | None = None,
+) -> Metrics:
+    """The metrics of a campaign's counts (`ROLLUP_FIELDS` and machine opens), won amount and
+    cost (its own actual cost unless given: a hierarchy's is summed)."""
     sent = counts["sent"]
 
     def rate(n: int) -> float:
         return n / sent if sent else 0.0
 
-    cost = float(campaign.actual_cost or 0)
+    cost = float(campaign.actual_cost if cost is None else cost) or 0.0
     return Metrics(
         campaign_id=campaign.id,
         campaign=campaign.name,
@@ -281,7 +288,7 @@ def all_metrics(campaigns: Iterable[Campaign] | None = None) -> list[Metrics]:
     }
     won = _won_amounts(None if len(ids) > 50 else ids)
     empty = dict.fromkeys(fields, 0)
-    return [_metrics(c, counters.get(c.id, empty), won.get(c.id)) for c in campaigns]
+    return [metrics_of(c, counters.get(c.id, empty), won.get(c.id)) for c in campaigns]
 
 
 def campaign_metrics(campaign: Campaign) -> Metrics:

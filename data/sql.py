@@ -208,3 +208,17 @@ def rows_where_in(query, field, values) -> list[tuple]:
         return []
     sql, params = query.where(in_list(field, values)).sql()
     return database.execute_sql(sql, params).fetchall()
+
+
+def day_of(column) -> peewee.ColumnBase:
+    """SQL: the calendar day a timestamp falls on (a date, or its ISO text on SQLite)."""
+    if is_sqlite():
+        return peewee.fn.DATE(column)
+    return peewee.fn.DATE_TRUNC("day", column).cast("date")
+
+
+def week_of(column) -> peewee.ColumnBase:
+    """SQL: the Monday of the ISO week a timestamp falls in (a date, or its ISO text on SQLite)."""
+    if is_sqlite():
+        return peewee.fn.DATE(column, "-6 days", "weekday 1")
+    return peewee.fn.DATE_TRUNC("week", column).cast("date")

@@ -30,6 +30,7 @@ from data.enrollment import (
     remove_marked,
     remove_members,
 )
+from data.hierarchy import hierarchy_metrics, in_hierarchy
 from data.ingest import set_member_status
 from data.labels import campaign_ladder, label_counts, shown_status
 from data.members import VIEWS, Marked, MemberRow
@@ -50,8 +51,10 @@ from tui_app.widgets.footer import AppFooter
 from tui_app.widgets.formatting import STATUS_STYLES, assemble, money
 from tui_app.widgets.funnel import LabelFunnel
 from tui_app.widgets.gauge import MetricGauges
+from tui_app.widgets.hierarchy import hierarchy_totals
 from tui_app.widgets.member_table import MemberMarks, MemberTable
 from tui_app.widgets.messages import Notice
+from tui_app.widgets.trend_pane import TrendPane
 from tui_app.widgets.work import deliver, reads, writes
 
 GAUGES = (
@@ -80,12 +83,18 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         """The campaign's facts and rollups, read afresh."""
 
         def __init__(
-            self, campaign: Campaign, metrics: Metrics, funnel: list[tuple[str, int, bool]]
+            self,
+            campaign: Campaign,
+            metrics: Metrics,
+            funnel: list[tuple[str, int, bool]],
+            hierarchy: tuple[Metrics, int] | None = None,
         ) -> None:
             super().__init__()
             self.campaign = campaign
             self.metrics = metrics
             self.funnel = funnel
+            self.hierarchy = hierarchy
+            """A parent's totals over its hierarchy, and how many campaigns it holds."""
             """(label, members holding it, responded label) in the campaign's order."""
 
     class StatusChoices(Message):
@@ -165,6 +174,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         Binding("ctrl+t", "mark_all", "Mark all matching", priority=True),
         Binding("ctrl+r", "clear_marks", "Clear marks", priority=True),
         Binding("o", "about", "About tab", show=False),
+        Binding("g", "trend", "Trend", show=False),
         Binding("ctrl+o", "sort", "Sort", priority=True),
     ]
     """With rows marked, s, d and x act on the marked rows."""
@@ -207,6 +217,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
                 yield ContentPane(self.campaign_id, id="content")
             with TabPane("About", id="about-tab"):
                 yield Static(id="about")
+            with TabPane("Trend", id="trend-tab"):
+                yield TrendPane(self.campaign_id, id="trend")
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -245,7 +257,9 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             (label.name, counts.get(label.name, 0), label.responded)
             for label in campaign_ladder(campaign)
         ]
-        deliver(self, self.Loaded(campaign, campaign_metrics(campaign), funnel))
+        below = in_hierarchy(campaign)
+        hierarchy = (hierarchy_metrics(campaign), len(below)) if len(below) > 1 else None
+        deliver(self, self.Loaded(campaign, campaign_metrics(campaign), funnel, hierarchy))
 
     @on(Loaded)
     def _show(self, message: Loaded) -> None:
@@ -267,6 +281,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
                 "\n",
                 ("Audience: ", "dim"),
                 (describe_filters(campaign.audience_kind, campaign.filters), ""),
+                *(("\n", hierarchy_totals(*message.hierarchy)) if message.hierarchy else ()),
             )
         )
         figures = [(label, getattr(metrics, key)) for key, label in GAUGES]
@@ -433,6 +448,11 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         self.query_one("#tabs", TabbedContent).active = "about-tab"
         # the focus leaves the hidden member list for the tab strip (else it brings the
         # Members tab back): ← → then move between the tabs
+        self.query_one("#tabs > Tabs").focus()
+
+    def action_trend(self) -> None:
+        """The engagement chart; ← → move on to the other tabs."""
+        self.query_one("#tabs", TabbedContent).active = "trend-tab"
         self.query_one("#tabs > Tabs").focus()
 
     def action_sort(self) -> None:

@@ -29,6 +29,7 @@ from tui_app.cli import (
     serve,
     statuses,
     suppression,
+    trend,
 )
 from tui_app.cli.common import UserError, common_options, db_option, demo_option
 
@@ -41,6 +42,7 @@ SUBCOMMANDS = (
     journal,
     ingest,
     metrics,
+    trend,
     engaged,
     privacy,
     export,

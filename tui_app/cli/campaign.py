@@ -27,7 +27,18 @@ def register(sub, common) -> None:
         "(lists), title (contains), created_since (date); repeatable",
     )
     p.add_argument("--description", default="")
+    p.add_argument("--parent", metavar="P", help="the campaign this one rolls up into")
     p.set_defaults(handler=cmd_create)
+    p = csub.add_parser(
+        "set-parent",
+        parents=[common],
+        help="put a campaign under another (at most 5 levels), or make it a root with --none",
+    )
+    p.add_argument("name")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("parent", nargs="?", help="the campaign it rolls up into")
+    where.add_argument("--none", action="store_true", help="no parent: a root of its own")
+    p.set_defaults(handler=cmd_set_parent)
     p = csub.add_parser(
         "start", parents=[common], help=f"move to {IN_PROGRESS} and enroll the audience"
     )
@@ -50,7 +61,7 @@ def register(sub, common) -> None:
 
 def cmd_create(args) -> None:
     from data.audience import describe_filters, parse_where
-    from data.campaigns import create_campaign
+    from data.campaigns import create_campaign, find_campaign
 
     open_db(args)
     campaign = create_campaign(
@@ -59,12 +70,29 @@ def cmd_create(args) -> None:
         args.kind,
         parse_where(args.where),
         description=args.description,
+        parent=find_campaign(args.parent) if args.parent else None,
     )
     emit(
         args,
         {"id": campaign.id, "name": campaign.name},
         f"created campaign '{visible(campaign.name)}' (id {campaign.id}): "
         f"{visible(describe_filters(campaign.audience_kind, campaign.filters))}",
+    )
+
+
+def cmd_set_parent(args) -> None:
+    from data.campaigns import find_campaign
+    from data.hierarchy import set_parent
+
+    open_db(args)
+    campaign = find_campaign(args.name)
+    parent = None if args.none else find_campaign(args.parent)
+    set_parent(campaign, parent)
+    emit(
+        args,
+        {"campaign": campaign.name, "parent": parent.name if parent else None},
+        f"{visible(campaign.name)}: "
+        + (f"under {visible(parent.name)}" if parent else "a root campaign (no parent)"),
     )
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from data.text import visible
-from tui_app.cli.common import emit, open_db
+from tui_app.cli.common import UserError, emit, open_db
 
 
 def register(sub, common) -> None:
     p = sub.add_parser("metrics", parents=[common], help="rollups of one or all campaigns")
     p.add_argument("campaign", nargs="?")
+    p.add_argument(
+        "--hierarchy",
+        action="store_true",
+        help="over the campaign and every campaign under it (each person counted once)",
+    )
     p.set_defaults(handler=cmd_metrics)
 
 
@@ -18,7 +23,9 @@ def cmd_metrics(args) -> None:
     from data.rollups import all_metrics, campaign_metrics
 
     open_db(args)
-    if args.campaign:
+    if args.hierarchy:
+        _hierarchy_metrics(args)
+    elif args.campaign:
         m = campaign_metrics(find_campaign(args.campaign))
         by_status = label_counts([m.campaign_id])
         text = _metrics_text([m]) + "\n" + _by_status_text(by_status[m.campaign_id])
@@ -29,6 +36,29 @@ def cmd_metrics(args) -> None:
             label_counts([m.campaign_id for m in ms]) if getattr(args, "json", False) else {}
         )
         emit(args, [_metrics_json(m, by_status) for m in ms], _metrics_text(ms))
+
+
+def _hierarchy_metrics(args) -> None:
+    """The metrics over a campaign and those under it; `by_status` adds up the members holding
+    each label name in any of them."""
+    from data.campaigns import find_campaign
+    from data.hierarchy import hierarchy_metrics, in_hierarchy
+    from data.labels import label_counts
+
+    if not args.campaign:
+        raise UserError("--hierarchy needs a campaign: campaigns metrics NAME --hierarchy")
+    top = find_campaign(args.campaign)
+    m = hierarchy_metrics(top)
+    ids = in_hierarchy(top)
+    by_status: dict[str, int] = {}
+    for counts in label_counts(ids).values():
+        for name, n in counts.items():
+            by_status[name] = by_status.get(name, 0) + n
+    text = (
+        f"{visible(top.name)} and the {len(ids) - 1} campaign(s) under it, "
+        "each person counted once:\n" + _metrics_text([m]) + "\n" + _by_status_text(by_status)
+    )
+    emit(args, _metrics_json(m, {m.campaign_id: by_status}), text)
 
 
 def _metrics_json(metrics, by_status: dict[int, dict[str, int]]) -> dict:
