@@ -159,9 +159,27 @@ _EXAMPLES = {
 }
 
 
+MOST_TERMS = 40
+"""The most terms a filter takes (each value of a title or company term counts as one): each is
+a condition the database nests in the one before, and SQLite's parser stops at about 80."""
+
+
+def _weight(word: str) -> int:
+    field, colon, value = word.removeprefix("-").partition(":")
+    if colon and field.lower() in TEXT_FIELDS:
+        return max(1, len([v for v in value.split(",") if v.strip()]))
+    return 1
+
+
 def parse_filter(text: str) -> ParsedFilter:
-    """The terms of a filter box's text, and a problem for each term that cannot be read."""
+    """The terms of a filter box's text, and a problem for each term that cannot be read. A
+    filter of more than `MOST_TERMS` terms is not read at all."""
     words, problems = _words(text)
+    count = sum(_weight(word) for word in words)
+    if count > MOST_TERMS:
+        return ParsedFilter(
+            (), (f"a filter takes at most {MOST_TERMS} terms; this one has {count}",)
+        )
     terms: list[Term] = []
     for word in words:
         read = _read_term(word)

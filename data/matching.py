@@ -17,6 +17,7 @@ from peewee import SQL, Field, NodeList, fn
 from data import word_index
 from data.engagement import LADDER
 from data.filters import DATE_FIELDS, LIST_FIELDS, ParsedFilter, Term, parse_filter
+from data.folding import containing, folded_in
 from data.identity import suppressed_email
 from data.models import FILTER_INDEXES, Account, CampaignMember, Contact, Lead, Person
 from data.word_index import has_word_index, indexable, is_rare, narrowing, narrows_exactly
@@ -58,7 +59,11 @@ class Fields:
         narrowed = self.worded(word)
         if narrowed is not None and narrows_exactly():
             return narrowed
-        exact = self.name.contains(word) | self.email.contains(word) | self.company.contains(word)
+        exact = (
+            containing(self.name, word)
+            | containing(self.email, word)
+            | containing(self.company, word)
+        )
         return exact if narrowed is None else (narrowed & exact)
 
 
@@ -133,8 +138,9 @@ def indexed(parsed: ParsedFilter | str, counting: bool = False) -> bool:
 def _few_listed(model: type[Person], term: Term) -> bool:
     """Whether fewer than `PROBE` people of the table have one of a list term's values (read
     from the LOWER index, no further than that)."""
-    column = fn.LOWER(getattr(model, LIST_FIELDS[term.field]))
-    named = model.select(SQL("1")).where(column.in_([v.lower() for v in term.values]))
+    named = model.select(SQL("1")).where(
+        folded_in(getattr(model, LIST_FIELDS[term.field]), term.values)
+    )
     return named.limit(word_index.PROBE).count() < word_index.PROBE
 
 
@@ -221,10 +227,10 @@ def term_condition(term: Term, fields: Fields):
         column = fields.column(LIST_FIELDS[term.field])
         if column is None:  # contacts have no lead source or lead status
             return FALSE
-        return fn.LOWER(_text(column)).in_([v.lower() for v in term.values])
+        return folded_in(_text(column), term.values)
     if term.field in ("title", "company"):
         column = fields.company if term.field == "company" else fields.column("title")
-        return _any(_text(column).contains(value) for value in term.values)
+        return _any(containing(_text(column), value) for value in term.values)
     if term.field in DATE_FIELDS:
         name = DATE_FIELDS[term.field]
         if name in MEMBER_DATES:

@@ -32,6 +32,7 @@ from peewee import (
 from data.content import content_from_extra
 from data.emails import normalize_email
 from data.errors import DatabaseError
+from data.folding import install_folded_indexes
 from data.models import CONTENT_INDEX, MODELS, SchemaVersion, utcnow
 from data.postgres import check_references_per_statement, lock_schema, prepare_schema
 from data.score import STOPPING, counts, points, weight
@@ -42,7 +43,7 @@ from data.word_index import install_word_index
 if TYPE_CHECKING:  # imported where a step runs: it brings every server dialect of Peewee
     from playhouse.migrate import SchemaMigrator
 
-SCHEMA_VERSION = 17
+SCHEMA_VERSION = 19
 """The version the current models describe."""
 
 MIGRATION_CHUNK = 5_000
@@ -624,6 +625,12 @@ def _add_word_index(db: Database, migrator: SchemaMigrator) -> None:
     install_word_index(db)
 
 
+def _fold_filter_indexes(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 19: on a server, the list fields' LOWER indexes fold every letter, not only ASCII
+    ones (`data.folding`)."""
+    install_folded_indexes(db)
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -641,6 +648,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     15: _keep_label_counts,
     16: _add_word_index,
     17: _add_content_and_scores,
+    19: _fold_filter_indexes,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
 
@@ -690,6 +698,7 @@ def upgrade(db: Database) -> int:
             db.create_tables(MODELS)
             prepare_schema(db, list(MODELS))
             install_word_index(db)
+            install_folded_indexes(db)
             SchemaVersion.create(version=SCHEMA_VERSION, applied_at=utcnow())
             return before
         from playhouse.migrate import SchemaMigrator
