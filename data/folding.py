@@ -2,7 +2,7 @@
 in both databases.
 
 The rule (`fold`) is Unicode's simple lower-casing, one character at a time: `ÉIRE` and `Éire`
-fold alike, as do `MÜLLER` and `Müller`. In Python it is this module's table; on a server it is
+fold alike, as do `MÜLLER` and `Müller`. In Python it is `data.filters.fold`; on a server it is
 `lower()` under the `C.utf8` collation (the C library's Unicode lower-casing, the same rule
 character for character, checked by the tests over every cased character). The app's columns
 compare by code point (collation "C", `data.postgres`), under which `lower()` and `ILIKE` fold
@@ -25,6 +25,7 @@ from functools import cache
 
 from peewee import SQL, Database, NodeList, SqliteDatabase, fn
 
+from data.filters import fold, folded_table
 from data.sql import database, is_sqlite
 
 SERVER_COLLATIONS = ("C.utf8", "C.UTF-8")
@@ -32,31 +33,6 @@ SERVER_COLLATIONS = ("C.utf8", "C.UTF-8")
 
 FOLDED_COLUMNS = {"lead": ("country", "industry"), "contact": ("country", "industry")}
 """The list fields found from an index on their folded value (`models.FILTER_INDEXES`)."""
-
-
-def _simple_lower(ch: str) -> str:
-    lowered = ch.lower()
-    if len(lowered) == 1:
-        return lowered
-    return lowered[0] if ch == "\u0130" else ch  # İ: Python's full mapping adds a combining dot
-
-
-FOLDED = str.maketrans(
-    {
-        code: _simple_lower(chr(code))
-        for code in range(0x80, 0x1F000)  # no character above folds
-        if _simple_lower(chr(code)) != chr(code)
-    }
-    | {ord(letter): letter.lower() for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
-)
-"""Every character that folds to another."""
-
-
-def fold(text: str) -> str:
-    """Text with case folded: two texts that differ only by case fold alike."""
-    if text.isascii():
-        return text.lower()
-    return text.translate(FOLDED)
 
 
 def sql_fold(text):
@@ -68,7 +44,7 @@ def sql_fold(text):
 def _preimages() -> dict[str, frozenset[str]]:
     """Folded character -> every character that folds to it (itself included)."""
     found: dict[str, set[str]] = {}
-    for code, folded in FOLDED.items():
+    for code, folded in folded_table().items():
         found.setdefault(str(folded), {str(folded)}).add(chr(code))
     return {key: frozenset(value) for key, value in found.items()}
 

@@ -16,10 +16,26 @@ from peewee import SQL, Field, NodeList, fn
 
 from data import word_index
 from data.engagement import LADDER
-from data.filters import DATE_FIELDS, LIST_FIELDS, ParsedFilter, Term, parse_filter
+from data.filters import (
+    ANY_LABEL,
+    CHOICE_FIELDS,
+    DATE_FIELDS,
+    LIST_FIELDS,
+    ParsedFilter,
+    Term,
+    parse_filter,
+)
 from data.folding import containing, folded_in
 from data.identity import suppressed_email
-from data.models import FILTER_INDEXES, Account, CampaignMember, Contact, Lead, Person
+from data.models import (
+    FILTER_INDEXES,
+    Account,
+    CampaignMember,
+    Contact,
+    Lead,
+    MemberStatusLabel,
+    Person,
+)
 from data.word_index import has_word_index, indexable, is_rare, narrowing, narrows_exactly
 
 TRUE, FALSE = SQL("1 = 1"), SQL("1 = 0")
@@ -119,7 +135,7 @@ def indexed(parsed: ParsedFilter | str, counting: bool = False) -> bool:
     people (`PROBE`: a page of a common one's members comes soon on the walk). `counting`:
     however many it names, as a count reads them all anyway."""
     if isinstance(parsed, str):
-        parsed = parse_filter(parsed)
+        parsed = parse_filter(parsed, ANY_LABEL)
     for term in parsed.terms:
         if term.negated:
             continue
@@ -173,9 +189,25 @@ class MemberFields(Fields):
         return None
 
 
+def _label_reached(name: str):
+    """A member whose label is the campaign's label of that name or one after it in the
+    campaign's order (a campaign without such a label: nobody)."""
+    reached = MemberStatusLabel.alias("reached")
+    named = MemberStatusLabel.alias("named")
+    labels = (
+        reached.select(reached.id)
+        .join(named, on=(named.campaign == reached.campaign))
+        .where(folded_in(named.name, [name]) & (reached.position >= named.position))
+    )
+    return lambda M: M.label.in_(labels)
+
+
 def _status(value: str, walked: bool = False):
-    """A status word as a condition on a member: a rung reached, or an exit. `walked`: the
-    list walks past the members (on SQLite a unary plus keeps the rung index out of it)."""
+    """A status word as a condition on a member: a rung reached, an exit, or a label reached.
+    `walked`: the list walks past the members (on SQLite a unary plus keeps the rung index out
+    of it)."""
+    if value not in CHOICE_FIELDS["status"]:
+        return _label_reached(value)
     if value == "bounced":
         return lambda M: M.bounced == True  # noqa: E712 (SQL)
     if value == "unsubscribed":
@@ -259,9 +291,10 @@ def _any(conditions):
 
 
 def filter_condition(parsed: ParsedFilter | str, fields: Fields):
-    """Every readable term of a filter, as one condition (None when there is none)."""
+    """Every readable term of a filter, as one condition (None when there is none). A
+    `status:` word that is no ladder word is a label's name (`filters.parse_filter`)."""
     if isinstance(parsed, str):
-        parsed = parse_filter(parsed)
+        parsed = parse_filter(parsed, ANY_LABEL)
     condition = None
     for term in parsed.terms:
         test = term_condition(term, fields)

@@ -16,7 +16,7 @@ from data import word_index
 from data.conversion import convert_lead
 from data.db import database
 from data.enrollment import enroll
-from data.folding import fold
+from data.filters import fold
 from data.interrupt import Interrupted, interrupted_when
 from data.members import _member_query, member_count, member_page
 from data.models import Account, Campaign, CampaignMember, Contact, Lead

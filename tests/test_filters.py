@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from peewee import JOIN
 
-from data.filters import MOST_TERMS, ParsedFilter, Term, parse_filter
-from data.folding import fold
+from data.filters import MOST_TERMS, ParsedFilter, Term, fold, parse_filter
 from data.matching import PersonFields, filter_condition
 from data.members import member_count, member_page
 from data.models import Account, CampaignMember, Contact, Lead
@@ -353,3 +352,45 @@ def test_the_most_terms_a_filter_takes_all_reach_the_database(fresh_db):
     assert people_count("lead", titles) == 1
     campaign = f.campaign("Many terms")
     assert member_count(campaign.id, "all", words) == 0
+
+
+# status: a campaign's labels ------------------------------------------------------------------
+
+
+def test_status_takes_a_campaigns_labels_as_reached_in_its_order(fresh_db):
+    from data.campaigns import create_campaign
+    from data.enrollment import enroll
+    from data.ingest import set_member_status
+
+    webinar = create_campaign("Label webinar", "Webinar", "leads", {})
+    registered, attended, invited = (f.lead(last_name=n) for n in ("Reg", "Att", "Inv"))
+    enroll(webinar, {"lead": [registered.id, attended.id, invited.id]})
+    member = {m.lead_id: m for m in CampaignMember.select()}
+    set_member_status(member[registered.id], "Registered")
+    set_member_status(member[attended.id], "Attended")
+    recount([webinar.id])
+
+    def listed(text: str) -> set[str]:
+        rows = member_page(webinar.id, "all", text, limit=10)
+        assert member_count(webinar.id, "all", text) == len(rows), text
+        return {row.name.split()[-1] for row in rows}
+
+    assert listed("status:registered") == {"Reg", "Att"}
+    assert listed("status:REGISTERED") == {"Reg", "Att"}
+    assert listed("status:registered -status:attended") == {"Reg"}
+    assert listed("status:invited") == {"Reg", "Att", "Inv"}
+    assert listed("status:responded") == {"Reg", "Att"}
+    assert listed("status:nosuchlabel") == set()
+    assert people_count("lead", "status:attended") == 1
+    assert people_count("lead", "-status:registered") == people_count("lead", "") - 2
+
+
+def test_a_status_word_is_read_against_the_labels_it_may_name():
+    labels = ["Invited", "Opened", "Registered", "Attended"]
+    assert parse_filter("status:registered", labels).problems == ()
+    assert parse_filter("status:Attended,opened", labels).terms[0].values == ("attended", "opened")
+    assert parse_filter("status:registerd", labels).problems == (
+        "status: 'registerd' is not one of sent, opened, clicked, responded, converted, "
+        "bounced, unsubscribed, Invited, Opened, Registered, Attended",
+    )
+    assert parse_filter("status:registered").problems  # no campaign names it
