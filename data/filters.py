@@ -214,6 +214,34 @@ def _weight(word: str) -> int:
     return 1
 
 
+WHERE_NAMES = {
+    "country": "country",
+    "industry": "industry",
+    "lead_source": "source",
+    "lead_status": "lead_status",
+    "title_contains": "title",
+    "created_since": "created",
+}
+"""An audience's stored criteria (and `--where`'s older names) -> the filter language's field."""
+
+
+def audience_filter(filters: dict) -> ParsedFilter:
+    """A campaign's audience criteria as the filter language's terms: each criterion one term,
+    read by the same compiler as every list's filter (so `country` ignores case everywhere)."""
+    terms = []
+    for key, value in filters.items():
+        field = WHERE_NAMES[key]
+        if field == "created":
+            if value:
+                terms.append(Term(field, (value,), False, ">=", date.fromisoformat(value)))
+        elif isinstance(value, list):
+            if value:
+                terms.append(Term(field, tuple(value)))
+        elif value:
+            terms.append(Term(field, (value,)))
+    return ParsedFilter(tuple(terms))
+
+
 def parse_filter(text: str, labels: Collection[str] | None = ()) -> ParsedFilter:
     """The terms of a filter box's text, and a problem for each term that cannot be read. A
     filter of more than `MOST_TERMS` terms is not read at all. `status:` takes the ladder's

@@ -13,8 +13,9 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Header, Input, Label, Select, Static
 
-from data.audience import FILTER_FIELDS, LEAD_ONLY_FILTERS, count_matching, validate_filters
+from data.audience import count_matching
 from data.campaigns import create_campaign, update_campaign
+from data.filters import FILTER_FIELDS, LEAD_ONLY_FILTERS, validate_filters
 from data.models import AUDIENCE_KINDS, CAMPAIGN_TYPES, Campaign, ValidationError
 from data.text import counted, visible
 from screens.base import AppScreen
