@@ -127,3 +127,15 @@ def count_matching(kind: str, filters: dict) -> int:
             query = query.where(condition)
         total += query.scalar()
     return total
+
+
+def unmatched_criteria(kind: str, filters: dict) -> list[str]:
+    """The criteria that on their own match nobody of the audience's kind (why a count is 0),
+    each as the filter language writes it (`country:Germany`)."""
+    unmatched = []
+    for term in audience_filter(filters).terms:
+        key = next(key for key, name in WHERE_NAMES.items() if name == term.field)
+        if count_matching(kind, {key: filters[key]}) == 0:
+            operator = term.operator if term.operator != "=" else ""
+            unmatched.append(f"{term.field}:{operator}{','.join(term.values)}")
+    return unmatched
