@@ -185,7 +185,8 @@ def _read_term(word: str, labels: Collection[str] | None = ()) -> Term | str:
         ]
         if wrong:
             if field == "status" and labels:
-                shown = ", ".join((*allowed, *dict.fromkeys(labels)))
+                own = [label for label in labels if fold(label) not in allowed]
+                shown = ", ".join((*allowed, *dict.fromkeys(own)))
                 return f"{field}: {wrong[0]!r} is not one of {shown}"
             return f"{field}: {wrong[0]!r} is not one of {', '.join(allowed)}"
     return Term(field, values, negated)

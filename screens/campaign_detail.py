@@ -337,7 +337,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         if self.marks:
             label.append(f" · {self.marks.count:,} marked", style="bold green")
         if self.query_one("#member-filter", Input).value != self.search:
-            label.append(" · filter not read: the list before", style="bold red")
+            label.append(" · filter not read", style="bold red")
         self.query_one("#member-count", Static).update(label)
 
     @on(Tabs.TabActivated, "#views")

@@ -391,6 +391,6 @@ def test_a_status_word_is_read_against_the_labels_it_may_name():
     assert parse_filter("status:Attended,opened", labels).terms[0].values == ("attended", "opened")
     assert parse_filter("status:registerd", labels).problems == (
         "status: 'registerd' is not one of sent, opened, clicked, responded, converted, "
-        "bounced, unsubscribed, Invited, Opened, Registered, Attended",
+        "bounced, unsubscribed, Invited, Registered, Attended",
     )
     assert parse_filter("status:registered").problems  # no campaign names it
