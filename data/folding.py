@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 from functools import cache
 
-from peewee import SQL, Database, NodeList, SqliteDatabase, fn
+from peewee import SQL, Database, NodeList, SqliteDatabase, Value, fn
 
 from data.filters import fold, folded_table
 from data.sql import database, is_sqlite
@@ -136,4 +136,14 @@ def containing(expression, word: str):
     folded = fold(word)
     if _spellings(folded) == {folded}:  # no character another folds to: LIKE folds it exactly
         return expression.contains(word)
-    return fn.fold(expression).contains(folded)
+    exact = fn.fold(expression).contains(folded)
+    if not folded.isascii():
+        return exact
+    # An ASCII word: LIKE folds text of ASCII alone exactly; `fold` is called only on the rows
+    # with other characters (one of which, such as İ, may fold to the word's letters).
+    other = NodeList((expression, SQL("GLOB"), Value(NOT_ASCII)))
+    return expression.contains(word) | (other & exact)
+
+
+NOT_ASCII = "*[^ -~]*"
+"""A GLOB pattern: text holding a character outside printable ASCII."""
