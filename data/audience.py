@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
 from typing import Any, Protocol, runtime_checkable
 
 from peewee import SQL, fn
 
 from data.errors import ValidationError
-from data.filters import FILTER_FIELDS, LEAD_ONLY_FILTERS, validate_filters
+from data.filters import (
+    FILTER_FIELDS,
+    WHERE_NAMES,
+    audience_filter,
+    validate_filters,
+)
+from data.matching import PersonFields, term_condition
 from data.models import Campaign, Contact, Lead
 from data.vocab import NEW as NEW  # re-exported: the category of a person who can be enrolled
 from data.vocab import AudienceKind, ExclusionReason
@@ -35,9 +40,9 @@ def parse_where(items: list[str]) -> dict:
         field = field.strip().replace("-", "_")
         if not sep:
             raise ValidationError(f"--where takes FIELD=VALUE, not {item!r}")
-        if field == "title":
-            field = "title_contains"
-        if field in ("created", "created_after", "created_on_or_after"):
+        aliases = {name: key for key, name in WHERE_NAMES.items()}  # the filter language's names
+        field = aliases.get(field, field)
+        if field in ("created_after", "created_on_or_after"):
             field = "created_since"
         kind = FILTER_FIELDS.get(field)
         if kind == "list":
@@ -61,23 +66,10 @@ def describe_filters(kind: str, filters: dict) -> str:
 
 
 def _matching(model, kind_filters: dict):
-    """Conditions on one person table for the filters; None when a filter cannot match it."""
-    conditions = []
-    for key, value in kind_filters.items():
-        if key in LEAD_ONLY_FILTERS and model is not Lead:
-            if value:
-                return None  # a contact has no lead source or lead status
-            continue
-        if key in ("country", "industry", "lead_source", "lead_status"):
-            if value:
-                conditions.append(getattr(model, key).in_(value))
-        elif key == "title_contains" and value:
-            conditions.append(model.title.contains(value))
-        elif key == "created_since" and value:
-            conditions.append(
-                model.created_at >= datetime.combine(date.fromisoformat(value), time())
-            )
-    return conditions
+    """Conditions on one person table for the criteria, read as the filter language reads them
+    (`data.matching`: one meaning of each field, case folded alike)."""
+    fields = PersonFields(model)
+    return [term_condition(term, fields) for term in audience_filter(kind_filters).terms]
 
 
 @runtime_checkable
@@ -135,3 +127,15 @@ def count_matching(kind: str, filters: dict) -> int:
             query = query.where(condition)
         total += query.scalar()
     return total
+
+
+def unmatched_criteria(kind: str, filters: dict) -> list[str]:
+    """The criteria that on their own match nobody of the audience's kind (why a count is 0),
+    each as the filter language writes it (`country:Germany`)."""
+    unmatched = []
+    for term in audience_filter(filters).terms:
+        key = next(key for key, name in WHERE_NAMES.items() if name == term.field)
+        if count_matching(kind, {key: filters[key]}) == 0:
+            operator = term.operator if term.operator != "=" else ""
+            unmatched.append(f"{term.field}:{operator}{','.join(term.values)}")
+    return unmatched

@@ -19,6 +19,7 @@ from peewee import Database, SqliteDatabase
 from data import use_server_driver
 from data.errors import DatabaseError
 from data.files import PRIVATE_MODE
+from data.folding import sql_fold
 from data.migrations import refusal, upgrade
 from data.sql import data_version, database, in_list, insert_rows, is_sqlite, rows_where_in
 
@@ -251,6 +252,8 @@ class CampaignsSqlite(SqliteDatabase):
 
     def __init__(self, path: str, *, wait: float, on_wait: Waiting | None = None, **kwargs):
         super().__init__(path, timeout=wait, lock_type="IMMEDIATE", **kwargs)
+        # the filter's case folding (`data.folding`): used in queries only, never in the schema
+        self.register_function(sql_fold, "fold", 1, deterministic=True)
         self.on_wait = on_wait
         self._told = False
 

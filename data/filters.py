@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import difflib
 import shlex
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from data.errors import ValidationError
 
@@ -43,6 +45,33 @@ def validate_filters(filters: dict) -> None:
                 raise ValidationError(
                     f"audience filter {key} takes a date like 2026-01-31, not {value!r}"
                 ) from None
+
+
+# Case folding: what "whatever the case" means; `data.folding` applies it in both databases ------
+
+
+def _simple_lower(ch: str) -> str:
+    lowered = ch.lower()
+    if len(lowered) == 1:
+        return lowered
+    return lowered[0] if ch == "\u0130" else ch  # İ: Python's full mapping adds a combining dot
+
+
+@cache
+def folded_table() -> dict[int, str]:
+    """Every character that folds to another (made when first needed: it takes a moment)."""
+    return {
+        code: _simple_lower(chr(code))
+        for code in range(0x80, 0x1F000)  # no character above folds
+        if _simple_lower(chr(code)) != chr(code)
+    } | {ord(letter): letter.lower() for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+
+def fold(text: str) -> str:
+    """Text with case folded: two texts that differ only by case fold alike."""
+    if text.isascii():
+        return text.lower()
+    return text.translate(folded_table())
 
 
 # The filter language of the picker, the member list and People --------------------------------
@@ -115,8 +144,14 @@ def _words(text: str) -> tuple[list[str], list[str]]:
         return [word for word in words if word], ['a quote is not closed: each " needs its pair']
 
 
-def _read_term(word: str) -> Term | str:
-    """A term, or why it cannot be read."""
+ANY_LABEL = None
+"""`labels` for a reading that takes any status word as a label's name (the query: a name no
+campaign has matches nobody)."""
+
+
+def _read_term(word: str, labels: Collection[str] | None = ()) -> Term | str:
+    """A term, or why it cannot be read. `labels`: the status labels a `status:` term may
+    name besides the ladder's words (`ANY_LABEL`: any)."""
     negated = word.startswith("-") and len(word) > 1
     body = word[1:] if negated else word
     field, colon, value = body.partition(":")
@@ -141,9 +176,18 @@ def _read_term(word: str) -> Term | str:
         return f"{field}: give a value, like {_EXAMPLES.get(field, field + ':text')}"
     if field in CHOICE_FIELDS:
         allowed = CHOICE_FIELDS[field]
-        values = tuple(v.lower() for v in values)
-        wrong = [v for v in values if v not in allowed]
+        values = tuple(fold(v) for v in values)
+        named = set() if labels is ANY_LABEL else {fold(label) for label in labels}
+        wrong = [
+            v
+            for v in values
+            if v not in allowed and not (field == "status" and (labels is ANY_LABEL or v in named))
+        ]
         if wrong:
+            if field == "status" and labels:
+                own = [label for label in labels if fold(label) not in allowed]
+                shown = ", ".join((*allowed, *dict.fromkeys(own)))
+                return f"{field}: {wrong[0]!r} is not one of {shown}"
             return f"{field}: {wrong[0]!r} is not one of {', '.join(allowed)}"
     return Term(field, values, negated)
 
@@ -159,12 +203,59 @@ _EXAMPLES = {
 }
 
 
-def parse_filter(text: str) -> ParsedFilter:
-    """The terms of a filter box's text, and a problem for each term that cannot be read."""
+MOST_TERMS = 40
+"""The most terms a filter takes (each value of a title or company term counts as one): each is
+a condition the database nests in the one before, and SQLite's parser stops at about 80."""
+
+
+def _weight(word: str) -> int:
+    field, colon, value = word.removeprefix("-").partition(":")
+    if colon and field.lower() in TEXT_FIELDS:
+        return max(1, len([v for v in value.split(",") if v.strip()]))
+    return 1
+
+
+WHERE_NAMES = {
+    "country": "country",
+    "industry": "industry",
+    "lead_source": "source",
+    "lead_status": "lead_status",
+    "title_contains": "title",
+    "created_since": "created",
+}
+"""An audience's stored criteria (and `--where`'s older names) -> the filter language's field."""
+
+
+def audience_filter(filters: dict) -> ParsedFilter:
+    """A campaign's audience criteria as the filter language's terms: each criterion one term,
+    read by the same compiler as every list's filter (so `country` ignores case everywhere)."""
+    terms = []
+    for key, value in filters.items():
+        field = WHERE_NAMES[key]
+        if field == "created":
+            if value:
+                terms.append(Term(field, (value,), False, ">=", date.fromisoformat(value)))
+        elif isinstance(value, list):
+            if value:
+                terms.append(Term(field, tuple(value)))
+        elif value:
+            terms.append(Term(field, (value,)))
+    return ParsedFilter(tuple(terms))
+
+
+def parse_filter(text: str, labels: Collection[str] | None = ()) -> ParsedFilter:
+    """The terms of a filter box's text, and a problem for each term that cannot be read. A
+    filter of more than `MOST_TERMS` terms is not read at all. `status:` takes the ladder's
+    words and the names of `labels` (a campaign's member status labels), whatever the case."""
     words, problems = _words(text)
+    count = sum(_weight(word) for word in words)
+    if count > MOST_TERMS:
+        return ParsedFilter(
+            (), (f"a filter takes at most {MOST_TERMS} terms; this one has {count}",)
+        )
     terms: list[Term] = []
     for word in words:
-        read = _read_term(word)
+        read = _read_term(word, labels)
         if isinstance(read, str):
             problems.append(read)
         else:

@@ -19,11 +19,17 @@ from typing import Any
 
 from peewee import JOIN, Case, Column, ModelCompoundSelectQuery, Select, Table, fn
 
-from data.audience import ALREADY, BOUNCED, CONTACT_INSTEAD, CONVERTED_LEAD, DO_NOT_EMAIL, NEW
-from data.audience import SUPPRESSED as SUPPRESSED_ADDRESS
 from data.emails import normalize_email
 from data.models import CampaignMember, Contact, Lead, Person, Suppression
 from data.sql import ARRAY_PARAM, chunked, is_sqlite
+from data.vocab import NEW, ExclusionReason
+
+ALREADY = ExclusionReason.ALREADY_MEMBER
+DO_NOT_EMAIL = ExclusionReason.DO_NOT_EMAIL
+BOUNCED = ExclusionReason.BOUNCED
+SUPPRESSED_ADDRESS = ExclusionReason.SUPPRESSED
+CONVERTED_LEAD = ExclusionReason.CONVERTED_LEAD
+CONTACT_INSTEAD = ExclusionReason.CONTACT_INSTEAD
 
 ContactsAlongside = Callable[[Any], list]
 """Given an alias of Contact, the conditions that pick the contacts enrolled in the same go."""

@@ -114,6 +114,16 @@ def ladders(campaign_ids: Iterable[int], *, lock: bool = False) -> dict[int, Sta
     return {cid: StatusLadder(labels) for cid, labels in found.items()}
 
 
+def label_names(campaign_id: int | None = None) -> list[str]:
+    """The names a `status:` filter term may take besides the ladder's words: one campaign's
+    labels in its order, or (None) every campaign's, each once."""
+    L = MemberStatusLabel
+    if campaign_id is not None:
+        query = L.select(L.name).where(L.campaign == campaign_id).order_by(L.position, L.id)
+        return [name for (name,) in query.tuples()]
+    return sorted({name for (name,) in L.select(L.name).distinct().tuples()})
+
+
 def campaign_ladder(campaign: Campaign | int) -> StatusLadder:
     cid = campaign if isinstance(campaign, int) else campaign.id
     return ladders([cid])[cid]

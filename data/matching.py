@@ -16,9 +16,26 @@ from peewee import SQL, Field, NodeList, fn
 
 from data import word_index
 from data.engagement import LADDER
-from data.filters import DATE_FIELDS, LIST_FIELDS, ParsedFilter, Term, parse_filter
+from data.filters import (
+    ANY_LABEL,
+    CHOICE_FIELDS,
+    DATE_FIELDS,
+    LIST_FIELDS,
+    ParsedFilter,
+    Term,
+    parse_filter,
+)
+from data.folding import containing, folded_in
 from data.identity import suppressed_email
-from data.models import FILTER_INDEXES, Account, CampaignMember, Contact, Lead, Person
+from data.models import (
+    FILTER_INDEXES,
+    Account,
+    CampaignMember,
+    Contact,
+    Lead,
+    MemberStatusLabel,
+    Person,
+)
 from data.word_index import has_word_index, indexable, is_rare, narrowing, narrows_exactly
 
 TRUE, FALSE = SQL("1 = 1"), SQL("1 = 0")
@@ -58,7 +75,11 @@ class Fields:
         narrowed = self.worded(word)
         if narrowed is not None and narrows_exactly():
             return narrowed
-        exact = self.name.contains(word) | self.email.contains(word) | self.company.contains(word)
+        exact = (
+            containing(self.name, word)
+            | containing(self.email, word)
+            | containing(self.company, word)
+        )
         return exact if narrowed is None else (narrowed & exact)
 
 
@@ -114,7 +135,7 @@ def indexed(parsed: ParsedFilter | str, counting: bool = False) -> bool:
     people (`PROBE`: a page of a common one's members comes soon on the walk). `counting`:
     however many it names, as a count reads them all anyway."""
     if isinstance(parsed, str):
-        parsed = parse_filter(parsed)
+        parsed = parse_filter(parsed, ANY_LABEL)
     for term in parsed.terms:
         if term.negated:
             continue
@@ -133,8 +154,9 @@ def indexed(parsed: ParsedFilter | str, counting: bool = False) -> bool:
 def _few_listed(model: type[Person], term: Term) -> bool:
     """Whether fewer than `PROBE` people of the table have one of a list term's values (read
     from the LOWER index, no further than that)."""
-    column = fn.LOWER(getattr(model, LIST_FIELDS[term.field]))
-    named = model.select(SQL("1")).where(column.in_([v.lower() for v in term.values]))
+    named = model.select(SQL("1")).where(
+        folded_in(getattr(model, LIST_FIELDS[term.field]), term.values)
+    )
     return named.limit(word_index.PROBE).count() < word_index.PROBE
 
 
@@ -167,9 +189,25 @@ class MemberFields(Fields):
         return None
 
 
+def _label_reached(name: str):
+    """A member whose label is the campaign's label of that name or one after it in the
+    campaign's order (a campaign without such a label: nobody)."""
+    reached = MemberStatusLabel.alias("reached")
+    named = MemberStatusLabel.alias("named")
+    labels = (
+        reached.select(reached.id)
+        .join(named, on=(named.campaign == reached.campaign))
+        .where(folded_in(named.name, [name]) & (reached.position >= named.position))
+    )
+    return lambda M: M.label.in_(labels)
+
+
 def _status(value: str, walked: bool = False):
-    """A status word as a condition on a member: a rung reached, or an exit. `walked`: the
-    list walks past the members (on SQLite a unary plus keeps the rung index out of it)."""
+    """A status word as a condition on a member: a rung reached, an exit, or a label reached.
+    `walked`: the list walks past the members (on SQLite a unary plus keeps the rung index out
+    of it)."""
+    if value not in CHOICE_FIELDS["status"]:
+        return _label_reached(value)
     if value == "bounced":
         return lambda M: M.bounced == True  # noqa: E712 (SQL)
     if value == "unsubscribed":
@@ -221,10 +259,10 @@ def term_condition(term: Term, fields: Fields):
         column = fields.column(LIST_FIELDS[term.field])
         if column is None:  # contacts have no lead source or lead status
             return FALSE
-        return fn.LOWER(_text(column)).in_([v.lower() for v in term.values])
+        return folded_in(_text(column), term.values)
     if term.field in ("title", "company"):
         column = fields.company if term.field == "company" else fields.column("title")
-        return _any(_text(column).contains(value) for value in term.values)
+        return _any(containing(_text(column), value) for value in term.values)
     if term.field in DATE_FIELDS:
         name = DATE_FIELDS[term.field]
         if name in MEMBER_DATES:
@@ -253,9 +291,10 @@ def _any(conditions):
 
 
 def filter_condition(parsed: ParsedFilter | str, fields: Fields):
-    """Every readable term of a filter, as one condition (None when there is none)."""
+    """Every readable term of a filter, as one condition (None when there is none). A
+    `status:` word that is no ladder word is a label's name (`filters.parse_filter`)."""
     if isinstance(parsed, str):
-        parsed = parse_filter(parsed)
+        parsed = parse_filter(parsed, ANY_LABEL)
     condition = None
     for term in parsed.terms:
         test = term_condition(term, fields)

@@ -13,7 +13,7 @@ from peewee import JOIN, SQL, Case, fn
 
 from data.audience import NEW, id_set
 from data.engagement import LADDER, MILESTONE_FIELDS, VIEW_BUCKETS, StatusLabel, displayed_label
-from data.filters import parse_filter
+from data.filters import ANY_LABEL, parse_filter
 from data.identity import linked_people, membership_category
 from data.matching import (
     FALSE,
@@ -281,13 +281,16 @@ rarer, the database finds them from the (campaign, rung, id) index and sorts the
 def _statuses_common(campaign_id: int, search: str) -> bool:
     """Whether every status term of the filter (not negated) matches a share of the campaign
     a page in id order finds by walking its members (told by the kept counters, at no cost)."""
-    terms = [t for t in parse_filter(search).terms if t.field == "status" and not t.negated]
+    parsed = parse_filter(search, ANY_LABEL)
+    terms = [t for t in parsed.terms if t.field == "status" and not t.negated]
     if not terms:
         return False
     stats = CampaignStats.get_or_none(CampaignStats.campaign == campaign_id)
     if stats is None or not stats.sent:
         return False
     for term in terms:
+        if any(value not in STATUS_COUNTERS for value in term.values):
+            return False  # a label's members are not counted here
         matching = sum(getattr(stats, STATUS_COUNTERS[value]) for value in term.values)
         if matching * WALK_DENSITY < stats.sent:
             return False

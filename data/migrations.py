@@ -32,6 +32,7 @@ from peewee import (
 from data.content import content_from_extra
 from data.emails import normalize_email
 from data.errors import DatabaseError
+from data.folding import install_folded_indexes
 from data.models import CONTENT_INDEX, MODELS, TREND_INDEX, SchemaVersion, utcnow
 from data.postgres import check_references_per_statement, lock_schema, prepare_schema
 from data.score import STOPPING, counts, points, weight
@@ -700,6 +701,12 @@ def _add_trend_and_hierarchy(db: Database, migrator: SchemaMigrator) -> None:
     db.execute_sql('CREATE INDEX IF NOT EXISTS "campaign_parent_id" ON "campaign" ("parent_id")')
 
 
+def _fold_filter_indexes(db: Database, migrator: SchemaMigrator) -> None:
+    """Version 19: on a server, the list fields' LOWER indexes fold every letter, not only ASCII
+    ones (`data.folding`)."""
+    install_folded_indexes(db)
+
+
 MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     2: _add_ingest_runs,
     3: _keep_rejected_lines_and_seen_ids,
@@ -718,6 +725,7 @@ MIGRATIONS: dict[int, Callable[[Database, SchemaMigrator], None]] = {
     16: _add_word_index,
     17: _add_content_and_scores,
     18: _add_tombstones,
+    19: _fold_filter_indexes,
     20: _add_trend_and_hierarchy,
 }
 """version -> the step that upgrades a database from version - 1 to it."""
@@ -768,6 +776,7 @@ def upgrade(db: Database) -> int:
             db.create_tables(MODELS)
             prepare_schema(db, list(MODELS))
             install_word_index(db)
+            install_folded_indexes(db)
             SchemaVersion.create(version=SCHEMA_VERSION, applied_at=utcnow())
             return before
         from playhouse.migrate import SchemaMigrator

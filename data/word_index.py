@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from peewee import OP, SQL, Database, Expression, NodeList, Select, SqliteDatabase
 
+from data.folding import containing
 from data.sql import database, is_sqlite
 
 WORD_COLUMNS = {
@@ -160,7 +161,7 @@ def _found(model, word: str, limit: int | None = None):
     person = model.alias("worded")
     test = None
     for column in WORD_COLUMNS[table]:
-        hit = getattr(person, column).contains(word)
+        hit = containing(getattr(person, column), word)
         test = hit if test is None else (test | hit)
     found = person.select(person.id).where(test)
     return found if limit is None else found.limit(limit)
@@ -182,7 +183,7 @@ def narrowing(model, word: str, person_id, *, walked: bool = False):
         person_id = NodeList((SQL("+"), person_id), glue="")
     condition = Expression(person_id, OP.IN, found)
     if model is Contact:  # a contact's company is its account's name
-        accounts = Account.select(Account.id).where(Account.name.contains(word))
+        accounts = Account.select(Account.id).where(containing(Account.name, word))
         with_account = Contact.select(Contact.id).where(Contact.account.in_(accounts))
         condition = condition | Expression(person_id, OP.IN, with_account)
     return condition

@@ -32,7 +32,7 @@ from data.enrollment import (
 )
 from data.hierarchy import hierarchy_metrics, in_hierarchy
 from data.ingest import set_member_status
-from data.labels import campaign_ladder, label_counts, shown_status
+from data.labels import campaign_ladder, label_counts, label_names, shown_status
 from data.members import VIEWS, Marked, MemberRow
 from data.models import Campaign, CampaignMember, ValidationError
 from data.rollups import Metrics, campaign_metrics
@@ -78,6 +78,9 @@ def machine_opens(count: int) -> tuple:
 
 class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
     """Facts, gauges and members of one campaign, live."""
+
+    search = ""
+    """The member filter the list shows: the box's text when last it read in full."""
 
     class Loaded(Message):
         """The campaign's facts and rollups, read afresh."""
@@ -339,7 +342,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         self._show_count()
 
     def _show_count(self) -> None:
-        search = self.query_one("#member-filter", Input).value.strip()
+        search = self.search.strip()
         if not self.query_one(MemberTable).counted:
             label = Text("counting members…")
         elif search:
@@ -348,6 +351,8 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
             label = Text(counted(self.members_total, "member"))
         if self.marks:
             label.append(f" · {self.marks.count:,} marked", style="bold green")
+        if self.query_one("#member-filter", Input).value != self.search:
+            label.append(" · filter not read", style="bold red")
         self.query_one("#member-count", Static).update(label)
 
     @on(Tabs.TabActivated, "#views")
@@ -359,15 +364,20 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
 
     @on(Input.Changed, "#member-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        if self.query_one(FilterProblems).explain(event.value):
+        problems = self.query_one(FilterProblems)
+        problems.labels = label_names(self.campaign_id)
+        if problems.explain(event.value):
+            self.search = event.value
             self._show_members(typed=True)
+        else:  # the list, and its count, stay those of the last filter that read
+            self._show_count()
 
     @on(Input.Submitted, "#member-filter")
     def _filter_done(self) -> None:
         self.query_one(MemberTable).focus()
 
     def _show_members(self, typed: bool = False) -> None:
-        search = self.query_one("#member-filter", Input).value
+        search = self.search
         if self.marks.matching is not None:  # they stood for the list that was on screen
             self.marks.clear()
             self.query_one(MemberTable).rows_changed()
@@ -681,7 +691,7 @@ class CampaignDetailScreen(UndoActions, CampaignStatusActions, AppScreen):
         if self.marks:
             view, search, marked = "all", "", self.marks.marked(self.campaign_id)
         else:
-            view, search = self.view, self.query_one("#member-filter", Input).value
+            view, search = self.view, self.search
             marked = None
         name = self.campaign.name if self.campaign is not None else ""
         slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "campaign"

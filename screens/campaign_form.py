@@ -13,8 +13,9 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Header, Input, Label, Select, Static
 
-from data.audience import FILTER_FIELDS, LEAD_ONLY_FILTERS, count_matching, validate_filters
+from data.audience import count_matching, unmatched_criteria
 from data.campaigns import create_campaign, update_campaign
+from data.filters import FILTER_FIELDS, LEAD_ONLY_FILTERS, validate_filters
 from data.models import AUDIENCE_KINDS, CAMPAIGN_TYPES, Campaign, ValidationError
 from data.text import counted, visible
 from screens.base import AppScreen
@@ -69,9 +70,10 @@ class CampaignFormScreen(AppScreen):
             self.campaign = campaign
 
     class Counted(Message):
-        def __init__(self, total: int) -> None:
+        def __init__(self, total: int, unmatched: list[str]) -> None:
             super().__init__()
             self.total = total
+            self.unmatched = unmatched
 
     class Saved(Message):
         def __init__(self, campaign: Campaign) -> None:
@@ -257,13 +259,16 @@ class CampaignFormScreen(AppScreen):
 
     @reads("audience-count")
     def _count(self, kind: str, filters: dict) -> None:
-        deliver(self, self.Counted(count_matching(kind, filters)))
+        total = count_matching(kind, filters)
+        deliver(self, self.Counted(total, unmatched_criteria(kind, filters) if not total else []))
 
     @on(Counted)
     def _counted(self, message: Counted) -> None:
-        self._show_count(message.total, None)
+        self._show_count(message.total, None, message.unmatched)
 
-    def _show_count(self, total: int | None, problem: str | None) -> None:
+    def _show_count(
+        self, total: int | None, problem: str | None, unmatched: list[str] | None = None
+    ) -> None:
         label = self.query_one("#match-count", Static)
         if problem:
             label.update(assemble((problem, "bold red")))
@@ -274,6 +279,12 @@ class CampaignFormScreen(AppScreen):
                     (number, "bold"),
                     f" {match} this audience (before do-not-email, bounced and "
                     "existing members are left out)",
+                    (
+                        f"\nNobody has {'; nobody has '.join(visible(u) for u in unmatched)}"
+                        if unmatched
+                        else "",
+                        "bold red",
+                    ),
                 )
             )
 

@@ -16,6 +16,7 @@ from data import word_index
 from data.conversion import convert_lead
 from data.db import database
 from data.enrollment import enroll
+from data.filters import fold
 from data.interrupt import Interrupted, interrupted_when
 from data.members import _member_query, member_count, member_page
 from data.models import Account, Campaign, CampaignMember, Contact, Lead
@@ -35,16 +36,21 @@ TEXT = st.lists(st.sampled_from(PIECES), min_size=1, max_size=3).map("".join)
 
 
 def _like_ids(model, word: str) -> set[int]:
-    """The people whose name, email or company contains the word, by LIKE alone."""
-    name = model.first_name.concat(" ").concat(model.last_name)
-    test = name.contains(word) | model.email.contains(word)
-    query = model.select(model.id)
+    """The people whose name, email or company contains the word, whatever the case (the rule,
+    `data.folding.fold`), read in Python."""
+    wanted = fold(word)
+    query = model.select(model.id, model.first_name, model.last_name, model.email)
     if model is Lead:
-        test |= Lead.company.contains(word)
+        query = query.select_extend(Lead.company)
     else:
-        query = query.join(Account, on=(Contact.account == Account.id), join_type=JOIN.LEFT_OUTER)
-        test |= Account.name.contains(word)
-    return {pid for (pid,) in query.where(test).tuples()}
+        query = query.join(
+            Account, on=(Contact.account == Account.id), join_type=JOIN.LEFT_OUTER
+        ).select_extend(Account.name.alias("company"))
+    return {
+        pid
+        for pid, first, last, email, company in query.tuples()
+        if any(wanted in fold(text or "") for text in (f"{first} {last}", email, company))
+    }
 
 
 def _every_page(page) -> list:

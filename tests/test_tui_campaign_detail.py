@@ -504,3 +504,30 @@ async def test_opening_a_campaign_reads_it_once_and_coming_back_reads_it_again(
         await settle(pilot)
         assert isinstance(app.screen, CampaignDetailScreen)
         assert reads == {"metrics": 2, "pages": 2}
+
+
+async def test_the_member_filter_takes_the_campaigns_labels_and_keeps_its_rows_while_unread(
+    make_tui,
+):
+    """`status:registered -status:attended` lists who registered but did not attend; while the
+    filter does not read, the list and its count stay those of the last filter that did."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_detail(pilot)
+        await pilot.press("slash", *"status:registered -status:attended", "enter")
+        await settle(pilot)
+        problems = app.screen.query_one("#member-problems")
+        assert not problems.display
+        campaign_id = find_campaign(ROADSHOW).id
+        expected = member_count(campaign_id, "all", "status:registered -status:attended")
+        assert table.total == expected > 0
+        statuses = {row.status for row in table.rows.values()}
+        assert "Registered" in statuses and not statuses & {"Attended", "Converted", "Invited"}
+        shown = set(table.rows)
+        box = app.screen.query_one("#member-filter")
+        box.value = "status:registered -status:attended status:registerd"
+        await settle(pilot)
+        assert problems.display and "registerd" in str(problems.render())
+        assert table.total == expected and set(table.rows) == shown
+        count = str(app.screen.query_one("#member-count").render())
+        assert f"{expected:,} member" in count and "filter not read" in count

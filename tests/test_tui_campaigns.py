@@ -12,6 +12,7 @@ from textual.widgets import Input, Select
 
 from data.campaigns import find_campaign
 from data.models import Campaign, CampaignMember
+from data.people import people_count
 from data.rollups import campaign_metrics
 from screens.campaign_detail import CampaignDetailScreen
 from screens.campaign_form import CampaignFormScreen
@@ -375,3 +376,24 @@ def test_the_app_keeps_a_small_page_cache_on_every_connection(tmp_path):
     database.close()
     assert sizes == [-APP_CACHE_KIB, -APP_CACHE_KIB]
     assert APP_CACHE_KIB <= 16_000
+
+
+async def test_the_form_counts_whatever_the_case_and_says_which_criterion_matched_nobody(make_tui):
+    """`de` counts the people of DE as the picker's country:de does; a country nobody has is
+    named, so a count of 0 says why."""
+    app = make_tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one("#kind", Select).value = "leads"
+        app.screen.query_one("#f-country", Input).value = "de"
+        await settle(pilot)
+        expected = people_count("lead", "country:de")
+        count_text = str(app.screen.query_one("#match-count").render())
+        assert expected and f"{expected:,} people match" in count_text
+        assert "Nobody has" not in count_text
+        app.screen.query_one("#f-country", Input).value = "Germany"
+        await settle(pilot)
+        count_text = str(app.screen.query_one("#match-count").render())
+        assert "0 people match" in count_text and "Nobody has country:Germany" in count_text
