@@ -14,17 +14,18 @@ from data.filters import (
     audience_filter,
     validate_filters,
 )
+from data.identity import ALREADY as ALREADY  # the exclusion reasons, named once by the rule
+from data.identity import BOUNCED as BOUNCED
+from data.identity import CONTACT_INSTEAD as CONTACT_INSTEAD
+from data.identity import CONVERTED_LEAD as CONVERTED_LEAD
+from data.identity import DO_NOT_EMAIL as DO_NOT_EMAIL
+from data.identity import SUPPRESSED_ADDRESS
 from data.matching import PersonFields, term_condition
 from data.models import Campaign, Contact, Lead
 from data.vocab import NEW as NEW  # re-exported: the category of a person who can be enrolled
 from data.vocab import AudienceKind, ExclusionReason
 
-ALREADY = ExclusionReason.ALREADY_MEMBER
-DO_NOT_EMAIL = ExclusionReason.DO_NOT_EMAIL
-BOUNCED = ExclusionReason.BOUNCED
-SUPPRESSED = ExclusionReason.SUPPRESSED
-CONVERTED_LEAD = ExclusionReason.CONVERTED_LEAD
-CONTACT_INSTEAD = ExclusionReason.CONTACT_INSTEAD
+SUPPRESSED = SUPPRESSED_ADDRESS
 EXCLUSION_REASONS = {reason: reason.label for reason in ExclusionReason if reason != ALREADY}
 """Why an audience member is left out (what an enrollment reports as excluded), in the order the
 rule (`identity.membership_category`) checks them."""
